@@ -1,0 +1,1 @@
+"""Domain, persistence and the SpiffWorkflow adapter of whistle (no web, no scheduler)."""

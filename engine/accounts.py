@@ -1,0 +1,108 @@
+"""Users, memberships, passwords and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, InvalidInput, FieldError, NotFound
+from engine.models import ApiToken, Department, Membership, User
+from engine.passwords import hash_password, verify_password
+from engine.roles import Role
+
+TOKEN_PREFIX = "wst_"
+_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+def create_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    *,
+    password: str | None,
+    now: datetime,
+    seats: list[tuple[str, Role]] | None = None,
+    password_hash: str | None = None,
+) -> User:
+    """Add a user with optional ``(department code, role)`` seats; Conflict if the name is taken.
+
+    ``password_hash`` lets a bulk import hash one shared password once instead of per user.
+    """
+    if not _USERNAME.match(username):
+        raise InvalidInput("Invalid username.", [
+            FieldError("username", "2 to 64 letters, digits, dots, underscores or hyphens.", "pattern")
+        ])
+    if password is not None and len(password) < 8:
+        raise InvalidInput("Password too short.", [FieldError("password", "At least {limit} characters.", "minLength",
+                                                              {"limit": 8})])
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict("User {username} already exists.", username=username)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=password_hash or (hash_password(password) if password else None),
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    for code, role in seats or []:
+        grant(session, user, code, role)
+    session.flush()
+    return user
+
+
+def grant(session: Session, user: User, department_code: str, role: Role) -> Membership:
+    """Give ``user`` the ``role`` in the department with ``department_code``."""
+    department = session.execute(select(Department).where(Department.code == department_code)).scalar_one_or_none()
+    if department is None:
+        raise NotFound("Department {code} does not exist.", code=department_code)
+    for existing in user.memberships:
+        if existing.department_id == department.id and existing.role == role:
+            return existing
+    membership = Membership(department=department, role=role)
+    user.memberships.append(membership)
+    return membership
+
+
+def user_by_name(session: Session, username: str) -> User:
+    """The user called ``username``; NotFound otherwise."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User {username} does not exist.", username=username)
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user when ``password`` is right, else None (same answer for unknown names)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        verify_password(password, None)
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def issue_token(session: Session, user: User, *, label: str, now: datetime) -> str:
+    """A new API token for ``user``; only its hash is stored, so show it once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=now))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a bearer token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    user = session.execute(
+        select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == token_digest(token))
+    ).scalar_one_or_none()
+    return user if user is not None and user.is_active else None
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a token (tokens are random, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()

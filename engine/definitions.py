@@ -1,0 +1,145 @@
+"""Deploying process bundles as versioned definitions, and finding them again."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, defer
+
+from engine import audit
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
+from engine.roles import Role
+from engine.validation import Bundle, ValidatedBundle, validate_bundle
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """The definition a deploy produced or found, and whether it is new."""
+
+    definition: ProcessDefinition
+    created: bool
+
+
+def bundle_from_path(path: Path, forms_dir: Path | None = None) -> Bundle:
+    """Read a BPMN file and every form schema beside it (``forms/<key>.json``)."""
+    forms_dir = forms_dir or path.parent / "forms"
+    forms: dict[str, bytes] = {}
+    paths: dict[str, str] = {}
+    if forms_dir.is_dir():
+        for form in sorted(forms_dir.glob("*.json")):
+            forms[form.stem] = form.read_bytes()
+            paths[form.stem] = str(form)
+    return Bundle(filename=str(path), bpmn=path.read_bytes(), forms=forms, form_paths=paths)
+
+
+def deploy(
+    session: Session, ctx: EngineContext, bundle: Bundle, *, now: datetime, actor_id: int | None = None
+) -> DeployResult:
+    """Validate and store a bundle: unchanged content is a no-op, changed content is version N+1."""
+    if not bundle.fallback_forms:
+        bundle.fallback_forms = _latest_forms_for(session, bundle)
+    checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
+    current = latest(session, checked.key)
+    if current is not None and current.bundle_sha256 == checked.bundle_sha256:
+        return DeployResult(current, created=False)
+    definition = _store(checked, version=(current.version + 1) if current else 1, now=now, actor_id=actor_id)
+    try:
+        with session.begin_nested():
+            session.add(definition)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("Process {key} was deployed by someone else at the same time; try again.",
+                       key=checked.key) from None
+    audit.record(
+        session,
+        "deployed",
+        at=now,
+        actor_id=actor_id,
+        payload={"key": definition.key, "version": definition.version, "sha256": definition.sha256},
+    )
+    return DeployResult(definition, created=True)
+
+
+def _latest_forms_for(session: Session, bundle: Bundle) -> dict[str, object]:
+    """Forms of already-deployed versions, so a BPMN re-upload without its forms still deploys."""
+    rows = session.execute(select(ProcessDefinition.forms).order_by(ProcessDefinition.id.desc()).limit(50))
+    merged: dict[str, object] = {}
+    for (forms,) in rows:
+        for key, schema in (forms or {}).items():
+            merged.setdefault(key, schema)
+    return merged
+
+
+def _store(checked: ValidatedBundle, *, version: int, now: datetime, actor_id: int | None) -> ProcessDefinition:
+    return ProcessDefinition(
+        key=checked.key,
+        version=version,
+        name=checked.name,
+        filename=Path(checked.filename).name,
+        sha256=checked.sha256,
+        bundle_sha256=checked.bundle_sha256,
+        bpmn=checked.bpmn,
+        spec=checked.spec_json,
+        catalog=checked.catalog,
+        forms=checked.forms,
+        deployed_at=now,
+        deployed_by_id=actor_id,
+    )
+
+
+def latest(session: Session, key: str) -> ProcessDefinition | None:
+    """The newest version of ``key``, or None."""
+    return session.execute(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def get(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """A specific version of ``key`` (the newest when ``version`` is None); NotFound otherwise."""
+    if version is None:
+        found = latest(session, key)
+    else:
+        found = session.execute(
+            select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+        ).scalar_one_or_none()
+    if found is None:
+        if version is None:
+            raise NotFound("Process {key} is not deployed.", key=key)
+        raise NotFound("Process {key} version {version} is not deployed.", key=key, version=version)
+    return found
+
+
+def deploy_as(
+    session: Session, ctx: EngineContext, actor: Actor, bundle: Bundle, *, now: datetime
+) -> DeployResult:
+    """Deploy on behalf of a designer or administrator."""
+    if not (actor.roles & {Role.DESIGNER, Role.ADMIN}):
+        raise Forbidden("Only process designers and administrators may deploy processes.")
+    return deploy(session, ctx, bundle, now=now, actor_id=actor.user_id)
+
+
+def list_summaries(session: Session) -> list[tuple[ProcessDefinition, int]]:
+    """Every definition version with its running-instance count (BPMN and spec not loaded)."""
+    return [(d, n) for d, n in session.execute(summaries()).all()]
+
+
+def summaries() -> Select[tuple[ProcessDefinition, int]]:
+    """Every definition version with its count of running instances, newest first per key."""
+    running = (
+        select(ProcessInstance.definition_id, func.count().label("running"))
+        .where(ProcessInstance.status == InstanceStatus.RUNNING)
+        .group_by(ProcessInstance.definition_id)
+        .subquery()
+    )
+    return (
+        select(ProcessDefinition, func.coalesce(running.c.running, 0))
+        .outerjoin(running, running.c.definition_id == ProcessDefinition.id)
+        .options(defer(ProcessDefinition.bpmn), defer(ProcessDefinition.spec), defer(ProcessDefinition.catalog))
+        .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+    )

@@ -1,0 +1,240 @@
+"""Starting instances and the one path every change to an instance takes.
+
+lock row -> load workflow -> fire due timers -> apply the action -> run the engine ->
+store state -> sync ``human_task`` -> set ``next_timer_at`` -> audit. The caller owns
+the session and commits; any error leaves the database as it was.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, definitions
+from engine.actors import Actor
+from engine.assignment import DepartmentDirectory
+from engine.context import DefinitionParts, EngineContext
+from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProcessFailed, StaleRevision
+from engine.forms import validate_data
+from engine.hooks import HookEvent, TaskHook
+from engine.models import HumanTask, InstanceStatus, ProcessInstance
+from engine.roles import SCOPE_VARIABLES, Role
+from engine.spiff import EngineRunError, WorkflowRun
+from engine.task_sync import join_case, sync_human_tasks
+
+TITLE_LENGTH = 200
+
+
+@dataclass
+class Mutation:
+    """A locked instance with its loaded workflow, open for one change."""
+
+    instance: ProcessInstance
+    parts: DefinitionParts
+    run: WorkflowRun
+    directory: DepartmentDirectory
+
+
+def start(
+    session: Session,
+    ctx: EngineContext,
+    actor: Actor,
+    process_key: str,
+    data: Mapping[str, Any],
+    *,
+    now: datetime,
+    business_key: str | None = None,
+) -> ProcessInstance:
+    """Start the newest version of ``process_key`` with start-form ``data`` on behalf of ``actor``."""
+    definition = definitions.get(session, process_key)
+    parts = ctx.parts(session, definition.id)
+    directory = DepartmentDirectory(session)
+    start_info = parts.catalog.get("start") or {}
+    payload = dict(data) if isinstance(data, Mapping) else data
+    errors = validate_data(parts.form(start_info.get("form")), payload, department_exists=directory.exists)
+    if errors:
+        raise InvalidInput("The form has errors.", errors)
+    origin_id = _origin(actor, start_info, payload, parts)
+    run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)
+    with _process_errors():
+        run.start(payload, now)
+    instance = ProcessInstance(
+        definition_id=definition.id,
+        process_key=definition.key,
+        business_key=business_key,
+        title=_title(payload, parts),
+        status=InstanceStatus.RUNNING,
+        state=run.dump(),
+        next_timer_at=run.next_timer_at(),
+        origin_department_id=origin_id,
+        started_by_id=actor.user_id,
+        case_data=payload,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    if origin_id is not None:
+        join_case(session, instance.id, origin_id)
+    audit.record(session, "started", at=now, instance_id=instance.id, actor_id=actor.user_id,
+                 department_id=origin_id,
+                 payload={"process": definition.key, "version": definition.version, "data": payload})
+    sync_human_tasks(session, ctx, instance, parts, run, now, directory)
+    _finish_if_done(session, ctx, instance, run, now)
+    session.flush()
+    return instance
+
+
+def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any], parts: DefinitionParts) -> int | None:
+    """Check the actor may start the process; fill in the department they start it for."""
+    if not start_info.get("role"):
+        return actor.seats[0].department_id if actor.seats else None
+    role = Role(start_info["role"])
+    seats = actor.seats_with(role)
+    if not seats:
+        raise Forbidden("Starting {process} needs the role {role}.", process=parts.name, role=role.label)
+    variable = SCOPE_VARIABLES.get(role.scope)
+    if variable is None:
+        return seats[0].department_id
+    chosen = payload.get(variable)
+    if chosen is not None:
+        for seat in seats:
+            if seat.department_code == chosen:
+                return seat.department_id
+        raise InvalidInput("The form has errors.", [
+            FieldError(variable, "You are not a {role} of {code}.", "forbidden", {"role": role.label, "code": chosen})
+        ])
+    if len(seats) > 1:
+        raise InvalidInput("The form has errors.", [
+            FieldError(variable, "You belong to several units: choose the one you act for.", "required")
+        ])
+    payload[variable] = seats[0].department_code
+    return seats[0].department_id
+
+
+def _title(payload: Mapping[str, Any], parts: DefinitionParts) -> str:
+    for key in ("title", "description", "subject"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:TITLE_LENGTH]
+    return parts.name[:TITLE_LENGTH]
+
+
+def lock(session: Session, instance_id: int) -> ProcessInstance:
+    """Load an instance with a row lock (``FOR UPDATE`` on PostgreSQL); NotFound if missing."""
+    # populate_existing: the session may hold an older copy; the locked row is the truth.
+    instance = session.execute(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound("Case {id} not found.", id=instance_id)
+    return instance
+
+
+@contextmanager
+def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime) -> Iterator[Mutation]:
+    """Lock and load an instance, fire due timers, yield it for one action, then save it."""
+    instance = lock(session, instance_id)
+    if instance.status != InstanceStatus.RUNNING:
+        raise Conflict("Case {id} is {status}; it can no longer change.", id=instance_id, status=instance.status.value)
+    parts = ctx.parts(session, instance.definition_id)
+    run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
+                           ctx.evaluator, ctx.allow_script_tasks)
+    mutation = Mutation(instance, parts, run, DepartmentDirectory(session))
+    with _process_errors():
+        # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
+        run.refresh(now)
+        sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
+        yield mutation
+    save(session, ctx, mutation, now)
+
+
+def save(session: Session, ctx: EngineContext, mutation: Mutation, now: datetime) -> list[HumanTask]:
+    """Store the workflow, sync the inbox projection and finish the instance if it ended."""
+    instance, run = mutation.instance, mutation.run
+    instance.state = run.dump()
+    instance.next_timer_at = run.next_timer_at()
+    instance.updated_at = now
+    created = sync_human_tasks(session, ctx, instance, mutation.parts, run, now, mutation.directory)
+    _finish_if_done(session, ctx, instance, run, now)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleRevision("Case {id} was changed by someone else at the same moment; try again.",
+                            id=instance.id) from None
+    return created
+
+
+def _finish_if_done(session: Session, ctx: EngineContext, instance: ProcessInstance, run: WorkflowRun,
+                    now: datetime) -> None:
+    if run.completed and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.COMPLETED
+        instance.completed_at = now
+        instance.next_timer_at = None
+        audit.record(session, "instance_completed", at=now, instance_id=instance.id)
+        ctx.listeners.emit(session, HookEvent(TaskHook.INSTANCE_FINISHED, instance, None, now))
+
+
+@contextmanager
+def _process_errors() -> Iterator[None]:
+    try:
+        yield
+    except EngineRunError as error:
+        raise ProcessFailed("The process could not continue at {element}: {reason}",
+                            element=error.element or "-", reason=error.message) from None
+
+
+def deliver_message(
+    session: Session,
+    ctx: EngineContext,
+    actor: Actor | None,
+    instance_id: int,
+    name: str,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    may_see: Callable[[Session, Actor, ProcessInstance], bool] | None = None,
+) -> ProcessInstance:
+    """Deliver message ``name`` with ``payload`` to an instance; Conflict if nothing waits for it."""
+    if not isinstance(payload, Mapping):
+        raise InvalidInput("The form has errors.", [
+            FieldError("payload", "Must be {expected}.", "type", {"expected": "object"})
+        ])
+    with mutate(session, ctx, instance_id, now) as mutation:
+        if actor is not None and may_see is not None and not may_see(session, actor, mutation.instance):
+            raise NotFound("Case {id} not found.", id=instance_id)
+        if not mutation.run.send_message(name, payload, now):
+            raise Conflict("Case {id} is not waiting for message {name}.", id=instance_id, name=name)
+        audit.record(session, "message", at=now, instance_id=instance_id,
+                     actor_id=actor.user_id if actor else None, payload={"name": name, "payload": dict(payload)})
+    return mutation.instance
+
+
+def fire_timers(session: Session, ctx: EngineContext, instance_id: int, *, now: datetime) -> ProcessInstance:
+    """Load an instance whose timer is due and let the workflow run on (the sweep calls this)."""
+    with mutate(session, ctx, instance_id, now) as mutation:
+        audit.record(session, "timers_checked", at=now, instance_id=instance_id)
+    return mutation.instance
+
+
+def list_visible(
+    session: Session, actor: Actor, *, status: InstanceStatus | None, limit: int, offset: int
+) -> tuple[list[ProcessInstance], bool]:
+    """Cases the actor may see, newest first, one page at a time."""
+    from engine.access import instance_visible
+
+    query = select(ProcessInstance).where(instance_visible(actor))
+    if status is not None:
+        query = query.where(ProcessInstance.status == status)
+    query = query.order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+    rows = list(session.execute(query.limit(limit + 1).offset(offset)).scalars())
+    return rows[:limit], len(rows) > limit

@@ -1,0 +1,1 @@
+"""Alembic migrations of the whistle schema (run through ``engine.schema``)."""

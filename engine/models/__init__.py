@@ -1,0 +1,25 @@
+"""Typed SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+from engine.models.base import Base
+from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
+from engine.models.catalog import Category
+from engine.models.definitions import ProcessDefinition
+from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
+from engine.models.tasks import HumanTask, TaskStatus
+from engine.models.audit import TaskEvent
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Category",
+    "Department",
+    "DepartmentKind",
+    "HumanTask",
+    "InstanceDepartment",
+    "InstanceStatus",
+    "Membership",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "TaskEvent",
+    "TaskStatus",
+    "User",
+]

@@ -1,0 +1,79 @@
+"""Keep the ``human_task`` projection equal to the workflow's waiting human tasks."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.assignment import DepartmentDirectory, assign
+from engine.context import DefinitionParts, EngineContext
+from engine.hooks import HookEvent, TaskHook
+from engine.models import HumanTask, InstanceDepartment, ProcessInstance, TaskStatus
+from engine.models.tasks import ACTIVE_STATUSES
+from engine.roles import SCOPE_VARIABLES
+from engine.spiff import WorkflowRun
+
+
+def sync_human_tasks(
+    session: Session,
+    ctx: EngineContext,
+    instance: ProcessInstance,
+    parts: DefinitionParts,
+    run: WorkflowRun,
+    now: datetime,
+    directory: DepartmentDirectory,
+) -> list[HumanTask]:
+    """Insert rows for new waiting tasks, cancel rows the workflow dropped; return the new rows."""
+    ready = {t.id: t for t in run.ready_human_tasks()}
+    active = session.execute(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status.in_(ACTIVE_STATUSES))
+    ).scalars()
+    known: set[str] = set()
+    for row in active:
+        known.add(row.spiff_task_id)
+        if row.spiff_task_id not in ready:
+            # Removed by the workflow itself: an interrupting boundary event, a cancel end event.
+            row.status = TaskStatus.CANCELLED
+            row.completed_at = now
+            audit.record(session, "task_cancelled", at=now, instance_id=instance.id, task_id=row.id,
+                         department_id=row.department_id, payload={"task": row.name})
+            ctx.listeners.emit(session, HookEvent(TaskHook.CANCELLED, instance, row, now))
+    created = []
+    for waiting in ready.values():
+        if waiting.id in known:
+            continue
+        element = parts.element(waiting.element_id)
+        role, department_id = assign(element, waiting.data, directory, ctx.evaluator)
+        row = HumanTask(
+            instance_id=instance.id,
+            spiff_task_id=waiting.id,
+            process_id=waiting.process_id,
+            element_id=waiting.element_id,
+            name=waiting.name,
+            role=role,
+            department_id=department_id,
+            status=TaskStatus.OPEN,
+            form_key=element.get("form"),
+            properties=element.get("properties") or {},
+            context={k: v for k in SCOPE_VARIABLES.values() if isinstance(v := waiting.data.get(k), str)},
+            created_at=now,
+        )
+        session.add(row)
+        created.append(row)
+        if department_id is not None:
+            join_case(session, instance.id, department_id)
+    if created:
+        session.flush()
+    for row in created:
+        audit.record(session, "task_created", at=now, instance_id=instance.id, task_id=row.id,
+                     department_id=row.department_id, payload={"task": row.name, "element": row.element_id})
+        ctx.listeners.emit(session, HookEvent(TaskHook.CREATED, instance, row, now))
+    return created
+
+
+def join_case(session: Session, instance_id: int, department_id: int) -> None:
+    """Record that a department takes part in a case (idempotent)."""
+    if session.get(InstanceDepartment, (instance_id, department_id)) is None:
+        session.add(InstanceDepartment(instance_id=instance_id, department_id=department_id))

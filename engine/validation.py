@@ -1,0 +1,312 @@
+"""Check a process bundle before it can run: every problem, located, never a traceback.
+
+A bundle is one BPMN file plus the form schemas its elements name. The checks run from
+cheap to expensive (XML, BPMN schema, our own rules, SpiffWorkflow's parser) and collect
+everything they find, so a designer fixes a file in one round trip.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from engine import spiff
+from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, NSMAP, line_of_id, parse_bpmn
+from engine.errors import DefinitionInvalid, Problem
+from engine.expressions import Evaluator, ExpressionError
+from engine.forms import check_form, read_form
+from engine.roles import role_for_lane
+
+HUMAN_TASKS = {"userTask", "manualTask", "task"}
+_UNSUPPORTED = {
+    "complexGateway": "complex gateways are not supported; use exclusive, inclusive or parallel gateways",
+    "businessRuleTask": "business rule tasks (DMN) are not supported",
+    "serviceTask": "service tasks are not supported; model the work as a user task",
+    "compensateEventDefinition": "compensation is not supported",
+    "linkEventDefinition": "link events are not supported; connect the flow directly",
+}
+_TIMER_PARTS = ("timeDate", "timeDuration", "timeCycle")
+
+
+@dataclass
+class Bundle:
+    """What a designer deploys: a BPMN file and the form schemas it may name."""
+
+    filename: str
+    bpmn: bytes
+    forms: dict[str, bytes] = field(default_factory=dict)  # form key -> raw JSON
+    form_paths: dict[str, str] = field(default_factory=dict)  # form key -> path for messages
+    fallback_forms: Mapping[str, Any] = field(default_factory=dict)  # from the deployed version
+
+
+@dataclass
+class ValidatedBundle:
+    """A bundle that passed every check, ready to store."""
+
+    key: str
+    name: str
+    filename: str
+    bpmn: bytes
+    sha256: str
+    bundle_sha256: str
+    spec_json: str
+    catalog: dict[str, Any]
+    forms: dict[str, Any]
+
+
+def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks: bool = False) -> ValidatedBundle:
+    """Check ``bundle``; raise :class:`DefinitionInvalid` listing every problem."""
+    tree, problems = parse_bpmn(bundle.bpmn, bundle.filename)
+    if tree is None:
+        raise DefinitionInvalid(problems)
+    checker = _Checker(tree, bundle.filename, evaluator, allow_script_tasks)
+    checker.run()
+    problems = checker.problems
+    forms, form_problems = _collect_forms(bundle, checker.form_keys)
+    problems.extend(form_problems)
+    key = checker.top_process
+    if problems or key is None:
+        raise DefinitionInvalid(problems)
+    try:
+        spec_json = spiff.build_specs(tree, bundle.filename, key)
+    except spiff.SpecBuildError as error:
+        element = error.problem.element
+        raise DefinitionInvalid(
+            [Problem(bundle.filename, line_of_id(tree, element), element, "the engine refused this model: {reason}",
+                     {"reason": error.problem.message})]
+        ) from None
+    sha = hashlib.sha256(bundle.bpmn).hexdigest()
+    bundle_hash = hashlib.sha256(bundle.bpmn)
+    bundle_hash.update(json.dumps(forms, sort_keys=True, ensure_ascii=False).encode())
+    return ValidatedBundle(
+        key=key,
+        name=checker.process_names.get(key) or key,
+        filename=bundle.filename,
+        bpmn=bundle.bpmn,
+        sha256=sha,
+        bundle_sha256=bundle_hash.hexdigest(),
+        spec_json=spec_json,
+        catalog=checker.catalog(),
+        forms=forms,
+    )
+
+
+def _collect_forms(bundle: Bundle, keys: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    forms: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, element in sorted(keys.items()):
+        path = bundle.form_paths.get(key, f"forms/{key}.json")
+        if key in bundle.forms:
+            schema, found = read_form(bundle.forms[key], path)
+            problems.extend(found)
+            if schema is not None and not found:
+                forms[key] = schema
+        elif key in bundle.fallback_forms:
+            found = check_form(bundle.fallback_forms[key], path)
+            problems.extend(found)
+            forms[key] = bundle.fallback_forms[key]
+        else:
+            problems.append(Problem(bundle.filename, None, element, "form {key} not found (looked for {path})",
+                                    {"key": key, "path": path}))
+    return forms, problems
+
+
+class _Checker:
+    """Walks one BPMN tree and records problems and the element catalog."""
+
+    def __init__(self, tree: etree._ElementTree, filename: str, evaluator: Evaluator, allow_scripts: bool) -> None:
+        self.tree = tree
+        self.root = tree.getroot()
+        self.filename = filename
+        self.evaluator = evaluator
+        self.allow_scripts = allow_scripts
+        self.problems: list[Problem] = []
+        self.form_keys: dict[str, str] = {}  # form key -> first element naming it
+        self.elements: dict[str, dict[str, Any]] = {}
+        self.process_names: dict[str, str] = {}
+        self.top_process: str | None = None
+        self.start: dict[str, Any] = {}
+
+    def problem(self, node: Any, template: str, **params: Any) -> None:
+        element = node.get("id") if node is not None else None
+        line = node.sourceline if node is not None else None
+        self.problems.append(Problem(self.filename, line, element, template, params))
+
+    def run(self) -> None:
+        for line, message in spiff.schema_errors(self.tree):
+            self.problems.append(Problem(self.filename, line, None, "BPMN schema: {reason}", {"reason": message}))
+        self._check_ids()
+        processes = self.root.findall(f"{{{BPMN_NS}}}process")
+        self._find_top(processes)
+        for process in processes:
+            self._check_process(process)
+
+    def _check_ids(self) -> None:
+        seen: dict[str, int] = {}
+        for node in self.root.iter():
+            if not isinstance(node.tag, str):
+                continue
+            ident = node.get("id")
+            if ident is None:
+                continue
+            if ident in seen:
+                self.problem(node, "id {id} is used twice (first on line {first})", id=ident, first=seen[ident])
+            seen[ident] = node.sourceline
+
+    def _find_top(self, processes: list[Any]) -> None:
+        executable = [p for p in processes if p.get("isExecutable", "false").lower() == "true"]
+        for process in processes:
+            self.process_names[process.get("id", "")] = process.get("name") or process.get("id", "")
+            if process not in executable:
+                self.problem(process, 'process is not executable: set isExecutable="true"')
+        called = {c.get("calledElement") for c in self.root.iter(f"{{{BPMN_NS}}}callActivity")}
+        top = [p.get("id") for p in executable if p.get("id") not in called]
+        if not processes:
+            self.problems.append(Problem(self.filename, self.root.sourceline, None, "the file contains no process"))
+        elif len(top) > 1:
+            self.problems.append(
+                Problem(self.filename, self.root.sourceline, None,
+                        "the file holds several top-level processes ({ids}); put each in its own file",
+                        {"ids": ", ".join(top)})
+            )
+        elif len(top) == 1:
+            self.top_process = top[0]
+
+    def _check_process(self, process: Any) -> None:
+        process_id = process.get("id", "")
+        ids = {n.get("id") for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+        lanes = self._lanes(process, ids)
+        for node in process.iter():
+            if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
+                continue
+            local = etree.QName(node).localname
+            if local in _UNSUPPORTED:
+                self.problem(node, _UNSUPPORTED[local])
+            elif local == "scriptTask":
+                self._check_script(node)
+            elif local == "sequenceFlow":
+                self._check_flow(node, ids)
+            elif local == "conditionExpression":
+                self._check_condition(node)
+            elif local in _TIMER_PARTS:
+                self._check_timer(node)
+            elif local in ("loopCardinality", "completionCondition"):
+                self._check_expression(node.getparent(), node.text, local)
+            elif local == "conditionalEventDefinition":
+                condition = node.find(f"{{{BPMN_NS}}}condition")
+                self._check_expression(node.getparent(), condition.text if condition is not None else None,
+                                       "conditional event")
+            elif local == "callActivity":
+                self._check_call(node)
+            if node.get("isForCompensation", "false") == "true":
+                self.problem(node, "compensation is not supported")
+            if local in HUMAN_TASKS or local in ("startEvent", "callActivity", "subProcess"):
+                self._record_element(process_id, node, local, lanes)
+
+    def _lanes(self, process: Any, ids: set[str]) -> dict[str, str]:
+        by_node: dict[str, str] = {}
+        for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+            name = lane.get("name") or ""
+            if lane.find(f"{{{BPMN_NS}}}childLaneSet") is None and role_for_lane(name) is None:
+                self.problem(lane, "lane {name} names no known role (write a role's name or code, e.g. {example})",
+                             name=name, example="部门处置人员 / dept_staff")
+            for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+                target = (ref.text or "").strip()
+                if target not in ids:
+                    self.problems.append(Problem(self.filename, ref.sourceline, lane.get("id"),
+                                                 "lane refers to {target}, which is not in this process",
+                                                 {"target": target}))
+                by_node[target] = name
+        return by_node
+
+    def _record_element(self, process_id: str, node: Any, local: str, lanes: dict[str, str]) -> None:
+        element_id = node.get("id", "")
+        lane = lanes.get(element_id)
+        role = role_for_lane(lane)
+        form_key = node.get(f"{{{CAMUNDA_NS}}}formKey")
+        properties = {
+            p.get("name"): p.get("value", "")
+            for p in node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NSMAP)
+            if p.get("name")
+        }
+        if form_key:
+            self.form_keys.setdefault(form_key, element_id)
+        if "department" in properties:
+            self._check_expression(node, properties["department"], "department")
+        if local in HUMAN_TASKS and lane is None:
+            self.problem(node, "human task is in no lane: put it in a lane that names a role")
+        self.elements[element_id] = {
+            "process": process_id,
+            "type": local,
+            "name": node.get("name") or element_id,
+            "lane": lane,
+            "role": role.value if role else None,
+            "form": form_key,
+            "properties": properties,
+        }
+        if local == "startEvent" and process_id == self.top_process and node.getparent().get("id") == process_id:
+            self.start = {"element": element_id, "form": form_key, "role": role.value if role else None}
+
+    def _check_flow(self, flow: Any, ids: set[str]) -> None:
+        for attribute in ("sourceRef", "targetRef"):
+            target = flow.get(attribute)
+            if not target or target not in ids:
+                self.problem(flow, "{attribute} {target} does not exist in this process",
+                             attribute=attribute, target=target or "''")
+
+    def _check_condition(self, node: Any) -> None:
+        flow = node.getparent()
+        self._check_expression(flow, node.text, "conditionExpression")
+
+    def _check_expression(self, owner: Any, text: str | None, what: str) -> None:
+        if text is None or not text.strip():
+            self.problem(owner, "{what} is empty", what=what)
+            return
+        try:
+            self.evaluator.check(text)
+        except ExpressionError as error:
+            self.problem(owner, "{what} {expression} refused: " + error.template,
+                         what=what, expression=text.strip(), **error.params)
+
+    def _check_timer(self, node: Any) -> None:
+        event = node.getparent().getparent()
+        text = (node.text or "").strip()
+        if not text:
+            self.problem(event, "timer has no value")
+            return
+        if spiff.ISO_TIMER_LITERAL.match(text):
+            if not spiff.timer_literal_ok(text):
+                self.problem(event, "{value} is not an ISO 8601 date, duration or cycle", value=text)
+            return
+        self._check_expression(event, text, "timer")
+
+    def _check_script(self, node: Any) -> None:
+        if not self.allow_scripts:
+            self.problem(node, "script tasks are refused on this server (enable them with {switch}; "
+                               "only 'name = expression' lines run)", switch="WHISTLE_ALLOW_SCRIPT_TASKS=1")
+            return
+        script = node.find(f"{{{BPMN_NS}}}script")
+        try:
+            for _target, expression in spiff.script_assignments(script.text or "" if script is not None else ""):
+                self.evaluator.check(expression)
+        except ExpressionError as error:
+            self.problem(node, "script refused: " + error.template, **error.params)
+
+    def _check_call(self, node: Any) -> None:
+        called = node.get("calledElement")
+        known = {p.get("id") for p in self.root.findall(f"{{{BPMN_NS}}}process")}
+        if called not in known:
+            self.problem(node, "called process {called} is not in this file", called=called or "''")
+
+    def catalog(self) -> dict[str, Any]:
+        """What the engine needs about elements at run time, without parsing again."""
+        return {
+            "key": self.top_process,
+            "processes": self.process_names,
+            "elements": self.elements,
+            "start": self.start,
+        }

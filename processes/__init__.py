@@ -1,0 +1,1 @@
+"""What process designers edit: BPMN files, form schemas, SLA policies, the demo district."""

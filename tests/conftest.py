@@ -1,0 +1,123 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each backend gets one migrated database per test session with the demo district seeded
+once; tables that cases write to are emptied before every test.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import schema
+from engine.context import EngineContext
+from engine.database import Database
+from engine.district import read_district, seed_district
+from tests.support import PROCESSES, SHANGHAI, FakeClock, Flow
+
+POSTGRES_URL = os.environ.get("WHISTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEMO_PASSWORD = "whistle-demo"
+# Emptied before each test; organisation tables keep the seeded demo district.
+CASE_TABLES = ["task_event", "human_task", "instance_department", "process_instance", "process_definition"]
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_schema_url(schema_name: str) -> str:
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
+
+
+class _Backends:
+    """Creates each backend's database on first use and drops it at the end of the session."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.databases: dict[str, Database] = {}
+        self.schema_name = f"whistle_t_{uuid.uuid4().hex[:10]}"
+
+    def get(self, backend: str) -> Database:
+        if backend not in self.databases:
+            db = self._create(backend)
+            schema.upgrade(db)
+            with db.transaction() as session:
+                seed_district(session, read_district(PROCESSES / "district.yaml"),
+                              now=datetime(2026, 1, 1, tzinfo=SHANGHAI), demo_password=DEMO_PASSWORD)
+            self.databases[backend] = db
+        return self.databases[backend]
+
+    def url(self, backend: str) -> str:
+        return str(self.get(backend).url.render_as_string(hide_password=False))
+
+    def _create(self, backend: str) -> Database:
+        if backend == "sqlite":
+            return Database(f"sqlite:///{self.tmp / 'whistle-test.sqlite3'}")
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.schema_name}"'))
+        admin.dispose()
+        return Database(_postgres_schema_url(self.schema_name), pool_size=20)
+
+    def close(self) -> None:
+        for db in self.databases.values():
+            db.dispose()
+        if "postgresql" in self.databases:
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema_name}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Backends]:
+    """Both databases, created lazily."""
+    found = _Backends(tmp_path_factory.mktemp("db"))
+    yield found
+    found.close()
+
+
+def empty_case_tables(db: Database) -> None:
+    """Remove every case, task, event and definition; keep the organisation."""
+    with db.transaction() as session:
+        if db.is_postgres:
+            session.execute(text(f"TRUNCATE {', '.join(CASE_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in CASE_TABLES:
+                session.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, backends: _Backends) -> Database:
+    """A seeded database with no cases, on each backend in turn."""
+    found = backends.get(request.param)
+    empty_case_tables(found)
+    return found
+
+
+@pytest.fixture
+def postgres(backends: _Backends) -> Database:
+    """The PostgreSQL database only (for tests of row locking under real concurrency)."""
+    found = backends.get("postgresql")
+    empty_case_tables(found)
+    return found
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock standing at Monday 2026-09-28 09:00 Beijing time until a test moves it."""
+    return FakeClock(datetime(2026, 9, 28, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def ctx() -> EngineContext:
+    """A fresh engine context (its caches must not outlive the emptied tables)."""
+    return EngineContext()
+
+
+@pytest.fixture
+def flow(db: Database, ctx: EngineContext, clock: FakeClock) -> Flow:
+    """Drives processes as users would."""
+    return Flow(db, ctx, clock)

@@ -1,0 +1,1 @@
+"""Flask application, JSON API and command line: the composition root of whistle."""

@@ -1,0 +1,91 @@
+"""API: start cases, read the shared case record, deliver messages."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, url_for
+from sqlalchemy.orm import Session
+
+from engine import instances
+from engine.access import may_see_instance
+from engine.cases import case_record
+from engine.models import InstanceStatus
+from web.api import payloads
+from web.api.auth import current_actor
+from web.api.params import choice_arg, int_arg, json_object
+from web.db import now, read_session, services, write
+
+
+def register(bp: Blueprint) -> None:
+    """Add the instance routes."""
+    bp.add_url_rule("/instances", "list_instances", list_instances, methods=["GET"])
+    bp.add_url_rule("/instances", "start_instance", start_instance, methods=["POST"])
+    bp.add_url_rule("/instances/<int:instance_id>", "get_instance", get_instance, methods=["GET"])
+    bp.add_url_rule("/instances/<int:instance_id>/messages", "send_message", send_message, methods=["POST"])
+
+
+def list_instances() -> Response:
+    """Cases the caller may see, newest first."""
+    status = choice_arg("status", InstanceStatus, None)  # type: ignore[arg-type]
+    limit = int_arg("limit", 50, low=1, high=200)
+    offset = int_arg("offset", 0, low=0, high=1_000_000)
+    rows, more = instances.list_visible(read_session(), current_actor(), status=status, limit=limit, offset=offset)
+    return jsonify({
+        "items": [
+            {"id": i.id, "process": i.process_key, "title": i.title, "status": i.status.value,
+             "created_at": payloads.instant(i.created_at), "updated_at": payloads.instant(i.updated_at)}
+            for i in rows
+        ],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if more else None,
+    })
+
+
+def start_instance() -> tuple[Response, int, dict[str, str]]:
+    """``{"process": KEY, "data": {...}, "business_key": optional}`` -> 201 with the case."""
+    body = json_object()
+    key = body.get("process")
+    data = body.get("data", {})
+    business_key = body.get("business_key")
+    if not isinstance(key, str) or not key:
+        abort(400, description="Name the process to start: {\"process\": KEY, \"data\": {...}}.")
+    if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 128):
+        abort(400, description="business_key must be a string of at most 128 characters.")
+    actor = current_actor()
+    ctx = services().ctx
+
+    def unit(session: Session) -> dict[str, object]:
+        instance = instances.start(session, ctx, actor, key, data, now=now(), business_key=business_key)
+        return _case_json(session, instance.id)
+
+    body_out = write(unit)
+    location = url_for("api.get_instance", instance_id=body_out["id"])
+    return jsonify(body_out), 201, {"Location": location}
+
+
+def get_instance(instance_id: int) -> Response:
+    """Status, shared data, open tasks and full history of a case the caller takes part in."""
+    return jsonify(_case_json(read_session(), instance_id))
+
+
+def send_message(instance_id: int) -> Response:
+    """``{"name": MESSAGE, "payload": {...}}``: deliver a message the case waits for."""
+    body = json_object()
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        abort(400, description="Name the message: {\"name\": NAME, \"payload\": {...}}.")
+    payload = body.get("payload", {})
+    actor = current_actor()
+    ctx = services().ctx
+
+    def unit(session: Session) -> dict[str, object]:
+        instances.deliver_message(session, ctx, actor, instance_id, name, payload, now=now(),
+                                  may_see=may_see_instance)
+        return _case_json(session, instance_id)
+
+    return jsonify(write(unit))
+
+
+def _case_json(session: Session, instance_id: int) -> dict[str, object]:
+    record = case_record(session, current_actor(), instance_id)
+    version = services().ctx.parts(session, record.instance.definition_id).version
+    return payloads.case(record, process_version=version)

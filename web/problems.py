@@ -1,0 +1,93 @@
+"""Domain errors to HTTP, in one place: ``application/problem+json`` for the API."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, json
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import (
+    Conflict,
+    DefinitionInvalid,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProcessFailed,
+    WhistleError,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[WhistleError], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (DefinitionInvalid, 422),
+    (ProcessFailed, 422),
+]
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+}
+
+
+def status_of(error: WhistleError) -> int:
+    """The HTTP status for a domain error."""
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem(status: int, detail: str, *, code: str, headers: dict[str, str] | None = None,
+            **extensions: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body = {
+        "type": f"https://whistle.invalid/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extensions,
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def from_domain(error: WhistleError) -> Response:
+    """A problem document for a domain error, with field errors or located problems attached."""
+    extensions: dict[str, Any] = {}
+    if isinstance(error, InvalidInput) and error.errors:
+        extensions["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in error.errors]
+    if isinstance(error, DefinitionInvalid):
+        extensions["problems"] = [
+            {"file": p.file, "line": p.line, "element": p.element, "message": p.message} for p in error.problems
+        ]
+    if "claimed_by" in error.params:
+        extensions["claimed_by"] = error.params["claimed_by"]
+    return problem(status_of(error), error.message, code=error.code, **extensions)
+
+
+def from_http(error: HTTPException) -> Response:
+    """A problem document for a werkzeug HTTP error (404 route, 405 method, 413 size...)."""
+    status = error.code or 500
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else None
+    return problem(status, error.description or TITLES.get(status, "Error"), code=f"http_{status}", headers=headers)
+
+
+def from_unexpected(error: Exception) -> Response:
+    """A bare 500: the details go to the log, never to the client."""
+    log.exception("unhandled error", exc_info=error)
+    return problem(500, "Something went wrong on the server; the action was not saved.", code="internal")
