@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, InvalidInput, FieldError, NotFound
+from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from engine.models import ApiToken, Department, Membership, User
 from engine.passwords import hash_password, verify_password
 from engine.roles import Role

@@ -9,6 +9,7 @@ MAX_BPMN_BYTES = 5 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 
 def _parser() -> etree.XMLParser:
@@ -33,15 +34,18 @@ def parse_bpmn(data: bytes, filename: str) -> tuple[etree._ElementTree | None, l
     # Refuse document type declarations outright: they are how entity attacks arrive. Other
     # encodings (UTF-16) are caught after parsing, by the docinfo check below.
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return None, [Problem(filename, _line_of(data, b"<!"), None, "DTDs and entity declarations are not allowed")]
+        needle = b"<!DOCTYPE" if b"<!DOCTYPE" in data else b"<!ENTITY"
+        return None, [Problem(filename, _line_of(data, needle), None, "DTDs and entity declarations are not allowed")]
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as error:
-        return None, [Problem(filename, error.lineno or 1, None, "not well-formed XML: {reason}", {"reason": error.msg})]
+        reason = {"reason": error.msg}
+        return None, [Problem(filename, error.lineno or 1, None, "not well-formed XML: {reason}", reason)]
     except (ValueError, etree.LxmlError) as error:
         return None, [Problem(filename, 1, None, "cannot read XML: {reason}", {"reason": str(error)})]
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        return None, [Problem(filename, 1, None, "DTDs and entity declarations are not allowed")]
+        return None, [Problem(filename, _doctype_line(data, tree.docinfo.encoding), None,
+                              "DTDs and entity declarations are not allowed")]
     root = tree.getroot()
     if root.tag != f"{{{BPMN_NS}}}definitions":
         found = etree.QName(root).localname if isinstance(root.tag, str) else "?"
@@ -49,7 +53,34 @@ def parse_bpmn(data: bytes, filename: str) -> tuple[etree._ElementTree | None, l
             Problem(filename, root.sourceline, None, "not a BPMN 2.0 file: the root element is {found}, "
                     "expected definitions in the BPMN 2.0 model namespace", {"found": found})
         ]
+    # Nothing processes XInclude here, but tools that later open the stored file might.
+    included = [n for ns in XINCLUDE_NAMESPACES for n in root.iter(f"{{{ns}}}*")]
+    if included:
+        return None, [
+            Problem(filename, node.sourceline, _owner_id(node), "XInclude ({tag}) is not allowed",
+                    {"tag": etree.QName(node).localname})
+            for node in included
+        ]
     return tree, []
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    """The id of ``node`` or of its nearest ancestor that has one."""
+    current: etree._Element | None = node
+    while current is not None:
+        if current.get("id"):
+            return current.get("id")
+        current = current.getparent()
+    return None
+
+
+def _doctype_line(data: bytes, encoding: str | None) -> int:
+    """The line of the DOCTYPE in a file whose encoding is not ASCII-compatible (UTF-16, UTF-32)."""
+    try:
+        text = data.decode(encoding or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return 1
+    return _line_of(text.encode("utf-8"), b"<!DOCTYPE")
 
 
 def _line_of(data: bytes, needle: bytes) -> int:

@@ -1,7 +1,7 @@
 """Where "now" comes from: the system clock, or a file tests move forward."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +19,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         """The current instant in UTC."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FileClock:
@@ -39,11 +39,11 @@ class FileClock:
         except OSError:
             text = ""
         if not text:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         instant = datetime.fromisoformat(text)
         if instant.tzinfo is None:
             raise ValueError(f"{self.path}: the instant must carry a UTC offset")
-        return instant.astimezone(timezone.utc)
+        return instant.astimezone(UTC)
 
     def set(self, instant: datetime) -> None:
         """Move the clock to ``instant``."""

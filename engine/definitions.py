@@ -96,7 +96,10 @@ def _store(checked: ValidatedBundle, *, version: int, now: datetime, actor_id: i
 def latest(session: Session, key: str) -> ProcessDefinition | None:
     """The newest version of ``key``, or None."""
     return session.execute(
-        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc()).limit(1)
+        select(ProcessDefinition)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 

@@ -46,7 +46,8 @@ def read_district(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise InvalidInput("Cannot read the district file {path}: {reason}", path=str(path), reason=str(error)) from None
+        raise InvalidInput("Cannot read the district file {path}: {reason}", path=str(path),
+                           reason=str(error)) from None
     if not isinstance(data, dict):
         raise InvalidInput("The district file {path} is not a mapping.", path=str(path))
     for key in ("streets", "departments", "district_units", "categories"):

@@ -26,7 +26,8 @@ def read_form(raw: bytes, path: str) -> tuple[dict[str, Any] | None, list[Proble
         schema = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         line = getattr(error, "lineno", None)
-        return None, [Problem(path, line, None, "not valid JSON: {reason}", {"reason": getattr(error, "msg", str(error))})]
+        reason = {"reason": getattr(error, "msg", str(error))}
+        return None, [Problem(path, line, None, "not valid JSON: {reason}", reason)]
     return schema, check_form(schema, path)
 
 
@@ -56,7 +57,8 @@ def validate_data(
     if len(json.dumps(data, ensure_ascii=False, default=str).encode()) > MAX_DATA_BYTES:
         return [FieldError("(form)", "The submitted data is too large (at most 256 KB).", "too_large")]
     declared = set((schema or {}).get("properties", {}))
-    errors = [FieldError(key, "This form has no such field.", "undeclared") for key in sorted(data) if key not in declared]
+    errors = [FieldError(key, "This form has no such field.", "undeclared") for key in sorted(data)
+              if key not in declared]
     if schema is None:
         return errors
     checker = FormatChecker()

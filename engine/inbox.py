@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
@@ -34,6 +35,7 @@ class TaskRow:
     element_id: str
     status: TaskStatus
     role: Role | None
+    context: dict[str, Any]
     department_code: str | None
     department_name: str | None
     assignee: str | None
@@ -56,6 +58,7 @@ def tasks(actor: Actor, scope: Scope, status: TaskStatus) -> Select[tuple[object
             HumanTask.element_id,
             HumanTask.status,
             HumanTask.role,
+            HumanTask.context,
             Department.code.label("department_code"),
             Department.name.label("department_name"),
             assignee.username.label("assignee"),

@@ -42,7 +42,7 @@ class Role(enum.StrEnum):
         return _SCOPES[self]
 
     @property
-    def head(self) -> "Role | None":
+    def head(self) -> Role | None:
         """The role that may act for (and unclaim from) holders of this role."""
         return _HEADS.get(self)
 

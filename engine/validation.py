@@ -6,6 +6,7 @@ everything they find, so a designer fixes a file in one round trip.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from collections.abc import Mapping
@@ -66,7 +67,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     checker = _Checker(tree, bundle.filename, evaluator, allow_script_tasks)
     checker.run()
     problems = checker.problems
-    forms, form_problems = _collect_forms(bundle, checker.form_keys)
+    forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
     key = checker.top_process
     if problems or key is None:
@@ -95,22 +96,28 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     )
 
 
-def _collect_forms(bundle: Bundle, keys: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+def _collect_forms(
+    bundle: Bundle, keys: dict[str, str], tree: etree._ElementTree
+) -> tuple[dict[str, Any], list[Problem]]:
     forms: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, element in sorted(keys.items()):
         path = bundle.form_paths.get(key, f"forms/{key}.json")
+        line = line_of_id(tree, element)
         if key in bundle.forms:
             schema, found = read_form(bundle.forms[key], path)
-            problems.extend(found)
             if schema is not None and not found:
                 forms[key] = schema
         elif key in bundle.fallback_forms:
             found = check_form(bundle.fallback_forms[key], path)
-            problems.extend(found)
             forms[key] = bundle.fallback_forms[key]
         else:
-            problems.append(Problem(bundle.filename, None, element, "form {key} not found (looked for {path})",
+            problems.append(Problem(bundle.filename, line, element, "form {key} not found (looked for {path})",
+                                    {"key": key, "path": path}))
+            continue
+        problems.extend(found)
+        if found:  # also point at the element, so the BPMN file that names the form is listed
+            problems.append(Problem(bundle.filename, line, element, "form {key} is not usable (see {path})",
                                     {"key": key, "path": path}))
     return forms, problems
 
@@ -175,6 +182,10 @@ class _Checker:
             )
         elif len(top) == 1:
             self.top_process = top[0]
+        elif executable:
+            first = executable[0]
+            self.problem(first, "no top-level process: every executable process is called by a call activity "
+                                "(a process may not call itself)")
 
     def _check_process(self, process: Any) -> None:
         process_id = process.get("id", "")
@@ -185,7 +196,8 @@ class _Checker:
                 continue
             local = etree.QName(node).localname
             if local in _UNSUPPORTED:
-                self.problem(node, _UNSUPPORTED[local])
+                # An event definition is reported on its event: that is what designers select.
+                self.problem(node.getparent() if local.endswith("EventDefinition") else node, _UNSUPPORTED[local])
             elif local == "scriptTask":
                 self._check_script(node)
             elif local == "sequenceFlow":
@@ -195,13 +207,17 @@ class _Checker:
             elif local in _TIMER_PARTS:
                 self._check_timer(node)
             elif local in ("loopCardinality", "completionCondition"):
-                self._check_expression(node.getparent(), node.text, local)
+                self._check_expression(node.getparent().getparent(), node.text, local)  # on the activity
             elif local == "conditionalEventDefinition":
                 condition = node.find(f"{{{BPMN_NS}}}condition")
                 self._check_expression(node.getparent(), condition.text if condition is not None else None,
                                        "conditional event")
             elif local == "callActivity":
                 self._check_call(node)
+            if local == "boundaryEvent":
+                self._check_reference(node, "attachedToRef", ids)
+            if node.get("default") is not None:
+                self._check_reference(node, "default", ids)
             if node.get("isForCompensation", "false") == "true":
                 self.problem(node, "compensation is not supported")
             if local in HUMAN_TASKS or local in ("startEvent", "callActivity", "subProcess"):
@@ -258,6 +274,12 @@ class _Checker:
                 self.problem(flow, "{attribute} {target} does not exist in this process",
                              attribute=attribute, target=target or "''")
 
+    def _check_reference(self, node: Any, attribute: str, ids: set[str]) -> None:
+        target = node.get(attribute)
+        if not target or target not in ids:
+            self.problem(node, "{attribute} {target} does not exist in this process",
+                         attribute=attribute, target=target or "''")
+
     def _check_condition(self, node: Any) -> None:
         flow = node.getparent()
         self._check_expression(flow, node.text, "conditionExpression")
@@ -266,11 +288,28 @@ class _Checker:
         if text is None or not text.strip():
             self.problem(owner, "{what} is empty", what=what)
             return
-        try:
-            self.evaluator.check(text)
-        except ExpressionError as error:
+        error = self._refusal(text)
+        if error is not None:
             self.problem(owner, "{what} {expression} refused: " + error.template,
                          what=what, expression=text.strip(), **error.params)
+
+    def _refusal(self, text: str) -> ExpressionError | None:
+        """Why ``text`` is refused: a forbidden construct, or a part without variables that fails (``10**10**10``)."""
+        try:
+            pending: list[ast.AST] = [self.evaluator.compile(text).body]
+            while pending:
+                node = pending.pop()
+                if isinstance(node, ast.BinOp) and not any(
+                    isinstance(n, ast.Name | ast.Call | ast.Attribute) for n in ast.walk(node)
+                ):
+                    self.evaluator.evaluate(ast.unparse(node), {})
+                else:
+                    pending.extend(ast.iter_child_nodes(node))
+        except ExpressionError as error:
+            return error
+        except RecursionError:
+            return ExpressionError("the expression nests too deeply", text)
+        return None
 
     def _check_timer(self, node: Any) -> None:
         event = node.getparent().getparent()
@@ -292,7 +331,9 @@ class _Checker:
         script = node.find(f"{{{BPMN_NS}}}script")
         try:
             for _target, expression in spiff.script_assignments(script.text or "" if script is not None else ""):
-                self.evaluator.check(expression)
+                error = self._refusal(expression)
+                if error is not None:
+                    raise error
         except ExpressionError as error:
             self.problem(node, "script refused: " + error.template, **error.params)
 

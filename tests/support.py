@@ -90,7 +90,8 @@ class Flow:
         self.deploy()
         return self.start("whistle", {**WHISTLE_DATA, **changes}, as_=as_)
 
-    def open_tasks(self, instance_id: int, element: str | None = None, department: str | None = None) -> list[HumanTask]:
+    def open_tasks(self, instance_id: int, element: str | None = None,
+                   department: str | None = None) -> list[HumanTask]:
         """Open or claimed tasks of a case, optionally of one element and department code."""
         with self.db.transaction(write=False) as session:
             query = select(HumanTask).where(

@@ -183,14 +183,19 @@ def user_add(obj: _Obj, username: str, display_name: str, password: str, seats: 
 
 
 @user.command("token")
-@click.argument("username")
+@click.argument("usernames", nargs=-1, required=True)
 @click.option("--label", default="cli", help="What the token is for.")
 @click.pass_obj
-def user_token(obj: _Obj, username: str, label: str) -> None:
-    """Print a new API token for USERNAME (shown once; only its hash is stored)."""
+def user_token(obj: _Obj, usernames: tuple[str, ...], label: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is stored).
+
+    With several usernames, print one "USERNAME TOKEN" line each.
+    """
     with _transaction(obj) as session:
-        token = accounts.issue_token(session, accounts.user_by_name(session, username), label=label, now=_now(obj))
-    click.echo(token)
+        tokens = [(name, accounts.issue_token(session, accounts.user_by_name(session, name), label=label,
+                                              now=_now(obj))) for name in usernames]
+    for name, token in tokens:
+        click.echo(token if len(tokens) == 1 else f"{name} {token}")
 
 
 @cli.command("seed-demo")
@@ -215,15 +220,17 @@ def _seed(obj: _Obj, district_file: Path | None, password: str) -> Any:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--fd", type=int, default=None, help="Listen on an inherited socket (socket activation) instead.")
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.pass_obj
-def serve(obj: _Obj, host: str, port: int, workers: int, threads: int) -> None:
+def serve(obj: _Obj, host: str, port: int, fd: int | None, workers: int, threads: int) -> None:
     """Serve the web app and API with gunicorn."""
     from web.app import create_app
     from web.serve import serve as run
 
-    run(create_app(services=obj.services), host=host, port=port, workers=workers, threads=threads)
+    bind = f"fd://{fd}" if fd is not None else f"{host}:{port}"
+    run(create_app(services=obj.services), bind=bind, workers=workers, threads=threads)
 
 
 @cli.command()

@@ -23,10 +23,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._app
 
 
-def serve(app: Flask, *, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve ``app`` until interrupted."""
+def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
+    """Serve ``app`` on ``bind`` (``host:port`` or ``fd://N``) until interrupted."""
     options = {
-        "bind": f"{host}:{port}",
+        "bind": bind,
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",

@@ -1,11 +1,11 @@
 """Typed SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+from engine.models.audit import TaskEvent
 from engine.models.base import Base
-from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
 from engine.models.catalog import Category
 from engine.models.definitions import ProcessDefinition
 from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
+from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
 from engine.models.tasks import HumanTask, TaskStatus
-from engine.models.audit import TaskEvent
 
 __all__ = [
     "ApiToken",

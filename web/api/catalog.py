@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
+
 from engine import catalog
 from web.api.auth import current_actor
 from web.db import read_session, services

@@ -199,13 +199,15 @@ def _schemas() -> dict[str, Any]:
         "CompleteRequest": {"type": "object", "properties": {"data": {"type": "object"}}},
         "TaskRow": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,
-            "status": _STR, "role": _NSTR, "department": _NSTR, "department_name": _NSTR, "assignee": _NSTR,
+            "status": _STR, "role": _NSTR, "context": {"type": "object"}, "department": _NSTR,
+            "department_name": _NSTR, "assignee": _NSTR,
             "assignee_name": _NSTR, "case_title": _STR, "process": _STR, "created_at": _INSTANT,
             "claimed_at": _INSTANT, "completed_at": _INSTANT}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,
             "process_id": _STR, "status": _STR, "role": _NSTR, "department": _NSTR, "assignee": _NSTR,
-            "form_key": _NSTR, "properties": {"type": "object"}, "form": {"type": ["object", "null"]},
+            "form_key": _NSTR, "properties": {"type": "object"}, "context": {"type": "object"},
+            "form": {"type": ["object", "null"]},
             "may_work": {"type": "boolean"}, "created_at": _INSTANT, "claimed_at": _INSTANT,
             "completed_at": _INSTANT}},
         "CaseSummary": {"type": "object", "properties": {

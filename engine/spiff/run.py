@@ -1,0 +1,205 @@
+"""One loaded workflow: start it, fire timers, complete tasks, deliver messages, dump it."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.expressions import Evaluator, ExpressionError
+from engine.spiff.clock import clock
+from engine.spiff.scripts import SafeScriptEngine, ScriptTaskRefused
+from engine.spiff.storage import Specs, serializer
+
+
+class EngineRunError(Exception):
+    """The workflow failed while running (a condition, a timer, a missing variable)."""
+
+    def __init__(self, message: str, element: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.element = element
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human task the workflow is waiting on."""
+
+    id: str
+    process_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    data: Mapping[str, Any]
+
+
+class WorkflowRun:
+    """One loaded workflow: start it, complete its tasks, deliver messages, store it."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self._wf = workflow
+
+    @classmethod
+    def new(cls, specs: Specs, evaluator: Evaluator, allow_scripts: bool) -> WorkflowRun:
+        """A fresh workflow of a definition version, not yet started."""
+        engine = SafeScriptEngine(evaluator, allow_scripts)
+        return cls(BpmnWorkflow(specs.top, specs.subprocesses, script_engine=engine))
+
+    @classmethod
+    def load(cls, specs: Specs, state: str, evaluator: Evaluator, allow_scripts: bool) -> WorkflowRun:
+        """Restore a stored workflow and re-attach the safe script engine (it is not stored)."""
+        codec = serializer()
+        dct = json.loads(state)
+        codec.migrate(dct)
+        workflow = codec.from_dict(dct, spec=specs.top, subprocess_specs=specs.subprocesses)
+        workflow.script_engine = SafeScriptEngine(evaluator, allow_scripts)
+        return cls(workflow)
+
+    def dump(self) -> str:
+        """The workflow state as JSON, without the specs (those are stored once per version)."""
+        codec = serializer()
+        dct = codec.to_dict(self._wf)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        dct[codec.VERSION_KEY] = codec.VERSION
+        return json.dumps(dct, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+    # -- actions ----------------------------------------------------------------
+
+    def start(self, data: Mapping[str, Any], now: datetime) -> None:
+        """Put the start data on the start task and run until people are needed."""
+        with clock(now), _run_errors():
+            start = self._wf.get_next_task(state=TaskState.READY)
+            if start is not None:
+                start.data.update(_copy(data))
+            self._wf.do_engine_steps()
+
+    def refresh(self, now: datetime) -> None:
+        """Fire due timers and run what follows (the library needs two passes for that)."""
+        with clock(now), _run_errors():
+            self._wf.refresh_timers()
+            self._wf.do_engine_steps()
+            self._wf.do_engine_steps()
+
+    def is_ready(self, task_id: str) -> bool:
+        """Whether the human task is still waiting to be completed."""
+        task = self._find(task_id)
+        return task is not None and task.state == TaskState.READY
+
+    def complete(self, task_id: str, data: Mapping[str, Any], now: datetime) -> None:
+        """Complete a ready human task with form data and run the engine on."""
+        task = self._find(task_id)
+        if task is None or task.state != TaskState.READY:
+            raise EngineRunError("the task is no longer waiting", element=None)
+        with clock(now), _run_errors():
+            # Replace, never mutate: nested values are shared between tasks' data.
+            task.data.update(_copy(data))
+            task.run()
+            self._wf.do_engine_steps()
+
+    def send_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
+        """Deliver a message by name; False when nothing is waiting for it."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=_copy(payload))
+        with clock(now), _run_errors():
+            if self._wf.event_manager.catch(event, internal=False) == 0:
+                return False
+            self._wf.do_engine_steps()
+        return True
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def completed(self) -> bool:
+        """True when the top process has ended."""
+        return bool(self._wf.completed)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The top workflow's data (final data once completed)."""
+        if self._wf.completed and self._wf.last_task is not None:
+            return dict(self._wf.last_task.data)
+        return dict(self._wf.data)
+
+    def ready_human_tasks(self) -> list[ReadyTask]:
+        """Every human task that is waiting for a person, subprocesses included."""
+        ready = []
+        for task in self._wf.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            ready.append(
+                ReadyTask(
+                    id=str(task.id),
+                    process_id=task.workflow.spec.name,
+                    element_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    lane=spec.lane,
+                    data=task.data,
+                )
+            )
+        return ready
+
+    def next_timer_at(self) -> datetime | None:
+        """When the earliest waiting timer is due, or None."""
+        due: list[datetime] = []
+        for pending in self._wf.waiting_events():
+            if pending.event_type not in {"TimeDateEventDefinition", "DurationTimerEventDefinition",
+                                          "CycleTimerEventDefinition"}:
+                continue
+            value = pending.value
+            if isinstance(value, dict):
+                value = value.get("next")
+            if isinstance(value, str):
+                try:
+                    instant = datetime.fromisoformat(value)
+                except ValueError:
+                    continue
+                if instant.tzinfo is None:
+                    instant = instant.replace(tzinfo=UTC)
+                due.append(instant.astimezone(UTC))
+        return min(due) if due else None
+
+    def _find(self, task_id: str) -> Any:
+        try:
+            return self._wf.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, SpiffWorkflowException):
+            return None
+
+
+@contextmanager
+def _run_errors() -> Iterator[None]:
+    """Turn the library's run-time failures into :class:`EngineRunError` with the element."""
+    try:
+        yield
+    except ScriptTaskRefused as error:
+        raise EngineRunError(str(error)) from None
+    except SpiffWorkflowException as error:
+        task = getattr(error, "task", None)
+        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        inner = error.__context__
+        message = error.args[0] if error.args else type(error).__name__
+        if isinstance(inner, ExpressionError | ScriptTaskRefused):
+            message = f"{message}: {inner}"
+        raise EngineRunError(str(message), element=element) from None
+    except ExpressionError as error:
+        raise EngineRunError(error.message) from None
+
+
+def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    # A JSON round trip gives fresh nested objects and keeps only what can be stored.
+    result: dict[str, Any] = json.loads(json.dumps(dict(data), default=_json_default))
+    return result
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in process data")
