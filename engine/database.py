@@ -27,11 +27,12 @@ class Database:
 
     def __init__(self, url: str | URL, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = normalise_url(url)
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # A request may hold a read session and a write unit at once: two connections per thread.
+        kwargs: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": 2 * pool_size}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

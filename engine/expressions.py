@@ -261,15 +261,15 @@ class _Run:
                 if left.bit_length() + right.bit_length() > MAX_INT_BITS:
                     raise self.fail("the product is too large")
             elif isinstance(left, str | list | tuple) and _is_int(right):
-                if len(left) * max(right, 0) > MAX_SEQUENCE_LENGTH:
+                if _weight(left) * max(right, 0) > MAX_SEQUENCE_LENGTH:
                     raise self.fail("the repeated sequence is too long")
             elif isinstance(right, str | list | tuple) and _is_int(left):
-                if len(right) * max(left, 0) > MAX_SEQUENCE_LENGTH:
+                if _weight(right) * max(left, 0) > MAX_SEQUENCE_LENGTH:
                     raise self.fail("the repeated sequence is too long")
         elif op is ast.Mod and isinstance(left, str | bytes):
             raise self.fail("string formatting with '%' is not allowed")
         elif op is ast.Add and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
-            if len(left) + len(right) > MAX_SEQUENCE_LENGTH:
+            if _weight(left) + _weight(right) > MAX_SEQUENCE_LENGTH:
                 raise self.fail("the joined sequence is too long")
 
     def visit_Compare(self, node: ast.Compare) -> bool:
@@ -309,6 +309,31 @@ class _Run:
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         raise self.fail("attribute .{name} may only be called", name=node.attr)
+
+
+def _weight(value: Any, limit: int = MAX_SEQUENCE_LENGTH) -> int:
+    """Elements reachable in a nested value (counting shared ones each time), capped above ``limit``.
+
+    ``[[1] * 99999] * 99999`` holds few objects but ten billion reachable elements, which
+    ``str``, ``sorted`` or ``==`` would then walk; the weight sees that before it exists.
+    """
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) or 1
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += len(item) or 1
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += len(item) or 1
+            stack.extend(item.values())
+        else:
+            total += 1
+        if total > limit:
+            return limit + 1
+    return total
 
 
 def _is_int(value: Any) -> bool:

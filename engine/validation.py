@@ -31,6 +31,9 @@ _UNSUPPORTED = {
     "linkEventDefinition": "link events are not supported; connect the flow directly",
 }
 _TIMER_PARTS = ("timeDate", "timeDuration", "timeCycle")
+# SpiffWorkflow names its own task specs so; an element with such an id breaks the workflow.
+_RESERVED_IDS = {"Start", "End", "Root"}
+_RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
 
 
 @dataclass
@@ -144,13 +147,21 @@ class _Checker:
         self.problems.append(Problem(self.filename, line, element, template, params))
 
     def run(self) -> None:
+        # The schema reports lines only; name the element when it is the only one starting on that line.
+        on_line: dict[int, list[str | None]] = {}
+        for node in self.root.iter():
+            if isinstance(node.tag, str) and node.sourceline is not None:
+                on_line.setdefault(node.sourceline, []).append(node.get("id"))
         for line, message in spiff.schema_errors(self.tree):
-            self.problems.append(Problem(self.filename, line, None, "BPMN schema: {reason}", {"reason": message}))
+            found = on_line.get(line, [])
+            element = found[0] if len(found) == 1 else None
+            self.problems.append(Problem(self.filename, line, element, "BPMN schema: {reason}", {"reason": message}))
         self._check_ids()
         processes = self.root.findall(f"{{{BPMN_NS}}}process")
         self._find_top(processes)
         for process in processes:
             self._check_process(process)
+        self._check_recursion(processes)
 
     def _check_ids(self) -> None:
         seen: dict[str, int] = {}
@@ -195,6 +206,9 @@ class _Checker:
             if not isinstance(node.tag, str) or not node.tag.startswith(f"{{{BPMN_NS}}}"):
                 continue
             local = etree.QName(node).localname
+            ident = node.get("id") or ""
+            if node is not process and (ident in _RESERVED_IDS or ident.endswith(_RESERVED_SUFFIXES)):
+                self.problem(node, "id {id} is reserved by the engine: rename the element", id=ident)
             if local in _UNSUPPORTED:
                 # An event definition is reported on its event: that is what designers select.
                 self.problem(node.getparent() if local.endswith("EventDefinition") else node, _UNSUPPORTED[local])
@@ -342,6 +356,23 @@ class _Checker:
         known = {p.get("id") for p in self.root.findall(f"{{{BPMN_NS}}}process")}
         if called not in known:
             self.problem(node, "called process {called} is not in this file", called=called or "''")
+
+    def _check_recursion(self, processes: list[Any]) -> None:
+        calls = {p.get("id"): list(p.iter(f"{{{BPMN_NS}}}callActivity")) for p in processes}
+        for process_id, activities in calls.items():
+            for activity in activities:
+                seen: set[str] = set()
+                pending = [activity.get("calledElement")]
+                while pending:
+                    called = pending.pop()
+                    if called == process_id:
+                        self.problem(activity, "calling {called} leads back to {process}: recursive calls never end",
+                                     called=activity.get("calledElement"), process=process_id)
+                        break
+                    if called in seen or called not in calls:
+                        continue
+                    seen.add(called)
+                    pending.extend(a.get("calledElement") for a in calls[called])
 
     def catalog(self) -> dict[str, Any]:
         """What the engine needs about elements at run time, without parsing again."""

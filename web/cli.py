@@ -134,24 +134,28 @@ def validate(obj: _Obj, paths: tuple[Path, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def deploy(obj: _Obj, paths: tuple[Path, ...]) -> None:
-    """Deploy BPMN files or folders: unchanged files are skipped, changed ones get a new version."""
+    """Deploy BPMN files or folders: unchanged files are skipped, changed ones get a new version.
+
+    Every file is checked first; if any has a problem, nothing is deployed.
+    """
     files, problems = _bpmn_files(paths)
+    bundles = [(path, definitions.bundle_from_path(path)) for path in files]
+    ctx = obj.services.ctx
+    for _path, bundle in bundles:
+        try:
+            validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
+        except DefinitionInvalid as error:
+            problems.extend(error.problems)
     if problems:
         for problem in problems:
             click.echo(problem.located())
+        click.echo(f"{len(problems)} problem(s); nothing was deployed", err=True)
         sys.exit(1)
-    try:
-        with _transaction(obj) as session:
-            for path in files:
-                result = definitions.deploy(session, obj.services.ctx, definitions.bundle_from_path(path),
-                                            now=_now(obj))
-                state = "deployed" if result.created else "unchanged"
-                click.echo(f"{state}: {result.definition.key} v{result.definition.version} ({path})")
-    except DefinitionInvalid as error:
-        for problem in error.problems:
-            click.echo(problem.located())
-        click.echo("nothing was deployed", err=True)
-        sys.exit(1)
+    with _transaction(obj) as session:
+        results = [(path, definitions.deploy(session, ctx, bundle, now=_now(obj))) for path, bundle in bundles]
+    for path, result in results:
+        state = "deployed" if result.created else "unchanged"
+        click.echo(f"{state}: {result.definition.key} v{result.definition.version} ({path})")
 
 
 @cli.group()

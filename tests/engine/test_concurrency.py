@@ -1,4 +1,8 @@
-"""Races on PostgreSQL: one claim wins, parallel completions never lose an update."""
+"""Races: one claim wins, parallel completions never lose an update.
+
+The issue asks for 100 rounds on PostgreSQL; SQLite (one writer at a time) gets the same
+races with fewer rounds, as a guard that its write lock is taken up front.
+"""
 from __future__ import annotations
 
 import threading
@@ -6,6 +10,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -21,8 +26,18 @@ from web.services import Services
 from web.settings import Settings
 
 RACERS = 16
-ROUNDS = 100
+ROUNDS = {"postgresql": 100, "sqlite": 15}
 DEPARTMENTS = ["CGW", "ZJW", "GHZY"]
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def racing(request: pytest.FixtureRequest, backends: object) -> tuple[Database, int]:
+    """A database to race on, and how many rounds to run there."""
+    from tests.conftest import empty_case_tables
+
+    found = backends.get(request.param)  # type: ignore[attr-defined]
+    empty_case_tables(found)
+    return found, ROUNDS[request.param]
 
 
 def _racers(db: Database, clock: FakeClock) -> list[str]:
@@ -39,12 +54,13 @@ def _racers(db: Database, clock: FakeClock) -> list[str]:
     return tokens
 
 
-def test_sixteen_threads_claim_one_task_a_hundred_times(postgres: Database, clock: FakeClock,
+def test_sixteen_threads_claim_one_task_a_hundred_times(racing: tuple[Database, int], clock: FakeClock,
                                                         tmp_path: Path) -> None:
+    postgres, rounds = racing
     ctx = EngineContext()
     flow = Flow(postgres, ctx, clock)
     flow.deploy()
-    cases = [flow.start("whistle", _whistle("CGW"), as_="HP.officer") for _ in range(ROUNDS)]
+    cases = [flow.start("whistle", _whistle("CGW"), as_="HP.officer") for _ in range(rounds)]
     task_ids = [flow.task(case, "Task_sign", "CGW").id for case in cases]
     tokens = _racers(postgres, clock)
     app = create_app(services=Services(Settings(instance_path=tmp_path, secret_key="x"), postgres, ctx, clock))
@@ -69,12 +85,13 @@ def test_sixteen_threads_claim_one_task_a_hundred_times(postgres: Database, cloc
             assert {name for status, name in results if status == 409} == {holder.username}
 
 
-def test_three_departments_complete_at_the_same_moment_a_hundred_times(postgres: Database,
+def test_three_departments_complete_at_the_same_moment_a_hundred_times(racing: tuple[Database, int],
                                                                        clock: FakeClock) -> None:
+    postgres, rounds = racing
     ctx = EngineContext()
     flow = Flow(postgres, ctx, clock)
     flow.deploy()
-    cases = [flow.start("whistle", _whistle(*DEPARTMENTS), as_="HP.officer") for _ in range(ROUNDS)]
+    cases = [flow.start("whistle", _whistle(*DEPARTMENTS), as_="HP.officer") for _ in range(rounds)]
     for case in cases:
         for code in DEPARTMENTS:
             flow.complete(flow.task(case, "Task_sign", code).id, {}, as_=f"{code}.dispatcher")
@@ -88,6 +105,7 @@ def test_three_departments_complete_at_the_same_moment_a_hundred_times(postgres:
         with postgres.transaction() as session:
             tasks.complete(session, ctx, actor, task_id, {"result": f"{code} 已处置完毕"}, now=clock.now())
         return code
+
 
     with ThreadPoolExecutor(len(DEPARTMENTS)) as pool:
         for case in cases:
