@@ -152,8 +152,9 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
     mutation = Mutation(instance, parts, run, DepartmentDirectory(session))
     with _process_errors():
         # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
-        run.refresh(now)
-        sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
+        if instance.next_timer_at is not None and instance.next_timer_at <= now:
+            run.refresh(now)
+            sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
         yield mutation
     save(session, ctx, mutation, now)
 
