@@ -124,7 +124,8 @@ def _seed_logins(
         logins = _UNIT_LOGINS.get(role, []) if role else _PLATFORM_LOGINS
         for suffix, seat_role, label in logins:
             username = suffix if role is None else f"{unit['code']}.{suffix}"
-            plan.append((username, label if role is None else f"{unit['name']}{label}", [(seat_role, unit["code"])]))
+            display = label if role is None or unit["name"] == label else f"{unit['name']}{label}"
+            plan.append((username, display, [(seat_role, unit["code"])]))
     existing = set(session.execute(select(User.username)).scalars())
     shared_hash = hash_password(password)  # one scrypt run for every demo login
     added = 0

@@ -34,6 +34,8 @@ def serve(app: Flask, *, bind: str, workers: int, threads: int) -> None:
         "errorlog": "-",
         "timeout": 60,
         "graceful_timeout": 10,
+        # Several servers may share a host (and a home folder): no shared control socket.
+        "control_socket_disable": True,
         # The app (and its connection pool) is built before gunicorn forks: give each
         # worker fresh connections instead of sharing the parent's sockets.
         "post_fork": lambda _server, _worker: app.extensions["whistle"].db.engine.dispose(close=False),
