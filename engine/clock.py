@@ -1,6 +1,7 @@
 """Where "now" comes from: the system clock, or a file tests move forward."""
 from __future__ import annotations
 
+import contextvars
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -48,3 +49,14 @@ class FileClock:
     def set(self, instant: datetime) -> None:
         """Move the clock to ``instant``."""
         self.path.write_text(instant.isoformat())
+
+
+# The instant an engine operation runs "at": set while a workflow runs, so timer
+# expressions (work_hours(4)) and SpiffWorkflow's timers agree on "now".
+PINNED_NOW: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("whistle_now", default=None)
+
+
+def pinned_now() -> datetime:
+    """The instant the running operation was given, else the real time."""
+    pinned = PINNED_NOW.get()
+    return pinned if pinned is not None else datetime.now(UTC)

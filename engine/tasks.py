@@ -155,3 +155,24 @@ def detail(session: Session, ctx: EngineContext, actor: Actor, task_id: int) -> 
     form = ctx.parts(session, instance.definition_id).form(task.form_key)
     return TaskDetail(task, department.code if department else None, assignee.username if assignee else None,
                       form, may_work_on(actor, task))
+
+
+def reassign_up(session: Session, ctx: EngineContext, task_id: int, *, now: datetime, reason: str) -> HumanTask:
+    """Hand an active task up the chain: the head's role becomes the candidate, the assignee is reset."""
+    task = session.execute(
+        select(HumanTask).where(HumanTask.id == task_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED) or task.role is None or task.role.head is None:
+        return task
+    previous_role, previous_assignee = task.role, task.assignee_id
+    task.role = task.role.head
+    task.status, task.assignee_id, task.claimed_at = TaskStatus.OPEN, None, None
+    session.flush()
+    audit.record(session, "reassigned", at=now, instance_id=task.instance_id, task_id=task.id,
+                 department_id=task.department_id,
+                 payload={"task": task.name, "from_role": previous_role.value, "to_role": task.role.value,
+                          "previous_assignee_id": previous_assignee, "reason": reason})
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    ctx.listeners.emit(session, HookEvent(TaskHook.UNCLAIMED, instance, task, now))
+    return task

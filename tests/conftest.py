@@ -18,12 +18,18 @@ from engine import schema
 from engine.context import EngineContext
 from engine.database import Database
 from engine.district import read_district, seed_district
+from escalation import models as escalation_models  # noqa: F401 - registers the escalation tables
+from escalation.calendars import Calendars
+from escalation.config import Escalation
 from tests.support import PROCESSES, SHANGHAI, FakeClock, Flow
+from web.services import calendars_of, engine_context, wire
+from web.settings import Settings
 
 POSTGRES_URL = os.environ.get("WHISTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_PASSWORD = "whistle-demo"
 # Emptied before each test; organisation tables keep the seeded demo district.
-CASE_TABLES = ["task_event", "human_task", "instance_department", "process_instance", "process_definition"]
+CASE_TABLES = ["notification", "escalation_record", "extension_request", "task_deadline", "sla_policy",
+               "task_event", "human_task", "instance_department", "process_instance", "process_definition"]
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -111,13 +117,25 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 9, 28, 9, 0, tzinfo=SHANGHAI))
 
 
-@pytest.fixture
-def ctx() -> EngineContext:
-    """A fresh engine context (its caches must not outlive the emptied tables)."""
-    return EngineContext()
+@pytest.fixture(scope="session")
+def calendars() -> Calendars:
+    """The working calendars shipped in processes/calendars."""
+    return calendars_of(Settings(processes_dir=PROCESSES))
 
 
 @pytest.fixture
-def flow(db: Database, ctx: EngineContext, clock: FakeClock) -> Flow:
-    """Drives processes as users would."""
+def ctx(calendars: Calendars) -> EngineContext:
+    """A fresh engine context wired like production (its caches must not outlive the emptied tables)."""
+    return engine_context(Settings(processes_dir=PROCESSES), calendars)
+
+
+@pytest.fixture
+def esc(ctx: EngineContext, calendars: Calendars) -> Escalation:
+    """Escalation wired into ``ctx``: deadlines are armed by the engine's hooks."""
+    return wire(ctx, calendars)
+
+
+@pytest.fixture
+def flow(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock) -> Flow:
+    """Drives processes as users would (with escalation wired in, as in production)."""
     return Flow(db, ctx, clock)

@@ -80,6 +80,19 @@ class Flow:
                                         now=self.clock.now())
             return result
 
+    def deploy_policy(self, path: Path = PROCESSES / "policies" / "whistle.yaml") -> Any:
+        """Deploy an SLA policy file."""
+        from escalation.policy_store import deploy_policy
+
+        with self.db.transaction() as session:
+            return deploy_policy(session, path, now=self.clock.now())
+
+    def sweep(self, esc: Any) -> Any:
+        """Run one sweep at the fake clock's now."""
+        from escalation.sweep import sweep
+
+        return sweep(self.db, self.ctx, esc, self.clock.now())
+
     def start(self, key: str, data: Mapping[str, Any], *, as_: str) -> int:
         """Start a case as ``as_``; returns the instance id."""
         with self.db.transaction() as session:

@@ -1,12 +1,21 @@
-"""The composition root: builds the database, the engine context and wires the listeners."""
+"""The composition root: builds the database, the engine context and wires escalation into it."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from engine.clock import Clock, FileClock, SystemClock
 from engine.context import EngineContext
 from engine.database import Database
+from engine.errors import DefinitionInvalid
+from engine.expressions import Evaluator
+from escalation import listeners
+from escalation.calendars import Calendars, load_calendars
+from escalation.config import Escalation
+from escalation.timer_functions import timer_functions
 from web.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -17,17 +26,36 @@ class Services:
     db: Database
     ctx: EngineContext
     clock: Clock
+    escalation: Escalation
 
 
-def engine_context(settings: Settings) -> EngineContext:
-    """The engine context (evaluator, listeners) without touching a database."""
-    return EngineContext(allow_script_tasks=settings.allow_script_tasks)
+def calendars_of(settings: Settings) -> Calendars:
+    """The working calendars in ``processes/calendars``; DefinitionInvalid lists their problems."""
+    calendars, problems = load_calendars(settings.processes_dir / "calendars")
+    if problems:
+        raise DefinitionInvalid(problems)
+    return calendars
+
+
+def engine_context(settings: Settings, calendars: Calendars | None = None) -> EngineContext:
+    """The engine context with working-time timer functions (no database touched)."""
+    calendars = calendars or calendars_of(settings)
+    evaluator = Evaluator().with_functions(**timer_functions(calendars))
+    return EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks)
+
+
+def wire(ctx: EngineContext, calendars: Calendars) -> Escalation:
+    """Escalation for ``ctx``: deadlines armed and stopped by the engine's hooks."""
+    escalation = Escalation(calendars=calendars)
+    listeners.register(ctx.listeners, escalation)
+    return escalation
 
 
 def build_services(settings: Settings) -> Services:
     """Wire the parts together for ``settings``."""
     settings.instance_path.mkdir(parents=True, exist_ok=True)
+    calendars = calendars_of(settings)
     db = Database(settings.resolved_database_url)
-    ctx = engine_context(settings)
+    ctx = engine_context(settings, calendars)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    return Services(settings=settings, db=db, ctx=ctx, clock=clock)
+    return Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=wire(ctx, calendars))

@@ -1,7 +1,6 @@
 """Pinning SpiffWorkflow's notion of "now" to the instant the caller passes in."""
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 from collections.abc import Iterator
@@ -11,8 +10,10 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
+from engine.clock import PINNED_NOW
+
 _SPIFF_LOGGERS = ("spiff", "spiff.task", "spiff.workflow", "spiff.data", "spiff.dmn")
-_NOW: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("whistle_now", default=None)
+_NOW = PINNED_NOW
 _clock_lock = threading.Lock()
 
 

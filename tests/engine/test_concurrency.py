@@ -20,6 +20,7 @@ from engine.database import Database
 from engine.errors import Conflict
 from engine.models import HumanTask, InstanceStatus, TaskStatus, User
 from engine.roles import Role
+from escalation.config import Escalation
 from tests.support import FakeClock, Flow
 from web.app import create_app
 from web.services import Services
@@ -63,7 +64,8 @@ def test_sixteen_threads_claim_one_task_a_hundred_times(racing: tuple[Database, 
     cases = [flow.start("whistle", _whistle("CGW"), as_="HP.officer") for _ in range(rounds)]
     task_ids = [flow.task(case, "Task_sign", "CGW").id for case in cases]
     tokens = _racers(postgres, clock)
-    app = create_app(services=Services(Settings(instance_path=tmp_path, secret_key="x"), postgres, ctx, clock))
+    app = create_app(services=Services(Settings(instance_path=tmp_path, secret_key="x"), postgres, ctx, clock,
+                                       Escalation()))
     clients = [app.test_client() for _ in range(RACERS)]
     barrier = threading.Barrier(RACERS)
 

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from engine import accounts
 from engine.context import EngineContext
 from engine.database import Database
+from escalation.config import Escalation
 from tests.support import FakeClock
 from web.app import create_app
 from web.services import Services
@@ -20,10 +21,10 @@ from web.settings import Settings
 
 
 @pytest.fixture
-def app(db: Database, ctx: EngineContext, clock: FakeClock, tmp_path: Path) -> Flask:
+def app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock, tmp_path: Path) -> Flask:
     """The whistle app on the test database with the fake clock."""
     settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret")
-    return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock))
+    return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""Firing one rung of the 督办 ladder: record it, notify its targets, maybe hand the task up."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, tasks
+from engine.context import EngineContext
+from engine.models import Department, HumanTask, Membership, ProcessInstance, TaskStatus, User
+from engine.roles import Role, Scope
+from escalation.config import Escalation
+from escalation.models import EscalationRecord, TaskDeadline
+from escalation.notify import Message
+from escalation.policies import Action, ClockKind, LadderStep, Target
+
+# English templates, translated where they are shown; one per action and clock.
+TEMPLATES: dict[tuple[Action, ClockKind], str] = {
+    (Action.REMIND, ClockKind.REPORT_IN): "Reminder: please sign for {task} of case {case} before {deadline}.",
+    (Action.REMIND, ClockKind.COMPLETE): "Reminder: {task} of case {case} is due at {deadline}.",
+    (Action.NOTIFY, ClockKind.REPORT_IN): "{department} has not yet signed for {task} of case {case} "
+                                          "(due {deadline}).",
+    (Action.NOTIFY, ClockKind.COMPLETE): "{department} has not yet finished {task} of case {case} (due {deadline}).",
+    (Action.OVERDUE_DUBAN, ClockKind.REPORT_IN): "Overdue, under supervision: {department} did not sign for {task} "
+                                                 "of case {case} by {deadline}.",
+    (Action.OVERDUE_DUBAN, ClockKind.COMPLETE): "Overdue, under supervision: {department} did not finish {task} "
+                                                "of case {case} by {deadline}.",
+    (Action.CUIBAN_NOTICE, ClockKind.REPORT_IN): "Urging notice: {department} is a working day late signing for "
+                                                 "{task} of case {case}.",
+    (Action.CUIBAN_NOTICE, ClockKind.COMPLETE): "Urging notice: {department} is a working day late with {task} "
+                                                "of case {case}.",
+    (Action.ESCALATE, ClockKind.REPORT_IN): "Escalated to district leadership: {department} is five working days "
+                                            "late signing for {task} of case {case}.",
+    (Action.ESCALATE, ClockKind.COMPLETE): "Escalated to district leadership: {department} is five working days "
+                                           "late with {task} of case {case}.",
+}
+
+
+def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadline, now: datetime) -> EscalationRecord:
+    """Fire one due rung exactly as its policy says; the caller commits."""
+    task = session.get(HumanTask, rung.task_id)
+    instance = session.get(ProcessInstance, rung.instance_id)
+    assert task is not None and instance is not None
+    policy = esc.stored(session, rung.policy_id)
+    step = next((s for s in policy.ladder if s.level == rung.level), None)
+    if step is None:  # the policy version changed shape; fire as recorded, without targets
+        step = LadderStep(rung.level, "", None, None, Action(rung.action), ())
+    department = session.get(Department, task.department_id) if task.department_id else None
+    users = _targets(session, step.targets, task)
+    record = EscalationRecord(
+        deadline_id=rung.id, task_id=task.id, instance_id=instance.id, department_id=task.department_id,
+        clock=rung.clock, level=rung.level, action=rung.action, due_at=rung.due_at, fired_at=now,
+        targets=sorted(u.username for u in users),
+    )
+    session.add(record)
+    session.flush()
+    params: dict[str, Any] = {
+        "task": task.name, "case": instance.title, "case_id": instance.id, "level": rung.level,
+        "department": department.name if department else "", "deadline": rung.deadline_at.isoformat(),
+    }
+    template = TEMPLATES[(Action(rung.action), ClockKind(rung.clock))]
+    esc.notifier.send(session, [Message(u.id, rung.action, template, params, instance.id, task.id, record.id)
+                                for u in users], now)
+    audit.record(session, "escalated", at=now, instance_id=instance.id, task_id=task.id,
+                 department_id=task.department_id,
+                 payload={"task": task.name, "level": rung.level, "action": rung.action, "clock": rung.clock,
+                          "due_at": rung.due_at.isoformat(), "targets": record.targets})
+    if step.reassign:
+        tasks.reassign_up(session, ctx, task.id, now=now, reason=f"escalation level {rung.level}")
+    rung.fired_at = now
+    return record
+
+
+def _targets(session: Session, targets: tuple[Target, ...], task: HumanTask) -> list[User]:
+    """The users a rung reaches, by role, without repeats."""
+    found: dict[int, User] = {}
+    for target in targets:
+        for user in _users_for(session, target, task):
+            found.setdefault(user.id, user)
+    return list(found.values())
+
+
+def _users_for(session: Session, target: Target, task: HumanTask) -> list[User]:
+    if target == Target.ASSIGNEE:
+        if task.status == TaskStatus.CLAIMED and task.assignee_id:
+            assignee = session.get(User, task.assignee_id)
+            return [assignee] if assignee else []
+        # Nobody holds it yet: remind everyone who could take it.
+        return _members(session, [task.role] if task.role else [], task.department_id)
+    if target == Target.DEPT_HEAD:
+        head = task.role.head if task.role and task.role.head else None
+        if head is None:
+            head = Role.STREET_LEADER if task.role and task.role.scope == Scope.STREET else Role.DEPT_HEAD
+        return _members(session, [head], task.department_id)
+    role = Role.SUPERVISOR if target == Target.SUPERVISOR else Role.DISTRICT_LEADER
+    return _members(session, [role], None)
+
+
+def _members(session: Session, roles: list[Role], department_id: int | None) -> list[User]:
+    query = (select(User).join(Membership, Membership.user_id == User.id)
+             .where(Membership.role.in_(roles), User.is_active.is_(True)))
+    if department_id is not None:
+        query = query.where(Membership.department_id == department_id)
+    return list(session.execute(query.order_by(User.username)).scalars().unique())

@@ -1,0 +1,30 @@
+"""Wiring escalation into the engine's hooks: deadlines armed and stopped in the same transaction."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine.hooks import HookEvent, Listeners, TaskHook
+from escalation import deadlines
+from escalation.config import Escalation
+from escalation.policies import ClockKind
+
+
+def register(listeners: Listeners, esc: Escalation) -> None:
+    """Arm deadlines when tasks appear; stop the report-in clock on claim and both on completion."""
+
+    def created(session: Session, event: HookEvent) -> None:
+        assert event.task is not None
+        deadlines.arm(session, esc, event.instance, event.task, event.at)
+
+    def claimed(session: Session, event: HookEvent) -> None:
+        assert event.task is not None
+        deadlines.stop(session, event.task.id, (ClockKind.REPORT_IN,), event.at)
+
+    def ended(session: Session, event: HookEvent) -> None:
+        assert event.task is not None
+        deadlines.stop(session, event.task.id, (ClockKind.REPORT_IN, ClockKind.COMPLETE), event.at)
+
+    listeners.on(TaskHook.CREATED, created)
+    listeners.on(TaskHook.CLAIMED, claimed)
+    listeners.on(TaskHook.COMPLETED, ended)
+    listeners.on(TaskHook.CANCELLED, ended)

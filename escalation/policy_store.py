@@ -1,0 +1,44 @@
+"""Deploying policy files: checked with located problems, versioned by content."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import DefinitionInvalid
+from escalation.models import SlaPolicy
+from escalation.policies import Policy, read_policy
+
+
+@dataclass(frozen=True)
+class PolicyDeployResult:
+    """The stored version and whether this deploy created it."""
+
+    policy: SlaPolicy
+    created: bool
+
+
+def check_policy_file(path: Path) -> Policy:
+    """Read and check a policy file; DefinitionInvalid lists every located problem."""
+    policy, problems = read_policy(path.read_text(encoding="utf-8"), str(path))
+    if policy is None:
+        raise DefinitionInvalid(problems)
+    return policy
+
+
+def deploy_policy(session: Session, path: Path, *, now: datetime) -> PolicyDeployResult:
+    """Store a policy file as a new version of its process's policy, unless it is unchanged."""
+    policy = check_policy_file(path)
+    current = session.execute(
+        select(SlaPolicy).where(SlaPolicy.process_key == policy.process).order_by(SlaPolicy.version.desc()).limit(1)
+    ).scalar_one_or_none()
+    if current is not None and current.sha256 == policy.sha256:
+        return PolicyDeployResult(current, created=False)
+    row = SlaPolicy(process_key=policy.process, version=(current.version + 1) if current else 1,
+                    filename=path.name, sha256=policy.sha256, source=policy.source, deployed_at=now)
+    session.add(row)
+    session.flush()
+    return PolicyDeployResult(row, created=True)

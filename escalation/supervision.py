@@ -1,0 +1,189 @@
+"""What supervisors read: the overdue board, escalation history, department scores."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.errors import NotFound
+from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
+from engine.models.tasks import ACTIVE_STATUSES
+from escalation.models import EscalationRecord, TaskDeadline
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """A task past a deadline: whose, which clock, how late, how far up the ladder."""
+
+    task_id: int
+    instance_id: int
+    case_title: str
+    task_name: str
+    department: str | None
+    department_name: str | None
+    street: str | None
+    category: str | None
+    clock: str
+    rule: str
+    deadline_at: datetime
+    lateness_seconds: float
+    level: int
+    assignee: str | None
+    missing_years: list[int]
+
+
+@dataclass(frozen=True)
+class DepartmentStats:
+    """A department's scores (考评) over the given period."""
+
+    department: str
+    open: int
+    overdue: int
+    completed: int
+    on_time_rate: float | None  # completed within the completion limit / completed with a limit
+    median_sign_seconds: float | None  # claim (sign) time after the task arrived
+    report_in_rate: float | None  # 报到率: arrivals within the limit / arrivals due
+
+
+def overdue(session: Session, now: datetime, *, department: str | None = None, street: str | None = None,
+            category: str | None = None, level: int | None = None, limit: int = 50,
+            offset: int = 0) -> tuple[list[OverdueRow], bool]:
+    """Tasks past a running clock's deadline, the latest first."""
+    rows = session.execute(_overdue_query(now, department, street, category, level).limit(limit + 1).offset(offset))
+    found = [
+        OverdueRow(r.task_id, r.instance_id, r.case_title, r.task_name, r.department, r.department_name, r.street,
+                   r.category, r.clock, r.rule, r.deadline_at, (now - r.deadline_at).total_seconds(), r.level or 0,
+                   r.assignee, list(r.missing_years or []))
+        for r in rows
+    ]
+    return found[:limit], len(found) > limit
+
+
+def _overdue_query(now: datetime, department: str | None, street: str | None, category: str | None,
+                   level: int | None) -> Select[tuple[object, ...]]:
+    task_department, origin = aliased(Department), aliased(Department)
+    fired = aliased(TaskDeadline)
+    reached = (select(func.max(fired.level)).where(fired.task_id == TaskDeadline.task_id,
+                                                   fired.clock == TaskDeadline.clock, fired.fired_at.is_not(None))
+               .correlate(TaskDeadline).scalar_subquery())
+    category_of = ProcessInstance.case_data["category"].as_string()
+    query = (
+        select(
+            TaskDeadline.task_id, TaskDeadline.instance_id, ProcessInstance.title.label("case_title"),
+            HumanTask.name.label("task_name"), task_department.code.label("department"),
+            task_department.name.label("department_name"), origin.code.label("street"),
+            category_of.label("category"), TaskDeadline.clock, TaskDeadline.rule, TaskDeadline.deadline_at,
+            reached.label("level"), User.username.label("assignee"), TaskDeadline.missing_years,
+        )
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .join(ProcessInstance, ProcessInstance.id == TaskDeadline.instance_id)
+        .outerjoin(task_department, task_department.id == TaskDeadline.department_id)
+        .outerjoin(origin, origin.id == ProcessInstance.origin_department_id)
+        .outerjoin(User, User.id == HumanTask.assignee_id)
+        .where(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
+               TaskDeadline.deadline_at <= now, HumanTask.status.in_(ACTIVE_STATUSES))
+        .order_by(TaskDeadline.deadline_at, TaskDeadline.task_id)
+    )
+    if department:
+        query = query.where(task_department.code == department)
+    if street:
+        query = query.where(origin.code == street)
+    if category:
+        query = query.where(category_of == category)
+    if level is not None:
+        query = query.where(reached >= level)
+    return query
+
+
+@dataclass(frozen=True)
+class EscalationRow:
+    """One fired rung, for the history."""
+
+    id: int
+    instance_id: int
+    task_id: int
+    task_name: str
+    department: str | None
+    clock: str
+    level: int
+    action: str
+    due_at: datetime
+    fired_at: datetime
+    targets: list[str]
+
+
+def escalations(session: Session, *, department: str | None = None, instance_id: int | None = None,
+                level: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[EscalationRow], bool]:
+    """Fired rungs, newest first."""
+    query = (
+        select(EscalationRecord, HumanTask.name, Department.code)
+        .join(HumanTask, HumanTask.id == EscalationRecord.task_id)
+        .outerjoin(Department, Department.id == EscalationRecord.department_id)
+        .order_by(EscalationRecord.fired_at.desc(), EscalationRecord.id.desc())
+    )
+    if department:
+        query = query.where(Department.code == department)
+    if instance_id is not None:
+        query = query.where(EscalationRecord.instance_id == instance_id)
+    if level is not None:
+        query = query.where(EscalationRecord.level == level)
+    rows = session.execute(query.limit(limit + 1).offset(offset)).all()
+    found = [EscalationRow(e.id, e.instance_id, e.task_id, name, code, e.clock, e.level, e.action, e.due_at,
+                           e.fired_at, list(e.targets)) for e, name, code in rows]
+    return found[:limit], len(found) > limit
+
+
+def department_stats(session: Session, code: str, now: datetime, *, since: datetime | None = None) -> DepartmentStats:
+    """Open and overdue work now; rates and medians over tasks created since ``since``."""
+    department_id = session.execute(select(Department.id).where(Department.code == code)).scalar_one_or_none()
+    if department_id is None:
+        raise NotFound("Department {code} does not exist.", code=code)
+    open_count = session.execute(select(func.count()).select_from(HumanTask).where(
+        HumanTask.department_id == department_id, HumanTask.status.in_(ACTIVE_STATUSES))).scalar_one()
+    overdue_count = session.execute(select(func.count(func.distinct(TaskDeadline.task_id))).join(
+        HumanTask, HumanTask.id == TaskDeadline.task_id).where(
+        TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True),
+        TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= now,
+        HumanTask.status.in_(ACTIVE_STATUSES))).scalar_one()
+    due_rungs = and_(TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True))
+    if since is not None:
+        due_rungs = and_(due_rungs, TaskDeadline.started_at >= since)
+    completions = session.execute(
+        select(TaskDeadline.stopped_at, TaskDeadline.deadline_at)
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .where(due_rungs, TaskDeadline.clock == "complete", HumanTask.status == TaskStatus.COMPLETED)
+    ).all()
+    signs = session.execute(
+        select(TaskDeadline.started_at, TaskDeadline.stopped_at)
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .where(due_rungs, TaskDeadline.clock == "report_in", TaskDeadline.stopped_at.is_not(None),
+               HumanTask.status != TaskStatus.CANCELLED)
+    ).all()
+    arrivals = session.execute(
+        select(TaskDeadline.stopped_at, TaskDeadline.deadline_at, HumanTask.status)
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .where(due_rungs, TaskDeadline.rule == "arrive", TaskDeadline.clock == "complete",
+               (HumanTask.status == TaskStatus.COMPLETED) | (TaskDeadline.deadline_at <= now))
+    ).all()
+    completed_count = session.execute(select(func.count()).select_from(HumanTask).where(
+        HumanTask.department_id == department_id, HumanTask.status == TaskStatus.COMPLETED,
+        *([HumanTask.created_at >= since] if since else []))).scalar_one()
+    on_time = [stopped <= deadline for stopped, deadline in completions if stopped is not None]
+    sign_seconds = [(stopped - started).total_seconds() for started, stopped in signs]
+    arrived = [s == TaskStatus.COMPLETED and stopped is not None and stopped <= d for stopped, d, s in arrivals]
+    return DepartmentStats(
+        department=code,
+        open=open_count,
+        overdue=overdue_count,
+        completed=completed_count,
+        on_time_rate=_rate(on_time),
+        median_sign_seconds=statistics.median(sign_seconds) if sign_seconds else None,
+        report_in_rate=_rate(arrived),
+    )
+
+
+def _rate(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
