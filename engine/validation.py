@@ -181,8 +181,10 @@ class _Checker:
             self.process_names[process.get("id", "")] = process.get("name") or process.get("id", "")
             if process not in executable:
                 self.problem(process, 'process is not executable: set isExecutable="true"')
+            if not process.get("id"):
+                self.problem(process, "process has no id: give it one (it becomes the process key)")
         called = {c.get("calledElement") for c in self.root.iter(f"{{{BPMN_NS}}}callActivity")}
-        top = [p.get("id") for p in executable if p.get("id") not in called]
+        top = [p.get("id") for p in executable if p.get("id") and p.get("id") not in called]
         if not processes:
             self.problems.append(Problem(self.filename, self.root.sourceline, None, "the file contains no process"))
         elif len(top) > 1:
@@ -193,7 +195,7 @@ class _Checker:
             )
         elif len(top) == 1:
             self.top_process = top[0]
-        elif executable:
+        elif any(p.get("id") for p in executable):
             first = executable[0]
             self.problem(first, "no top-level process: every executable process is called by a call activity "
                                 "(a process may not call itself)")
@@ -222,6 +224,12 @@ class _Checker:
                 self._check_timer(node)
             elif local in ("loopCardinality", "completionCondition"):
                 self._check_expression(node.getparent().getparent(), node.text, local)  # on the activity
+            elif local in ("inputDataItem", "outputDataItem") and not node.get("id"):
+                # SpiffWorkflow names the per-instance variable by the id; without one a case crashes.
+                activity = node.getparent().getparent()
+                self.problems.append(Problem(self.filename, node.sourceline, activity.get("id"),
+                                             "{what} has no id: the id names each instance's variable",
+                                             {"what": local}))
             elif local == "conditionalEventDefinition":
                 condition = node.find(f"{{{BPMN_NS}}}condition")
                 self._check_expression(node.getparent(), condition.text if condition is not None else None,

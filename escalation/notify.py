@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.errors import NotFound
 from escalation.models import Notification
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,24 @@ class Notifier(Protocol):
     def send(self, session: Session, messages: list[Message], now: datetime) -> None:
         """Deliver every message."""
         ...
+
+
+def notifications_for(session: Session, user_id: int, *, unread_only: bool, limit: int) -> list[Notification]:
+    """A user's notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars())
+
+
+def mark_read(session: Session, user_id: int, notification_id: int, now: datetime) -> Notification:
+    """Mark one of the user's notifications read; NotFound for anyone else's."""
+    found = session.get(Notification, notification_id)
+    if found is None or found.user_id != user_id:
+        raise NotFound("Notification {id} not found.", id=notification_id)
+    if found.read_at is None:
+        found.read_at = now
+    return found
 
 
 class InAppNotifier:

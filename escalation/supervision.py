@@ -36,6 +36,40 @@ class OverdueRow:
 
 
 @dataclass(frozen=True)
+class ClockView:
+    """One rung of a task's clock, for badges and countdowns."""
+
+    clock: str
+    rule: str
+    level: int
+    action: str
+    limit: str
+    started_at: datetime
+    deadline_at: datetime
+    due_at: datetime
+    fired_at: datetime | None
+    stopped_at: datetime | None
+    missing_years: list[int]
+
+
+def task_clocks(session: Session, task_id: int) -> list[ClockView]:
+    """Every rung of a task's clocks, by clock and level."""
+    rows = session.execute(select(TaskDeadline).where(TaskDeadline.task_id == task_id)
+                           .order_by(TaskDeadline.clock, TaskDeadline.level)).scalars()
+    return [ClockView(r.clock, r.rule, r.level, r.action, r.limit, r.started_at, r.deadline_at, r.due_at,
+                      r.fired_at, r.stopped_at, list(r.missing_years or [])) for r in rows]
+
+
+def scope_departments(actor_sees_all: bool, own: list[str], requested: str | None) -> list[str] | None:
+    """Which departments a supervision query may cover: all for district roles, else one's own."""
+    if actor_sees_all:
+        return [requested] if requested else None
+    if requested:
+        return [requested] if requested in own else []
+    return own
+
+
+@dataclass(frozen=True)
 class DepartmentStats:
     """A department's scores (考评) over the given period."""
 
@@ -48,11 +82,12 @@ class DepartmentStats:
     report_in_rate: float | None  # 报到率: arrivals within the limit / arrivals due
 
 
-def overdue(session: Session, now: datetime, *, department: str | None = None, street: str | None = None,
+def overdue(session: Session, now: datetime, *, departments: list[str] | None = None, street: str | None = None,
             category: str | None = None, level: int | None = None, limit: int = 50,
             offset: int = 0) -> tuple[list[OverdueRow], bool]:
-    """Tasks past a running clock's deadline, the latest first."""
-    rows = session.execute(_overdue_query(now, department, street, category, level).limit(limit + 1).offset(offset))
+    """Tasks past a running clock's deadline, the latest first (``departments``: only these)."""
+    query = _overdue_query(now, departments, street, category, level)
+    rows = session.execute(query.limit(limit + 1).offset(offset))
     found = [
         OverdueRow(r.task_id, r.instance_id, r.case_title, r.task_name, r.department, r.department_name, r.street,
                    r.category, r.clock, r.rule, r.deadline_at, (now - r.deadline_at).total_seconds(), r.level or 0,
@@ -62,7 +97,7 @@ def overdue(session: Session, now: datetime, *, department: str | None = None, s
     return found[:limit], len(found) > limit
 
 
-def _overdue_query(now: datetime, department: str | None, street: str | None, category: str | None,
+def _overdue_query(now: datetime, departments: list[str] | None, street: str | None, category: str | None,
                    level: int | None) -> Select[tuple[object, ...]]:
     task_department, origin = aliased(Department), aliased(Department)
     fired = aliased(TaskDeadline)
@@ -87,8 +122,8 @@ def _overdue_query(now: datetime, department: str | None, street: str | None, ca
                TaskDeadline.deadline_at <= now, HumanTask.status.in_(ACTIVE_STATUSES))
         .order_by(TaskDeadline.deadline_at, TaskDeadline.task_id)
     )
-    if department:
-        query = query.where(task_department.code == department)
+    if departments is not None:
+        query = query.where(task_department.code.in_(departments))
     if street:
         query = query.where(origin.code == street)
     if category:
@@ -115,7 +150,7 @@ class EscalationRow:
     targets: list[str]
 
 
-def escalations(session: Session, *, department: str | None = None, instance_id: int | None = None,
+def escalations(session: Session, *, departments: list[str] | None = None, instance_id: int | None = None,
                 level: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[EscalationRow], bool]:
     """Fired rungs, newest first."""
     query = (
@@ -124,8 +159,8 @@ def escalations(session: Session, *, department: str | None = None, instance_id:
         .outerjoin(Department, Department.id == EscalationRecord.department_id)
         .order_by(EscalationRecord.fired_at.desc(), EscalationRecord.id.desc())
     )
-    if department:
-        query = query.where(Department.code == department)
+    if departments is not None:
+        query = query.where(Department.code.in_(departments))
     if instance_id is not None:
         query = query.where(EscalationRecord.instance_id == instance_id)
     if level is not None:

@@ -34,6 +34,7 @@ class Api:
     client: FlaskClient
     db: Database
     clock: FakeClock
+    app_ctx: EngineContext
 
     def token(self, username: str) -> str:
         """A fresh token for ``username``."""
@@ -50,7 +51,7 @@ class Api:
 
 
 @pytest.fixture
-def api(app: Flask, db: Database, clock: FakeClock) -> Iterator[Api]:
+def api(app: Flask, db: Database, clock: FakeClock, ctx: EngineContext) -> Iterator[Api]:
     """A JSON client for the API."""
     with app.test_client() as client:
-        yield Api(client, db, clock)
+        yield Api(client, db, clock, ctx)

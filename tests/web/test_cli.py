@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from engine import accounts
 from engine.database import Database
 from tests.support import PROCESSES
-from web.cli import cli
+from web.cli import cli, register_commands
+
+register_commands()
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from web import problems
 
 def create_blueprint() -> Blueprint:
     """The API blueprint with every route registered."""
-    from web.api import auth, catalog, definitions, instances, openapi, tasks
+    from web.api import auth, catalog, definitions, extensions, instances, openapi, supervision, tasks
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     bp.before_request(auth.authenticate)
-    for module in (catalog, definitions, instances, tasks, openapi):
+    for module in (catalog, definitions, instances, tasks, supervision, extensions, openapi):
         module.register(bp)
     bp.register_error_handler(WhistleError, problems.from_domain)
     return bp

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from web.api import openapi_escalation
+
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
 
@@ -142,13 +144,14 @@ def document() -> dict[str, Any]:
             "/tasks/{task_id}/complete": {"post": _op("Complete a task with form data", {
                 **task_action, "422": PROBLEM}, tag="tasks", params=[_TASK_ID],
                 body={"required": True, "content": {"application/json": {"schema": _ref("CompleteRequest")}}})},
+            **openapi_escalation.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "`whistle user token USERNAME` prints a token."}},
             "responses": {"Problem": {"description": "An error (RFC 9457).",
                                       "content": {"application/problem+json": {"schema": _ref("Problem")}}}},
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_escalation.schemas()},
         },
     }
 

@@ -1,17 +1,20 @@
 """JSON shapes of what the API returns."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.cases import CaseRecord, CaseTask, HistoryEntry
+from engine.errors import render
 from engine.inbox import TaskRow
 from engine.models import HumanTask, ProcessDefinition
+from escalation.models import ExtensionRequest, Notification
+from escalation.supervision import ClockView, DepartmentStats, EscalationRow, OverdueRow
 
 
 def instant(value: datetime | None) -> str | None:
-    """ISO 8601 with offset, or None."""
-    return value.isoformat() if value else None
+    """ISO 8601 in UTC, or None (one format everywhere, whatever the calendar's zone)."""
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def task_row(row: TaskRow) -> dict[str, Any]:
@@ -126,3 +129,65 @@ def definition(d: ProcessDefinition, *, running: int | None = None) -> dict[str,
     if running is not None:
         body["running_instances"] = running
     return body
+
+
+def overdue(row: OverdueRow) -> dict[str, Any]:
+    """A line of the overdue board."""
+    return {
+        "task_id": row.task_id, "instance_id": row.instance_id, "case_title": row.case_title,
+        "task_name": row.task_name, "department": row.department, "department_name": row.department_name,
+        "street": row.street, "category": row.category, "clock": row.clock, "rule": row.rule,
+        "deadline_at": instant(row.deadline_at), "lateness_seconds": row.lateness_seconds, "level": row.level,
+        "assignee": row.assignee, "missing_holiday_years": row.missing_years,
+    }
+
+
+def escalation(row: EscalationRow) -> dict[str, Any]:
+    """A fired rung."""
+    return {
+        "id": row.id, "instance_id": row.instance_id, "task_id": row.task_id, "task_name": row.task_name,
+        "department": row.department, "clock": row.clock, "level": row.level, "action": row.action,
+        "due_at": instant(row.due_at), "fired_at": instant(row.fired_at), "targets": row.targets,
+    }
+
+
+def stats(s: DepartmentStats) -> dict[str, Any]:
+    """A department's scores."""
+    return {
+        "department": s.department, "open": s.open, "overdue": s.overdue, "completed": s.completed,
+        "on_time_completion_rate": s.on_time_rate, "median_time_to_sign_seconds": s.median_sign_seconds,
+        "report_in_rate": s.report_in_rate,
+    }
+
+
+def clock(c: ClockView) -> dict[str, Any]:
+    """One rung of a task's clock."""
+    return {
+        "clock": c.clock, "rule": c.rule, "level": c.level, "action": c.action, "limit": c.limit,
+        "started_at": instant(c.started_at), "deadline_at": instant(c.deadline_at), "due_at": instant(c.due_at),
+        "fired_at": instant(c.fired_at), "stopped_at": instant(c.stopped_at),
+        "missing_holiday_years": c.missing_years,
+    }
+
+
+def extension(r: ExtensionRequest, *, task_name: str | None = None, case_title: str | None = None) -> dict[str, Any]:
+    """An extension request."""
+    body: dict[str, Any] = {
+        "id": r.id, "task_id": r.task_id, "instance_id": r.instance_id, "clock": r.clock,
+        "extension": r.extension, "reason": r.reason, "status": r.status.value,
+        "requested_at": instant(r.requested_at), "decided_at": instant(r.decided_at),
+        "decision_note": r.decision_note, "old_deadline_at": instant(r.old_deadline_at),
+        "new_deadline_at": instant(r.new_deadline_at),
+    }
+    if task_name is not None:
+        body.update(task_name=task_name, case_title=case_title)
+    return body
+
+
+def notification(n: Notification) -> dict[str, Any]:
+    """An in-app notification (English template, parameters and the filled-in text)."""
+    return {
+        "id": n.id, "kind": n.kind, "message": render(n.template, n.params), "template": n.template,
+        "params": n.params, "instance_id": n.instance_id, "task_id": n.task_id,
+        "created_at": instant(n.created_at), "read_at": instant(n.read_at),
+    }

@@ -1,0 +1,80 @@
+"""``whistle user add|token`` and ``whistle seed-demo``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine import accounts
+from engine.district import SeedReport, read_district, seed_district
+from engine.roles import Role
+from web.cli.state import CliState, domain_errors, transaction
+
+DEMO_PASSWORD = "whistle-demo"
+
+
+@click.group()
+def user() -> None:
+    """Manage users and API tokens."""
+
+
+def _seat(value: str) -> tuple[str, Role]:
+    code, _, role = value.partition(":")
+    try:
+        return code, Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise click.BadParameter(f"'{value}': write DEPARTMENT:ROLE with a role among {roles}") from None
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Display name (default: the username).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
+@click.option("--seat", "seats", multiple=True, metavar="DEPT:ROLE", help="e.g. HP:street_officer (repeatable).")
+@click.pass_obj
+def user_add(state: CliState, username: str, display_name: str, password: str, seats: tuple[str, ...]) -> None:
+    """Add a user with departments and roles."""
+    parsed = [_seat(s) for s in seats]
+    with transaction(state) as session:
+        accounts.create_user(session, username, display_name, password=password, now=state.now(), seats=parsed)
+    click.echo(f"user {username} added")
+
+
+@user.command("token")
+@click.argument("usernames", nargs=-1, required=True)
+@click.option("--label", default="cli", help="What the token is for.")
+@click.pass_obj
+def user_token(state: CliState, usernames: tuple[str, ...], label: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is stored).
+
+    With several usernames, print one "USERNAME TOKEN" line each.
+    """
+    with transaction(state) as session:
+        tokens = [(name, accounts.issue_token(session, accounts.user_by_name(session, name), label=label,
+                                              now=state.now())) for name in usernames]
+    for name, token in tokens:
+        click.echo(token if len(tokens) == 1 else f"{name} {token}")
+
+
+def seed(state: CliState, district_file: Path | None, password: str) -> SeedReport:
+    """Load a district file (default: processes/district.yaml) with demo logins."""
+    path = district_file or state.settings.processes_dir / "district.yaml"
+    with domain_errors():
+        district = read_district(path)
+    with transaction(state) as session:
+        return seed_district(session, district, now=state.now(), demo_password=password)
+
+
+@click.command("seed-demo")
+@click.option("--file", "district_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="District YAML (default: processes/district.yaml).")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True, help="Password of every demo login.")
+@click.pass_obj
+def seed_demo(state: CliState, district_file: Path | None, password: str) -> None:
+    """Load the demo district: streets, departments, categories and one login per role."""
+    report = seed(state, district_file, password)
+    click.echo(f"{report.departments} departments, {report.categories} categories, {report.users} logins added")
+
+
+COMMANDS = [user, seed_demo]

@@ -1,0 +1,110 @@
+"""``whistle init | serve | worker | sweep | demo``: running the server and the escalation worker."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+
+import click
+
+from engine import schema
+from escalation import scheduler
+from escalation.sweep import SweepReport, sweep
+from web.cli.accounts import DEMO_PASSWORD, seed
+from web.cli.bundles import deploy
+from web.cli.state import CliState, domain_errors
+
+FEATURED_LOGINS = ("HP.officer", "HP.leader", "CGW.dispatcher", "CGW.staff", "CGW.head", "ZJW.staff", "SWJ.staff",
+                   "DCS.supervisor", "QLD.leader", "designer", "admin")
+log = logging.getLogger("whistle.worker")
+
+
+@click.command()
+@click.pass_obj
+def init(state: CliState) -> None:
+    """Create or migrate the database schema."""
+    with domain_errors():
+        schema.upgrade(state.services.db)
+    click.echo(f"database ready at revision {schema.current_revision(state.services.db)}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--fd", type=int, default=None, help="Listen on an inherited socket (socket activation) instead.")
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.pass_obj
+def serve(state: CliState, host: str, port: int, fd: int | None, workers: int, threads: int) -> None:
+    """Serve the web app and API with gunicorn."""
+    from web.app import create_app
+    from web.serve import serve as run
+
+    bind = f"fd://{fd}" if fd is not None else f"{host}:{port}"
+    run(create_app(services=state.services), bind=bind, workers=workers, threads=threads)
+
+
+def _sweep_once(state: CliState, now: datetime | None = None) -> SweepReport:
+    services = state.services
+    report = sweep(services.db, services.ctx, services.escalation, now or services.clock.now())
+    if report.timers or report.deadlines or report.failed:
+        log.info("sweep: %s", report)
+    return report
+
+
+@click.command()
+@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between sweeps.")
+@click.pass_obj
+def worker(state: CliState, interval: float) -> None:
+    """Fire due BPMN timers and deadline rungs every few seconds (any number may run on PostgreSQL)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with domain_errors():
+        state.services.db.ping()
+    log.info("worker started, sweeping every %.1f s", interval)
+    scheduler.run_forever(lambda: _sweep_once(state), interval=interval)
+
+
+@click.command("sweep")
+@click.option("--now", "at", default=None, metavar="ISO", help="Sweep as if it were this instant.")
+@click.pass_obj
+def sweep_command(state: CliState, at: str | None) -> None:
+    """Run one sweep now (or at --now) and print what fired."""
+    instant = None
+    if at is not None:
+        try:
+            instant = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"'{at}' is not an ISO 8601 instant", param_hint="--now") from None
+        if instant.tzinfo is None:
+            raise click.BadParameter("give the instant with its UTC offset, e.g. +08:00", param_hint="--now")
+    with domain_errors():
+        report = _sweep_once(state, instant)
+    click.echo(str(report))
+    if report.failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Initialise, deploy processes/, seed the demo district, run the worker and serve (SQLite by default)."""
+    state: CliState = ctx.obj
+    ctx.invoke(init)
+    ctx.invoke(deploy, paths=(state.settings.processes_dir,))
+    report = seed(state, None, DEMO_PASSWORD)
+    click.echo("")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, display in report.logins:
+        if username in FEATURED_LOGINS:
+            click.echo(f"  {username:<16} {display}")
+    click.echo("  (every street, department and unit has the same logins: CODE.officer, CODE.staff, ...)")
+    click.echo(f"API tokens: whistle user token USERNAME   ·   API: http://{host}:{port}/api/v1/openapi.json")
+    click.echo("")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler.start_in_background(lambda: _sweep_once(state), interval=5.0)
+    ctx.invoke(serve, host=host, port=port, workers=1, threads=8)
+
+
+COMMANDS = [init, serve, worker, sweep_command, demo]
