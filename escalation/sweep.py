@@ -50,11 +50,15 @@ def sweep(db: Database, ctx: EngineContext, esc: Escalation, now: datetime, *,
     for _ in range(max_batches):
         with db.transaction() as session:
             done = _timer_batch(session, ctx, now, batch_size, report)
+        if done:
+            log.info("committed a batch of %d due case(s)", done)
         if done < batch_size:
             break
     for _ in range(max_batches):
         with db.transaction() as session:
             done = _deadline_batch(session, ctx, esc, now, batch_size, report)
+        if done:
+            log.info("committed a batch of %d due deadline rung(s)", done)
         if done < batch_size:
             break
     return report
@@ -97,7 +101,9 @@ def _deadline_batch(session: Session, ctx: EngineContext, esc: Escalation, now: 
         .limit(size)
         .with_for_update(skip_locked=True, of=TaskDeadline)
     ).scalars())
-    for rung in rungs:
+    # Work in task order: two workers that both touch tasks (reassignment) then lock them in
+    # the same order and cannot deadlock each other.
+    for rung in sorted(rungs, key=lambda r: (r.task_id, r.id)):
         try:
             with session.begin_nested():
                 ladder.fire(session, ctx, esc, rung, now)

@@ -9,7 +9,7 @@ import click
 
 from engine import schema
 from escalation import scheduler
-from escalation.sweep import SweepReport, sweep
+from escalation.sweep import BATCH_SIZE, SweepReport, sweep
 from web.cli.accounts import DEMO_PASSWORD, seed
 from web.cli.bundles import deploy
 from web.cli.state import CliState, domain_errors
@@ -44,9 +44,10 @@ def serve(state: CliState, host: str, port: int, fd: int | None, workers: int, t
     run(create_app(services=state.services), bind=bind, workers=workers, threads=threads)
 
 
-def _sweep_once(state: CliState, now: datetime | None = None) -> SweepReport:
+def _sweep_once(state: CliState, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
     services = state.services
-    report = sweep(services.db, services.ctx, services.escalation, now or services.clock.now())
+    report = sweep(services.db, services.ctx, services.escalation, now or services.clock.now(),
+                   batch_size=batch_size)
     if report.timers or report.deadlines or report.failed:
         log.info("sweep: %s", report)
     return report
@@ -54,20 +55,24 @@ def _sweep_once(state: CliState, now: datetime | None = None) -> SweepReport:
 
 @click.command()
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between sweeps.")
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 10_000),
+              help="Due items per transaction.")
 @click.pass_obj
-def worker(state: CliState, interval: float) -> None:
+def worker(state: CliState, interval: float, batch_size: int) -> None:
     """Fire due BPMN timers and deadline rungs every few seconds (any number may run on PostgreSQL)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with domain_errors():
         state.services.db.ping()
     log.info("worker started, sweeping every %.1f s", interval)
-    scheduler.run_forever(lambda: _sweep_once(state), interval=interval)
+    scheduler.run_forever(lambda: _sweep_once(state, batch_size=batch_size), interval=interval)
 
 
 @click.command("sweep")
 @click.option("--now", "at", default=None, metavar="ISO", help="Sweep as if it were this instant.")
+@click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 10_000),
+              help="Due items per transaction.")
 @click.pass_obj
-def sweep_command(state: CliState, at: str | None) -> None:
+def sweep_command(state: CliState, at: str | None, batch_size: int) -> None:
     """Run one sweep now (or at --now) and print what fired."""
     instant = None
     if at is not None:
@@ -78,7 +83,7 @@ def sweep_command(state: CliState, at: str | None) -> None:
         if instant.tzinfo is None:
             raise click.BadParameter("give the instant with its UTC offset, e.g. +08:00", param_hint="--now")
     with domain_errors():
-        report = _sweep_once(state, instant)
+        report = _sweep_once(state, instant, batch_size)
     click.echo(str(report))
     if report.failed:
         sys.exit(1)
