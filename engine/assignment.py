@@ -14,28 +14,37 @@ from engine.roles import SCOPE_VARIABLES, Role, Scope
 
 
 class DepartmentDirectory:
-    """Department ids by code (and district units by role), looked up once per transaction."""
+    """Department ids by code (and district units by role).
 
-    def __init__(self, session: Session) -> None:
+    Departments are never deleted and never change code, so ids found once may be kept in
+    ``known`` for the life of an engine context; codes not found are asked again.
+    """
+
+    def __init__(self, session: Session, known: dict[str, int] | None = None,
+                 units: dict[Role, int] | None = None) -> None:
         self._session = session
-        self._by_code: dict[str, int | None] = {}
-        self._by_role: dict[Role, int | None] = {}
+        self._by_code: dict[str, int] = known if known is not None else {}
+        self._by_role: dict[Role, int] = units if units is not None else {}
 
     def id_of(self, code: str) -> int | None:
         """The id of the department with ``code``, or None."""
-        if code not in self._by_code:
-            self._by_code[code] = self._session.execute(
-                select(Department.id).where(Department.code == code)
-            ).scalar_one_or_none()
-        return self._by_code[code]
+        found = self._by_code.get(code)
+        if found is None:
+            found = self._session.execute(select(Department.id).where(Department.code == code)).scalar_one_or_none()
+            if found is not None:
+                self._by_code[code] = found
+        return found
 
     def unit_for(self, role: Role) -> int | None:
         """The district unit that serves a district-scope role (e.g. 督查室 for supervisors)."""
-        if role not in self._by_role:
-            self._by_role[role] = self._session.execute(
+        found = self._by_role.get(role)
+        if found is None:
+            found = self._session.execute(
                 select(Department.id).where(Department.serves_role == role).order_by(Department.id).limit(1)
             ).scalar_one_or_none()
-        return self._by_role[role]
+            if found is not None:
+                self._by_role[role] = found
+        return found
 
     def exists(self, code: str) -> bool:
         """Whether a department with ``code`` exists."""

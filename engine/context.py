@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.assignment import DepartmentDirectory
 from engine.expressions import Evaluator
 from engine.hooks import Listeners
 from engine.models import ProcessDefinition
+from engine.roles import Role
 from engine.spiff import SpecCache, Specs
 
 
@@ -46,6 +48,12 @@ class EngineContext:
     allow_script_tasks: bool = False
     specs: SpecCache = field(default_factory=SpecCache)
     _parts: dict[int, DefinitionParts] = field(default_factory=dict, repr=False)
+    _department_ids: dict[str, int] = field(default_factory=dict, repr=False)
+    _unit_ids: dict[Role, int] = field(default_factory=dict, repr=False)
+
+    def directory(self, session: Session) -> DepartmentDirectory:
+        """Department lookups for one transaction, sharing the ids this context already knows."""
+        return DepartmentDirectory(session, self._department_ids, self._unit_ids)
 
     def parts(self, session: Session, definition_id: int) -> DefinitionParts:
         """Catalog and forms of a definition version (read once, then cached)."""

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session, defer
 
 from engine import audit
 from engine.actors import Actor
+from engine.bpmn_xml import MAX_BPMN_BYTES
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, NotFound
+from engine.forms import MAX_FORM_BYTES
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.roles import Role
 from engine.validation import Bundle, ValidatedBundle, validate_bundle
@@ -33,9 +35,15 @@ def bundle_from_path(path: Path, forms_dir: Path | None = None) -> Bundle:
     paths: dict[str, str] = {}
     if forms_dir.is_dir():
         for form in sorted(forms_dir.glob("*.json")):
-            forms[form.stem] = form.read_bytes()
+            forms[form.stem] = _read_at_most(form, MAX_FORM_BYTES)
             paths[form.stem] = str(form)
-    return Bundle(filename=str(path), bpmn=path.read_bytes(), forms=forms, form_paths=paths)
+    return Bundle(filename=str(path), bpmn=_read_at_most(path, MAX_BPMN_BYTES), forms=forms, form_paths=paths)
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """The file's bytes, but never more than one byte past ``limit`` (enough to refuse it)."""
+    with path.open("rb") as file:
+        return file.read(limit + 1)
 
 
 def deploy(

@@ -54,15 +54,15 @@ def start(
     """Start the newest version of ``process_key`` with start-form ``data`` on behalf of ``actor``."""
     definition = definitions.get(session, process_key)
     parts = ctx.parts(session, definition.id)
-    directory = DepartmentDirectory(session)
+    directory = ctx.directory(session)
     start_info = parts.catalog.get("start") or {}
     payload = dict(data) if isinstance(data, Mapping) else data
     errors = validate_data(parts.form(start_info.get("form")), payload, department_exists=directory.exists)
     if errors:
         raise InvalidInput("The form has errors.", errors)
     origin_id = _origin(actor, start_info, payload, parts)
-    run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)
     with _process_errors():
+        run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)
         run.start(payload, now)
     instance = ProcessInstance(
         definition_id=definition.id,
@@ -149,10 +149,11 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
     parts = ctx.parts(session, instance.definition_id)
     run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
                            ctx.evaluator, ctx.allow_script_tasks)
-    mutation = Mutation(instance, parts, run, DepartmentDirectory(session))
+    mutation = Mutation(instance, parts, run, ctx.directory(session))
     with _process_errors():
         # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
-        if instance.next_timer_at is not None and instance.next_timer_at <= now:
+        # SpiffWorkflow fires a timer once its instant has passed (due < now), never at it.
+        if instance.next_timer_at is not None and instance.next_timer_at < now:
             run.refresh(now)
             sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
         yield mutation

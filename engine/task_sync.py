@@ -41,6 +41,7 @@ def sync_human_tasks(
                          department_id=row.department_id, payload={"task": row.name})
             ctx.listeners.emit(session, HookEvent(TaskHook.CANCELLED, instance, row, now))
     created = []
+    joined: set[int] | None = None
     for waiting in ready.values():
         if waiting.id in known:
             continue
@@ -63,7 +64,12 @@ def sync_human_tasks(
         session.add(row)
         created.append(row)
         if department_id is not None:
-            join_case(session, instance.id, department_id)
+            if joined is None:  # one query per change, not one per new task
+                joined = set(session.execute(select(InstanceDepartment.department_id)
+                                             .where(InstanceDepartment.instance_id == instance.id)).scalars())
+            if department_id not in joined:
+                joined.add(department_id)
+                session.add(InstanceDepartment(instance_id=instance.id, department_id=department_id))
     if created:
         session.flush()
     for row in created:
@@ -74,6 +80,5 @@ def sync_human_tasks(
 
 
 def join_case(session: Session, instance_id: int, department_id: int) -> None:
-    """Record that a department takes part in a case (idempotent)."""
-    if session.get(InstanceDepartment, (instance_id, department_id)) is None:
-        session.add(InstanceDepartment(instance_id=instance_id, department_id=department_id))
+    """Record that the department that started a case takes part in it."""
+    session.add(InstanceDepartment(instance_id=instance_id, department_id=department_id))

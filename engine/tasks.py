@@ -72,8 +72,12 @@ def complete(
     session: Session, ctx: EngineContext, actor: Actor, task_id: int, data: Mapping[str, Any], *, now: datetime
 ) -> HumanTask:
     """Complete a task with form data, claiming it first if it is still open."""
-    task = visible_task(session, actor, task_id)
-    with instances.mutate(session, ctx, task.instance_id, now) as mutation:
+    instance_id = session.execute(
+        select(HumanTask.instance_id).where(HumanTask.id == task_id, task_visible(actor))
+    ).scalar_one_or_none()
+    if instance_id is None:
+        raise NotFound("Task {id} not found.", id=task_id)
+    with instances.mutate(session, ctx, instance_id, now) as mutation:
         task = visible_task(session, actor, task_id, lock=True)
         if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
             raise _not_open(session, task)

@@ -236,6 +236,8 @@ class _Checker:
                                        "conditional event")
             elif local == "callActivity":
                 self._check_call(node)
+            elif local == "messageEventDefinition" and node.get("messageRef") is not None:
+                self._check_message(node)
             if local == "boundaryEvent":
                 self._check_reference(node, "attachedToRef", ids)
             if node.get("default") is not None:
@@ -251,7 +253,7 @@ class _Checker:
             name = lane.get("name") or ""
             if lane.find(f"{{{BPMN_NS}}}childLaneSet") is None and role_for_lane(name) is None:
                 self.problem(lane, "lane {name} names no known role (write a role's name or code, e.g. {example})",
-                             name=name, example="部门处置人员 / dept_staff")
+                             name=name or "''", example="部门处置人员 / dept_staff")
             for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
                 target = (ref.text or "").strip()
                 if target not in ids:
@@ -358,6 +360,12 @@ class _Checker:
                     raise error
         except ExpressionError as error:
             self.problem(node, "script refused: " + error.template, **error.params)
+
+    def _check_message(self, definition: Any) -> None:
+        messages = {m.get("id") for m in self.root.findall(f"{{{BPMN_NS}}}message")}
+        if definition.get("messageRef") not in messages:
+            self.problem(definition.getparent(), "messageRef {ref} names no message of this file",
+                         ref=definition.get("messageRef"))
 
     def _check_call(self, node: Any) -> None:
         called = node.get("calledElement")

@@ -67,7 +67,8 @@ def sweep(db: Database, ctx: EngineContext, esc: Escalation, now: datetime, *,
 def _timer_batch(session: Session, ctx: EngineContext, now: datetime, size: int, report: SweepReport) -> int:
     ids = list(session.execute(
         select(ProcessInstance.id)
-        .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at <= now)
+        # Strictly before now: SpiffWorkflow fires a timer only once its instant has passed.
+        .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at < now)
         .order_by(ProcessInstance.next_timer_at)
         .limit(size)
         .with_for_update(skip_locked=True)
@@ -76,7 +77,7 @@ def _timer_batch(session: Session, ctx: EngineContext, now: datetime, size: int,
         try:
             with session.begin_nested():
                 instance = instances.fire_timers(session, ctx, instance_id, now=now)
-                if instance.next_timer_at is not None and instance.next_timer_at <= now:
+                if instance.next_timer_at is not None and instance.next_timer_at < now:
                     # The workflow says a timer is still due after firing: do not spin on it.
                     instance.next_timer_at = now + TIMER_RETRY
             report.timers += 1

@@ -51,7 +51,8 @@ class WorkflowRun:
     def new(cls, specs: Specs, evaluator: Evaluator, allow_scripts: bool) -> WorkflowRun:
         """A fresh workflow of a definition version, not yet started."""
         engine = SafeScriptEngine(evaluator, allow_scripts)
-        return cls(BpmnWorkflow(specs.top, specs.subprocesses, script_engine=engine))
+        with _run_errors():
+            return cls(BpmnWorkflow(specs.top, specs.subprocesses, script_engine=engine))
 
     @classmethod
     def load(cls, specs: Specs, state: str, evaluator: Evaluator, allow_scripts: bool) -> WorkflowRun:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine import accounts, tasks
 from engine.context import EngineContext
@@ -32,13 +33,16 @@ DEPARTMENTS = ["CGW", "ZJW", "GHZY"]
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
-def racing(request: pytest.FixtureRequest, backends: object) -> tuple[Database, int]:
-    """A database to race on, and how many rounds to run there."""
+def racing(request: pytest.FixtureRequest, backends: object) -> Iterator[tuple[Database, int]]:
+    """A database to race on, and how many rounds to run there; the racers leave with the test."""
     from tests.conftest import empty_case_tables
 
     found = backends.get(request.param)  # type: ignore[attr-defined]
     empty_case_tables(found)
-    return found, ROUNDS[request.param]
+    yield found, ROUNDS[request.param]
+    empty_case_tables(found)
+    with found.transaction() as session:
+        session.execute(delete(User).where(User.username.like("race.%")))
 
 
 def _racers(db: Database, clock: FakeClock) -> list[str]:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine import definitions
+from engine.models import User
 from tests.support import PROCESSES, WHISTLE_DATA
 from tests.web.conftest import Api
 
@@ -260,3 +262,22 @@ def test_unknown_route_and_wrong_method_are_problems(api: Api) -> None:
     response = api.call("HP.officer", "DELETE", "/tasks")
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_member_of_several_departments_sees_their_queues_merged_in_order(api: Api) -> None:
+    from engine import accounts
+    from engine.roles import Role
+
+    with api.db.transaction() as session:
+        if session.execute(select(User.id).where(User.username == "multi.head")).first() is None:
+            accounts.create_user(session, "multi.head", "两部门负责人", password=None, now=api.clock.now(),
+                                 seats=[("CGW", Role.DEPT_HEAD), ("ZJW", Role.DEPT_HEAD)])
+    for departments in (["CGW"], ["ZJW"], ["CGW", "ZJW"], ["SWJ"]):
+        _blow(api, departments=departments)
+        api.clock.advance(minutes=1)
+    first = api.call("multi.head", "GET", "/tasks?limit=3").get_json()
+    rest = api.call("multi.head", "GET", "/tasks?limit=3&offset=3").get_json()
+    items = first["items"] + rest["items"]
+    assert [t["department"] for t in items] == ["CGW", "ZJW", "CGW", "ZJW"]
+    assert [t["created_at"] for t in items] == sorted(t["created_at"] for t in items)
+    assert first["next_offset"] == 3 and rest["next_offset"] is None

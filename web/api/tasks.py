@@ -29,7 +29,7 @@ def list_tasks() -> Response:
     status = choice_arg("status", TaskStatus, TaskStatus.OPEN)
     limit = int_arg("limit", 50, low=1, high=200)
     offset = int_arg("offset", 0, low=0, high=1_000_000)
-    rows, more = inbox.page(read_session(), inbox.tasks(current_actor(), scope, status), limit=limit, offset=offset)
+    rows, more = inbox.inbox_page(read_session(), current_actor(), scope, status, limit=limit, offset=offset)
     return jsonify({
         "items": [payloads.task_row(r) for r in rows],
         "limit": limit,

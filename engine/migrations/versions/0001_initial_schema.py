@@ -154,6 +154,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_assignee', ['assignee_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_human_task_done', ['completed_by_id', 'status', 'completed_at'], unique=False)
         batch_op.create_index('ix_human_task_instance', ['instance_id', 'status'], unique=False)
         batch_op.create_index('ix_human_task_queue', ['department_id', 'status', 'created_at'], unique=False)
 
@@ -201,6 +202,7 @@ def downgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_queue')
         batch_op.drop_index('ix_human_task_instance')
+        batch_op.drop_index('ix_human_task_done')
         batch_op.drop_index('ix_human_task_assignee')
 
     op.drop_table('human_task')
