@@ -130,8 +130,8 @@ class _Checker:
         self.data = data
         self.problems: list[Problem] = []
 
-    def problem(self, owner: LocatedDict, key: str, template: str, **params: Any) -> None:
-        self.problems.append(Problem(self.path, owner.line_of(key), key, template, params))
+    def problem(self, owner: LocatedDict, where: str, template: str, /, **params: Any) -> None:
+        self.problems.append(Problem(self.path, owner.line_of(where), where, template, params))
 
     def mapping(self, owner: LocatedDict, key: str) -> LocatedDict:
         value = owner.get(key)

@@ -222,3 +222,28 @@ def department_stats(session: Session, code: str, now: datetime, *, since: datet
 
 def _rate(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    """Running deadlines counted without holiday data for a year (weekends only were assumed)."""
+
+    year: int
+    tasks: int
+    earliest_deadline: datetime
+
+
+def calendar_warnings(session: Session) -> list[CalendarWarning]:
+    """Years without holiday data that running deadlines reach into, with how many tasks."""
+    rows = session.execute(
+        select(TaskDeadline.task_id, TaskDeadline.missing_years, TaskDeadline.deadline_at)
+        .where(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
+               TaskDeadline.missing_years != [])
+    ).all()
+    by_year: dict[int, tuple[set[int], datetime]] = {}
+    for task_id, years, deadline in rows:
+        for year in years or []:
+            tasks, earliest = by_year.get(year, (set(), deadline))
+            tasks.add(task_id)
+            by_year[year] = (tasks, min(earliest, deadline))
+    return [CalendarWarning(year, len(tasks), earliest) for year, (tasks, earliest) in sorted(by_year.items())]

@@ -102,3 +102,22 @@ def test_extension_over_the_api(api: Api, late_whistle: dict) -> None:
     assert [r["clock"] for r in board] == ["report_in"]
     again = api.call("CGW.head", "POST", f"/extensions/{pending[0]['id']}/reject")
     assert again.status_code == 409
+
+
+def test_deadlines_reaching_a_year_without_holiday_data_are_flagged(api: Api, esc: Escalation) -> None:
+    from engine import definitions
+    from escalation.policy_store import deploy_policy
+
+    api.clock.set(at(12, 28, 9, 0))
+    with api.db.transaction() as session:
+        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+                           now=api.clock.now())
+        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=api.clock.now())
+    assert api.call("DCS.supervisor", "GET", "/calendar/warnings").get_json()["items"] == []
+    case = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
+        **WHISTLE_DATA, "whistle_type": "difficult", "departments": ["CGW"]}}).get_json()
+    warnings = api.call("DCS.supervisor", "GET", "/calendar/warnings").get_json()["items"]
+    assert [(w["year"], w["tasks"]) for w in warnings] == [(2027, 1)]
+    sign = case["open_tasks"][0]["id"]
+    clocks = api.call("CGW.dispatcher", "GET", f"/tasks/{sign}/deadlines").get_json()["items"]
+    assert all(c["missing_holiday_years"] == [2027] for c in clocks if c["level"] >= 4)

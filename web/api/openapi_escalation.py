@@ -66,6 +66,11 @@ def paths() -> dict[str, Any]:
                            _query("since", {"type": "string", "format": "date-time"}, "Rates over tasks since.")],
             "responses": {"200": _ok(_ref("DepartmentStats"), "The scores."), "400": PROBLEM, "401": PROBLEM,
                           "404": PROBLEM}}},
+        "/calendar/warnings": {"get": {
+            "summary": "Years without holiday data that running deadlines reach into", "tags": ["supervision"],
+            "responses": {"200": _ok({"type": "object", "properties": {"items": {"type": "array", "items": {
+                "type": "object", "properties": {"year": _INT, "tasks": _INT, "earliest_deadline_at": _INSTANT}}}}},
+                "Warnings by year."), "401": PROBLEM}}},
         "/tasks/{task_id}/deadlines": {"get": {
             "summary": "Every rung of a task's two clocks", "tags": ["tasks"],
             "parameters": [_path("task_id", "Task id.")],

@@ -19,6 +19,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/escalations", "list_escalations", list_escalations, methods=["GET"])
     bp.add_url_rule("/departments/<code>/stats", "department_stats", department_stats, methods=["GET"])
     bp.add_url_rule("/tasks/<int:task_id>/deadlines", "task_deadlines", task_deadlines, methods=["GET"])
+    bp.add_url_rule("/calendar/warnings", "calendar_warnings", calendar_warnings, methods=["GET"])
 
 
 def _departments() -> list[str] | None:
@@ -66,6 +67,14 @@ def department_stats(code: str) -> Response:
             abort(400, description="Query parameter 'since' needs a UTC offset.")
     stats = supervision.department_stats(read_session(), code, now(), since=since)
     return jsonify(payloads.stats(stats))
+
+
+def calendar_warnings() -> Response:
+    """Years without holiday data that running deadlines reach into (add them to holidays.yaml)."""
+    return jsonify({"items": [
+        {"year": w.year, "tasks": w.tasks, "earliest_deadline_at": payloads.instant(w.earliest_deadline)}
+        for w in supervision.calendar_warnings(read_session())
+    ]})
 
 
 def task_deadlines(task_id: int) -> Response:
