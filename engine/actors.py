@@ -65,7 +65,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
     """The active user ``user_id`` with their seats; NotFound when missing or disabled."""
     user = session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
     if user is None or not user.is_active:
-        raise NotFound("user not found")
+        raise NotFound("User not found.")
     return actor_of(user)
 
 

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from engine.access import may_see_instance
 from engine.actors import Actor
 from engine.audit import instance_history
+from engine.context import EngineContext
 from engine.errors import NotFound
 from engine.models import Department, HumanTask, InstanceDepartment, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
+from engine.spiff import WorkflowRun
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,16 @@ class CaseRecord:
     def open_tasks(self) -> list[CaseTask]:
         """Tasks still waiting for someone."""
         return [t for t in self.tasks if t.status in ACTIVE_STATUSES]
+
+
+def element_states(session: Session, ctx: EngineContext, actor: Actor, instance_id: int) -> dict[str, dict[str, int]]:
+    """Which diagram elements of a visible case are done or waiting (loads the workflow once)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or not may_see_instance(session, actor, instance):
+        raise NotFound("Case {id} not found.", id=instance_id)
+    run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state, ctx.evaluator,
+                           ctx.allow_script_tasks)
+    return run.element_states()
 
 
 def case_record(session: Session, actor: Actor, instance_id: int) -> CaseRecord:

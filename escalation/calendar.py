@@ -115,6 +115,17 @@ class WorkCalendar:
             total += min(window_end, end) - max(window_start, start)
         return total
 
+    def windows_between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The working intervals between two instants, clipped to them (for live countdowns)."""
+        found: list[tuple[datetime, datetime]] = []
+        if end <= start:
+            return found
+        for window_start, window_end in self._windows_from(start):
+            if window_start >= end:
+                break
+            found.append((max(window_start, start), min(window_end, end)))
+        return found
+
     def _windows_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working windows that end after ``start``, in order."""
         day = self.local_day(start)

@@ -130,13 +130,13 @@ class _Checker:
         self.data = data
         self.problems: list[Problem] = []
 
-    def problem(self, owner: LocatedDict, where: str, template: str, /, **params: Any) -> None:
+    def problem_at(self, owner: LocatedDict, where: str, template: str, /, **params: Any) -> None:
         self.problems.append(Problem(self.path, owner.line_of(where), where, template, params))
 
     def mapping(self, owner: LocatedDict, key: str) -> LocatedDict:
         value = owner.get(key)
         if not isinstance(value, LocatedDict):
-            self.problem(owner, key, "{key} must be a mapping", key=key)
+            self.problem_at(owner, key, "{key} must be a mapping", key=key)
             empty = LocatedDict()
             empty.line, empty.key_lines = owner.line_of(key), {}
             return empty
@@ -149,17 +149,18 @@ class _Checker:
         try:
             return Limit.parse(raw)
         except LimitError as error:
-            self.problem(owner, key, "{reason}", reason=str(error))
+            self.problem_at(owner, key, "{reason}", reason=str(error))
             return None
 
     def run(self, text: str) -> Policy:
         data = self.data
         process = data.get("process")
         if not isinstance(process, str) or not process:
-            self.problem(data, "process", "name the process key this policy applies to (process: whistle)")
+            self.problem_at(data, "process", "name the process key this policy applies to (process: whistle)")
         limits_by = data.get("limits_by")
         if not isinstance(limits_by, str) or not limits_by:
-            self.problem(data, "limits_by", "name the case variable that chooses the limits (limits_by: whistle_type)")
+            self.problem_at(data, "limits_by",
+                            "name the case variable that chooses the limits (limits_by: whistle_type)")
         limits = self._limits()
         categories = self._category_limits(limits)
         clocks = self._clocks(limits)
@@ -172,7 +173,7 @@ class _Checker:
         result: dict[str, dict[str, str]] = {}
         for choice, row in rows.items():
             if not isinstance(row, LocatedDict):
-                self.problem(rows, choice, "limits of {choice} must be a mapping of names to limits", choice=choice)
+                self.problem_at(rows, choice, "limits of {choice} must be a mapping of names to limits", choice=choice)
                 continue
             for name in row:
                 self.limit(row, name, allow_category=True)
@@ -192,36 +193,36 @@ class _Checker:
         result = {}
         for clock, rule in clocks.items():
             if not isinstance(rule, LocatedDict):
-                self.problem(clocks, clock, "clock {clock} must be a mapping", clock=clock)
+                self.problem_at(clocks, clock, "clock {clock} must be a mapping", clock=clock)
                 continue
             for key in ("report_in", "complete"):
                 if key in rule and rule[key] not in names:
-                    self.problem(rule, key, "{key} names {name}, which no row of limits defines",
+                    self.problem_at(rule, key, "{key} names {name}, which no row of limits defines",
                                  key=key, name=rule[key])
             start = rule.get("from", "task")
             if start not in ("task", "case"):
-                self.problem(rule, "from", "from must be task or case")
+                self.problem_at(rule, "from", "from must be task or case")
             if "report_in" not in rule and "complete" not in rule:
-                self.problem(clocks, clock, "clock {clock} sets neither report_in nor complete", clock=clock)
+                self.problem_at(clocks, clock, "clock {clock} sets neither report_in nor complete", clock=clock)
             result[str(clock)] = ClockRule(rule.get("report_in"), rule.get("complete"), str(start))
         return result
 
     def _ladder(self) -> tuple[LadderStep, ...]:
         raw = self.data.get("ladder")
         if not isinstance(raw, list) or not raw:
-            self.problem(self.data, "ladder", "ladder must be a list of steps")
+            self.problem_at(self.data, "ladder", "ladder must be a list of steps")
             return ()
         steps = []
         for index, item in enumerate(raw, start=1):
             if not isinstance(item, LocatedDict):
-                self.problem(self.data, "ladder", "ladder step {n} must be a mapping", n=index)
+                self.problem_at(self.data, "ladder", "ladder step {n} must be a mapping", n=index)
                 continue
             step = self._step(item, index)
             if step is not None:
                 steps.append(step)
         levels = [s.level for s in steps]
         if levels != sorted(set(levels)):
-            self.problem(self.data, "ladder", "ladder levels must rise without repeats")
+            self.problem_at(self.data, "ladder", "ladder levels must rise without repeats")
         return tuple(steps)
 
     def _step(self, item: LocatedDict, index: int) -> LadderStep | None:
@@ -233,15 +234,15 @@ class _Checker:
             except ValueError:
                 share = -1.0
             if not 0 < share <= 1:
-                self.problem(item, "at", "at {at}: a share must be between 1% and 100%", at=at)
+                self.problem_at(item, "at", "at {at}: a share must be between 1% and 100%", at=at)
         elif at.startswith("+"):
             offset = self._offset(item, at)
         else:
-            self.problem(item, "at", "at {at}: write a share (50%) or an offset after the deadline (+1wd)", at=at)
+            self.problem_at(item, "at", "at {at}: write a share (50%) or an offset after the deadline (+1wd)", at=at)
         try:
             action = Action(item.get("action"))
         except ValueError:
-            self.problem(item, "action", "action {action} is not one of {allowed}", action=item.get("action"),
+            self.problem_at(item, "action", "action {action} is not one of {allowed}", action=item.get("action"),
                          allowed=", ".join(a.value for a in Action))
             return None
         targets = item.get("to", [])
@@ -249,12 +250,12 @@ class _Checker:
         try:
             parsed_targets = tuple(Target(t) for t in targets)
         except ValueError:
-            self.problem(item, "to", "to must list targets among {allowed}",
+            self.problem_at(item, "to", "to must list targets among {allowed}",
                          allowed=", ".join(t.value for t in Target))
             return None
         level = item.get("level", index)
         if not isinstance(level, int):
-            self.problem(item, "level", "level must be a whole number")
+            self.problem_at(item, "level", "level must be a whole number")
             return None
         return LadderStep(level, at, share, offset, action, parsed_targets, item.get("colour"),
                           bool(item.get("reassign", False)))
@@ -263,5 +264,5 @@ class _Checker:
         try:
             return Limit.parse(at[1:])
         except LimitError as error:
-            self.problem(item, "at", "{reason}", reason=str(error))
+            self.problem_at(item, "at", "{reason}", reason=str(error))
             return None

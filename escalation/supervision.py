@@ -43,6 +43,7 @@ class ClockView:
     rule: str
     level: int
     action: str
+    is_due_level: bool
     limit: str
     started_at: datetime
     deadline_at: datetime
@@ -54,10 +55,21 @@ class ClockView:
 
 def task_clocks(session: Session, task_id: int) -> list[ClockView]:
     """Every rung of a task's clocks, by clock and level."""
-    rows = session.execute(select(TaskDeadline).where(TaskDeadline.task_id == task_id)
-                           .order_by(TaskDeadline.clock, TaskDeadline.level)).scalars()
-    return [ClockView(r.clock, r.rule, r.level, r.action, r.limit, r.started_at, r.deadline_at, r.due_at,
-                      r.fired_at, r.stopped_at, list(r.missing_years or [])) for r in rows]
+    return clocks_for_tasks(session, [task_id]).get(task_id, [])
+
+
+def clocks_for_tasks(session: Session, task_ids: list[int]) -> dict[int, list[ClockView]]:
+    """The rungs of many tasks in one query (for inbox pages), by task id."""
+    found: dict[int, list[ClockView]] = {}
+    if not task_ids:
+        return found
+    rows = session.execute(select(TaskDeadline).where(TaskDeadline.task_id.in_(task_ids))
+                           .order_by(TaskDeadline.task_id, TaskDeadline.clock, TaskDeadline.level)).scalars()
+    for r in rows:
+        found.setdefault(r.task_id, []).append(ClockView(
+            r.clock, r.rule, r.level, r.action, r.is_due_level, r.limit, r.started_at, r.deadline_at, r.due_at,
+            r.fired_at, r.stopped_at, list(r.missing_years or [])))
+    return found
 
 
 def scope_departments(actor_sees_all: bool, own: list[str], requested: str | None) -> list[str] | None:

@@ -1,12 +1,14 @@
 """The Flask application factory."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, redirect, url_for
-from werkzeug.wrappers import Response
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from web import api
+from web import api, deadlines, formatting, home, i18n, page_errors
+from web.auth import init_app as init_auth
 from web.db import close_read_session
 from web.services import Services, build_services
 from web.settings import Settings
@@ -24,15 +26,41 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits; the token is per session
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["whistle"] = services
     app.teardown_appcontext(close_read_session)
+    csrf = CSRFProtect(app)
+    i18n.init_app(app)
+    formatting.init_app(app)
+    deadlines.init_app(app)
+    page_errors.init_app(app)
+    init_auth(app)
+    home.init_app(app)
+    for area in _page_areas():
+        area.init_app(app)
     api.init_app(app)
-
-    @app.get("/")
-    def index() -> Response:
-        return redirect(url_for("api.openapi_document"))
-
+    csrf.exempt(app.blueprints["api"])  # bearer tokens, not cookies: no cross-site forgery to stop
     return app
+
+
+# The page areas, one blueprint package per audience (see docs/architecture.md).
+PAGE_AREAS = ("inbox", "street", "supervise", "design", "cases")
+
+
+def _page_areas() -> list[Any]:
+    """The page blueprint packages that are present, in menu order."""
+    import importlib
+
+    found = []
+    for name in PAGE_AREAS:
+        try:
+            found.append(importlib.import_module(f"web.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"web.{name}":  # a broken area must fail loudly, not vanish
+                raise
+    return found

@@ -16,6 +16,7 @@ from engine.errors import (
     ProcessFailed,
     WhistleError,
 )
+from web.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,16 @@ def from_domain(error: WhistleError) -> Response:
     """A problem document for a domain error, with field errors or located problems attached."""
     extensions: dict[str, Any] = {}
     if isinstance(error, InvalidInput) and error.errors:
-        extensions["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in error.errors]
+        extensions["errors"] = [{"field": e.field, "message": translate(e.template, e.params), "code": e.code}
+                                for e in error.errors]
     if isinstance(error, DefinitionInvalid):
         extensions["problems"] = [
-            {"file": p.file, "line": p.line, "element": p.element, "message": p.message} for p in error.problems
+            {"file": p.file, "line": p.line, "element": p.element, "message": translate(p.template, p.params)}
+            for p in error.problems
         ]
     if "claimed_by" in error.params:
         extensions["claimed_by"] = error.params["claimed_by"]
-    return problem(status_of(error), error.message, code=error.code, **extensions)
+    return problem(status_of(error), translate(error.template, error.params), code=error.code, **extensions)
 
 
 def from_http(error: HTTPException) -> Response:

@@ -146,6 +146,23 @@ class WorkflowRun:
             )
         return ready
 
+    def element_states(self) -> dict[str, dict[str, int]]:
+        """For each BPMN element the run reached: how many of its tasks are done and how many wait."""
+        states: dict[str, dict[str, int]] = {}
+        for task in self._wf.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element:
+                continue
+            if task.state == TaskState.COMPLETED:
+                kind = "completed"
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                kind = "active"
+            else:
+                continue
+            counts = states.setdefault(element, {"completed": 0, "active": 0})
+            counts[kind] += 1
+        return states
+
     def next_timer_at(self) -> datetime | None:
         """When the earliest waiting timer is due, or None."""
         due: list[datetime] = []

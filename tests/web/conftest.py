@@ -55,3 +55,57 @@ def api(app: Flask, db: Database, clock: FakeClock, ctx: EngineContext) -> Itera
     """A JSON client for the API."""
     with app.test_client() as client:
         yield Api(client, db, clock, ctx)
+
+
+@dataclass
+class Pages:
+    """Signed-in page clients (session cookie, CSRF token) for page tests without a browser."""
+
+    app: Flask
+    clients: list[FlaskClient]
+
+    def as_(self, username: str, *, lang: str = "zh_CN") -> PageClient:
+        """A client signed in as ``username`` (password ``whistle-demo``)."""
+        client = self.app.test_client()
+        self.clients.append(client)
+        if lang != "zh_CN":
+            client.get(f"/lang/{lang}")
+        token = csrf_token_of(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"username": username, "password": "whistle-demo",
+                                               "csrf_token": token, "next": ""})
+        assert response.status_code == 302, f"could not sign in as {username}"
+        return PageClient(client)
+
+
+@dataclass
+class PageClient:
+    """A signed-in client that adds the CSRF token to every form it posts."""
+
+    client: FlaskClient
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET a page."""
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POST a form with the session's CSRF token."""
+        token = csrf_token_of(self.client.get("/notifications").get_data(as_text=True))
+        return self.client.post(path, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token a page carries (meta tag or hidden input)."""
+    import re
+
+    found = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def pages(app: Flask) -> Iterator[Pages]:
+    """Signed-in page clients."""
+    found = Pages(app, [])
+    yield found
+    for client in found.clients:
+        client.__exit__(None, None, None) if hasattr(client, "__exit__") else None

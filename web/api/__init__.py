@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask
-from werkzeug.exceptions import HTTPException
 
 from engine.errors import WhistleError
 from web import problems
@@ -21,21 +20,5 @@ def create_blueprint() -> Blueprint:
 
 
 def init_app(app: Flask) -> None:
-    """Mount the API and make every error under it a problem document."""
+    """Mount the API; its errors are problem documents (see ``web.page_errors``)."""
     app.register_blueprint(create_blueprint())
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> object:
-        from flask import request
-
-        if request.path.startswith("/api/"):
-            return problems.from_http(error)
-        return error
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> object:
-        if isinstance(error, HTTPException):
-            return _http_error(error)
-        if isinstance(error, WhistleError):
-            return problems.from_domain(error)
-        return problems.from_unexpected(error)

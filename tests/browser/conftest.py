@@ -1,0 +1,134 @@
+"""Browser tests: Debian's chromium, headless, driven by Playwright against a live ``whistle serve``.
+
+One server per backend per session, on a fresh database initialised, deployed and seeded
+through the real command line; its clock is a file the tests move (``live.clock.set``).
+Screenshots land in ``test-artifacts/screenshots/``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.clock import FileClock
+from tests.conftest import POSTGRES_URL
+from tests.http_client import LiveServer, environment, whistle
+from tests.support import PROCESSES
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("WHISTLE_CHROMIUM", "/usr/bin/chromium")
+# Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "whistle-demo"
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Live:
+    """A running server with its database URL, environment and movable clock."""
+
+    server: LiveServer
+    url: str
+    env: dict[str, str]
+    clock: FileClock
+    backend: str
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        """The server's base URL."""
+        return self.server.base
+
+    def whistle(self, *args: str) -> str:
+        """Run a ``whistle`` command against this server's database and clock."""
+        return whistle(*args, env=self.env)
+
+
+def _schema_url(schema_name: str) -> str:
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """A seeded server on each backend, for the whole session."""
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
+    tmp = tmp_path_factory.mktemp(f"live-{request.param}")
+    schema_name = f"whistle_ui_{uuid.uuid4().hex[:8]}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'ui.sqlite3'}"
+    else:
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+        admin.dispose()
+        url = _schema_url(schema_name)
+    clock_path = tmp / "clock"
+    clock_path.write_text("")
+    env = {**environment(url, tmp / "instance"), "WHISTLE_CLOCK_FILE": str(clock_path)}
+    whistle("init", env=env)
+    whistle("deploy", str(PROCESSES), env=env)
+    whistle("seed-demo", env=env)
+    server = LiveServer(env, tmp / "server.log")
+    try:
+        yield Live(server, url, env, FileClock(clock_path), request.param)
+    finally:
+        server.stop()
+        if request.param == "postgresql":
+            admin = create_engine(POSTGRES_URL)
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_as(browser: object, live: Live, request: pytest.FixtureRequest) -> Iterator[Callable[..., object]]:
+    """``page_as("CGW.staff")``: a signed-in page in a fresh browser context (1280×800, Chinese)."""
+    contexts = []
+
+    def open_as(username: str, *, lang: str = "zh_CN") -> object:
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")  # type: ignore[attr-defined]
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        if lang != "zh_CN":
+            page.goto(f"{live.base}/lang/{lang}")
+        page.goto(f"{live.base}/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: object, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path

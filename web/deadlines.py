@@ -1,0 +1,67 @@
+"""Due badges for pages: colour by ladder level, remaining working time, a live countdown."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from escalation.supervision import ClockView
+from web.db import now, services
+from web.formatting import duration, local_time
+
+MAX_COUNTDOWN_WINDOWS = 60  # about a month of working windows: enough for any live countdown
+
+
+@dataclass(frozen=True)
+class Due:
+    """The running clock of a task that matters most right now."""
+
+    clock: str
+    deadline_at: datetime
+    level: int
+    remaining_seconds: float  # working time left (negative: how late, in clock time)
+    windows: list[tuple[str, str]]
+
+
+def most_urgent(clocks: list[ClockView], department: str | None) -> Due | None:
+    """The running clock with the nearest deadline, with the ladder level reached so far."""
+    running = [c for c in clocks if c.stopped_at is None and c.is_due_level]
+    if not running:
+        return None
+    clock = min(running, key=lambda c: c.deadline_at)
+    reached = max((c.level for c in clocks if c.clock == clock.clock and c.fired_at is not None), default=0)
+    current = now()
+    calendar = services().escalation.calendars.for_department(department)
+    if current >= clock.deadline_at:
+        lateness = (current - clock.deadline_at).total_seconds()
+        return Due(clock.clock, clock.deadline_at, max(reached, clock.level), -lateness, [])
+    windows = calendar.windows_between(current, clock.deadline_at)[:MAX_COUNTDOWN_WINDOWS]
+    remaining = sum((b - a).total_seconds() for a, b in windows)
+    if clock.limit.endswith(("min", "h")) and not clock.limit.endswith("wh"):
+        windows = [(current, clock.deadline_at)]  # clock-time limits run day and night
+        remaining = (clock.deadline_at - current).total_seconds()
+    return Due(clock.clock, clock.deadline_at, reached, remaining,
+               [(a.isoformat(), b.isoformat()) for a, b in windows])
+
+
+def badge(due: Due | None) -> Markup:
+    """A coloured badge with the remaining working time, counting down in the browser."""
+    if due is None:
+        return Markup("")
+    overdue = _("Overdue by %(t)s", t=duration(-due.remaining_seconds)) if due.remaining_seconds < 0 else ""
+    text = overdue or _("%(t)s left", t=duration(due.remaining_seconds))
+    title = _("Due %(when)s", when=local_time(due.deadline_at))
+    return Markup(
+        '<span class="badge level-{level}" title="{title}" data-deadline="{deadline}" data-countdown="{windows}" '
+        'data-overdue-text="{overdue_text}"><span class="remaining">{text}</span></span>'
+    ).format(level=due.level, title=title, deadline=due.deadline_at.isoformat(),
+             windows=json.dumps(due.windows), overdue_text=_("Overdue"), text=escape(text))
+
+
+def init_app(app: Flask) -> None:
+    """Offer ``due_badge(clocks, department_code)`` to templates."""
+    app.jinja_env.globals["due_badge"] = lambda clocks, department=None: badge(most_urgent(clocks, department))

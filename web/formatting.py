@@ -1,0 +1,81 @@
+"""Template filters: local times, durations and labels, all in the reader's language."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import gettext as _
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a string for the catalog without translating it yet."""
+    return message
+
+
+# Labels of ladder actions, task statuses and audit actions (English ids, translated when shown).
+LABELS = {
+    "remind": N_("Reminder"),
+    "notify": N_("Notice to the head"),
+    "overdue_duban": N_("Overdue (督办)"),
+    "cuiban_notice": N_("Urging notice (催办)"),
+    "escalate": N_("Escalated"),
+    "extension_requested": N_("Extension requested"),
+    "extension_approved": N_("Extension approved"),
+    "extension_rejected": N_("Extension rejected"),
+    "open": N_("Waiting"),
+    "claimed": N_("In hand"),
+    "completed": N_("Done"),
+    "cancelled": N_("Withdrawn"),
+    "running": N_("Running"),
+    "started": N_("Whistle blown"),
+    "task_created": N_("Task created"),
+    "task_cancelled": N_("Task withdrawn"),
+    "unclaimed": N_("Released"),
+    "reassigned": N_("Handed up"),
+    "escalated": N_("Escalated"),
+    "message": N_("Message received"),
+    "instance_completed": N_("Case closed"),
+    "timers_checked": N_("Timers checked"),
+    "timer_failed": N_("Timer failed"),
+    "report_in": N_("Sign-in clock"),
+    "complete": N_("Completion clock"),
+}
+
+
+def local_time(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant in Beijing time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI).strftime(pattern)
+
+
+def duration(seconds: float | None) -> str:
+    """A length of time such as "2 d 3 h" / "2天3小时", coarse enough to read at a glance."""
+    if seconds is None:
+        return ""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)s d %(h)s h", d=days, h=hours)
+    if hours:
+        return _("%(h)s h %(m)s min", h=hours, m=mins)
+    return _("%(m)s min", m=mins)
+
+
+def label(key: str | None) -> str:
+    """The translated label of an action, status or clock id (the id itself if unknown)."""
+    if key is None:
+        return ""
+    found = LABELS.get(str(key))
+    return _(found) if found is not None else str(key)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label)

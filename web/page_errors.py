@@ -1,0 +1,94 @@
+"""Errors on pages: 404/403/409/422/500 as pages in the reader's language (the API keeps problem+json)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import WhistleError
+from web.i18n import translate
+from web.problems import status_of
+
+log = logging.getLogger(__name__)
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood"),
+        401: _("Please sign in"),
+        403: _("You may not do this"),
+        404: _("Not found"),
+        405: _("Not allowed here"),
+        409: _("Someone else got there first"),
+        413: _("The upload is too large"),
+        422: _("Please check what you entered"),
+        500: _("Something went wrong"),
+    }
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The page sent something the server could not read. Please go back and try again."),
+        403: _("Your role does not allow this. Ask your department head if you think it should."),
+        404: _("This page or case does not exist, or it belongs to another department."),
+        405: _("This address cannot be used this way."),
+        413: _("Files may be at most 8 MB."),
+        500: _("Nothing was saved. Please try again; if it keeps happening, tell the system administrator."),
+    }
+
+
+def page(status: int, message: str | None = None) -> tuple[str, int]:
+    """An error page (or, for htmx, a message fragment) with ``status``."""
+    title = _titles().get(status, _("Something went wrong"))
+    text = message or _messages().get(status, "")
+    if request.headers.get("HX-Request"):
+        return f'<div class="flash flash-error" role="alert">{_escape(text or title)}</div>', status
+    try:
+        return render_template("errors/error.html", status=status, title=title, message=text), status
+    except Exception:  # the error page itself failed: still answer, plainly, without a traceback
+        log.exception("error page %s could not be rendered", status)
+        return f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{_escape(title)}</p>", status
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def init_app(app: Flask) -> None:
+    """Handle errors of page requests (API requests are left to the API's handlers)."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> object:
+        return page(400, _("The form had expired. Please reload the page and submit it again."))
+
+    @app.errorhandler(WhistleError)
+    def _domain(error: WhistleError) -> object:
+        if request.path.startswith("/api/"):
+            from web.problems import from_domain
+
+            return from_domain(error)
+        return page(status_of(error), translate(error.template, error.params))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> object:
+        if request.path.startswith("/api/"):
+            from web.problems import from_http
+
+            return from_http(error)
+        return page(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> object:
+        if isinstance(error, HTTPException):
+            return _http(error)
+        if request.path.startswith("/api/"):
+            from web.problems import from_unexpected
+
+            return from_unexpected(error)
+        log.exception("unhandled error on %s", request.path, exc_info=error)
+        return page(500)

@@ -1,0 +1,55 @@
+/* whistle: the little JavaScript every page shares (htmx set-up, countdowns). Pages work without it. */
+(function () {
+  "use strict";
+  var token = document.querySelector('meta[name="csrf-token"]');
+
+  // Every htmx request carries the page's CSRF token, like the forms do.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (token) { event.detail.headers["X-CSRFToken"] = token.content; }
+  });
+
+  // Show 409/422 answers (who claimed it, what to fix) where the response was meant to go.
+  if (window.htmx) {
+    window.htmx.config.responseHandling = [
+      {code: "204", swap: false},
+      {code: "[23]..", swap: true},
+      {code: "40[39]", swap: true, error: false},
+      {code: "422", swap: true, error: false},
+      {code: "[45]..", swap: true, error: true}
+    ];
+  }
+
+  // Countdowns in working time: the server sends the working intervals between now and the
+  // deadline; remaining time only runs down inside them (lunch, nights and holidays excluded).
+  function remainingMs(intervals, now) {
+    var total = 0;
+    intervals.forEach(function (pair) {
+      var start = Math.max(Date.parse(pair[0]), now), end = Date.parse(pair[1]);
+      if (end > start) { total += end - start; }
+    });
+    return total;
+  }
+
+  function format(ms, lang) {
+    var minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60), rest = minutes % 60;
+    if (lang === "en") { return hours ? hours + " h " + rest + " min" : rest + " min"; }
+    return hours ? hours + "小时" + rest + "分" : rest + "分钟";
+  }
+
+  function tick() {
+    var now = Date.now(), lang = document.documentElement.lang === "en" ? "en" : "zh";
+    document.querySelectorAll("[data-countdown]").forEach(function (node) {
+      var intervals = JSON.parse(node.getAttribute("data-countdown"));
+      var deadline = Date.parse(node.getAttribute("data-deadline"));
+      var label = node.querySelector(".remaining");
+      if (!label) { return; }
+      if (now >= deadline) {
+        label.textContent = node.getAttribute("data-overdue-text");
+      } else {
+        label.textContent = format(remainingMs(intervals, now), lang);
+      }
+    });
+  }
+  tick();
+  window.setInterval(tick, 30000);
+})();
