@@ -28,8 +28,9 @@ from web.settings import Settings
 POSTGRES_URL = os.environ.get("WHISTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_PASSWORD = "whistle-demo"
 # Emptied before each test; organisation tables keep the seeded demo district.
-CASE_TABLES = ["notification", "escalation_record", "extension_request", "task_deadline", "sla_policy",
-               "task_event", "human_task", "instance_department", "process_instance", "process_definition"]
+CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
+               "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
+               "process_definition"]
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -57,9 +57,10 @@ def badge(due: Due | None) -> Markup:
     title = _("Due %(when)s", when=local_time(due.deadline_at))
     return Markup(
         '<span class="badge level-{level}" title="{title}" data-deadline="{deadline}" data-countdown="{windows}" '
-        'data-overdue-text="{overdue_text}"><span class="remaining">{text}</span></span>'
+        'data-left-text="{left_text}" data-overdue-text="{overdue_text}"><span class="remaining">{text}</span></span>'
     ).format(level=due.level, title=title, deadline=due.deadline_at.isoformat(),
-             windows=json.dumps(due.windows), overdue_text=_("Overdue"), text=escape(text))
+             windows=json.dumps(due.windows), left_text=_("%(t)s left", t="{t}"), overdue_text=_("Overdue"),
+             text=escape(text))
 
 
 def init_app(app: Flask) -> None:

@@ -39,12 +39,12 @@ def nav_items_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
     known = current_app.view_functions
-    items = []
-    for endpoint, label, roles in MENU:
-        if endpoint in known and actor.roles & roles:
-            url = url_for(endpoint)
-            items.append(NavItem(url, str(label), request.path.startswith(url.rstrip("/") or "/")))
-    return items
+    entries = [(url_for(endpoint), str(label)) for endpoint, label, roles in MENU
+               if endpoint in known and actor.roles & roles]
+    # Only the longest matching entry is active: /whistles/new is 吹哨, not also 我的吹哨.
+    matching = [url for url, _ in entries if request.path == url or request.path.startswith(url.rstrip("/") + "/")]
+    active = max(matching, key=len) if matching else None
+    return [NavItem(url, label, url == active) for url, label in entries]
 
 
 def start_page(actor: Actor) -> str:

@@ -35,7 +35,7 @@ def _messages() -> dict[int, str]:
         403: _("Your role does not allow this. Ask your department head if you think it should."),
         404: _("This page or case does not exist, or it belongs to another department."),
         405: _("This address cannot be used this way."),
-        413: _("Files may be at most 8 MB."),
+        413: _("A form may carry at most 32 MB of files, and each file at most 8 MB."),
         500: _("Nothing was saved. Please try again; if it keeps happening, tell the system administrator."),
     }
 

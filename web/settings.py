@@ -27,7 +27,9 @@ class Settings:
     processes_dir: Path = field(default_factory=default_processes_dir)
     allow_script_tasks: bool = False
     clock_file: Path | None = None  # tests only: a file holding the instant the server treats as "now"
-    max_upload_bytes: int = 8 * 1024 * 1024
+    # A request may carry several files; each one is limited to 8 MB by engine.attachments.
+    max_upload_bytes: int = 32 * 1024 * 1024
+    attachments_dir: Path | None = None  # uploaded files; None: ``instance_path/attachments``
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -44,6 +46,8 @@ class Settings:
             values["processes_dir"] = Path(env["WHISTLE_PROCESSES_DIR"])
         if env.get("WHISTLE_ALLOW_SCRIPT_TASKS"):
             values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in ("1", "true", "yes")
+        if env.get("WHISTLE_ATTACHMENTS_DIR"):
+            values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -59,6 +63,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.instance_path / 'whistle.sqlite3').resolve()}"
+
+    @property
+    def resolved_attachments_dir(self) -> Path:
+        """Where uploaded files are kept: the configured folder, or ``attachments`` in the instance folder."""
+        return self.attachments_dir or self.instance_path / "attachments"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one kept in the instance folder (created on first use)."""

@@ -1,4 +1,5 @@
 """Typed SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+from engine.models.attachments import Attachment
 from engine.models.audit import TaskEvent
 from engine.models.base import Base
 from engine.models.catalog import Category
@@ -9,6 +10,7 @@ from engine.models.tasks import HumanTask, TaskStatus
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "Base",
     "Category",
     "Department",

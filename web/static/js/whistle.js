@@ -46,7 +46,8 @@
       if (now >= deadline) {
         label.textContent = node.getAttribute("data-overdue-text");
       } else {
-        label.textContent = format(remainingMs(intervals, now), lang);
+        var left = node.getAttribute("data-left-text") || "{t}";
+        label.textContent = left.replace("{t}", format(remainingMs(intervals, now), lang));
       }
     });
   }

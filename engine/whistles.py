@@ -1,0 +1,337 @@
+"""The street's side of a whistle: blowing one, its list, and each summoned department's progress.
+
+Lists and boards read ``process_instance`` columns and ``human_task`` rows only; no
+workflow is ever loaded to show where a whistle stands.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine import attachments, catalog, instances
+from engine.access import may_work_on, task_visible
+from engine.actors import Actor, Seat
+from engine.context import EngineContext
+from engine.errors import FieldError, InvalidInput, NotFound
+from engine.forms import validate_data
+from engine.models import (
+    Attachment,
+    Department,
+    DepartmentKind,
+    HumanTask,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+    User,
+)
+from engine.models.tasks import ACTIVE_STATUSES
+from engine.roles import Role
+
+PROCESS_KEY = "whistle"
+STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
+# The stages of one summoned department, in order, by the BPMN element that does each.
+STAGES = (("sign", "Task_sign"), ("report_in", "Task_report_in"), ("handle", "Task_handle"),
+          ("verify", "Task_verify"), ("rate", "Task_rate"))
+_STAGE_OF = {element: n for n, (_key, element) in enumerate(STAGES)}
+STREET_TASKS = ("Task_verify", "Task_rate")
+
+
+def street_seats(actor: Actor, roles: tuple[Role, ...] = STREET_ROLES) -> list[Seat]:
+    """The actor's seats in streets and townships with one of ``roles``, one per street."""
+    seen: dict[int, Seat] = {}
+    for seat in actor.seats:
+        if seat.role in roles and seat.department_id not in seen:
+            seen[seat.department_id] = seat
+    return list(seen.values())
+
+
+def start_form(session: Session, ctx: EngineContext) -> dict[str, Any]:
+    """The start form schema of the newest whistle process; NotFound when none is deployed."""
+    definition_id = session.execute(
+        select(ProcessDefinition.id).where(ProcessDefinition.key == PROCESS_KEY)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    ).scalar_one_or_none()
+    if definition_id is None:
+        raise NotFound("Process {key} is not deployed.", key=PROCESS_KEY)
+    return form_of(session, ctx, definition_id)
+
+
+def form_of(session: Session, ctx: EngineContext, definition_id: int) -> dict[str, Any]:
+    """The start form schema of one definition version (empty when it has none)."""
+    parts = ctx.parts(session, definition_id)
+    return parts.form((parts.catalog.get("start") or {}).get("form")) or {}
+
+
+def communities(session: Session, street_ids: list[int]) -> list[str]:
+    """The communities (villages) of these streets, in their listed order."""
+    rows = session.execute(select(Department.id, Department.communities).where(Department.id.in_(street_ids)))
+    by_id = {i: c for i, c in rows}
+    return list(dict.fromkeys(c for i in street_ids for c in by_id.get(i) or []))
+
+
+def summonable(session: Session) -> list[Department]:
+    """The district departments a street may summon, by code."""
+    return catalog.departments(session, DepartmentKind.DISTRICT_DEPARTMENT)
+
+
+def suggested(session: Session, category_code: str | None) -> list[str]:
+    """The departments a category suggests (lead owner first); none for an unknown category."""
+    if not category_code:
+        return []
+    try:
+        return catalog.category(session, category_code).suggested_departments
+    except NotFound:
+        return []
+
+
+def check(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any]) -> list[FieldError]:
+    """Every problem with a whistle's start data: the form's own rules, then the street's."""
+    errors = validate_data(start_form(session, ctx), dict(data),
+                           department_exists=ctx.directory(session).exists)
+    departments = data.get("departments")
+    if isinstance(departments, list):
+        allowed = {d.code for d in summonable(session)}
+        wrong = [c for c in departments if isinstance(c, str) and c not in allowed]
+        if wrong:
+            errors.append(FieldError("departments", "Only district departments can be summoned: {codes}.",
+                                     "not_summonable", {"codes": "、".join(wrong)}))
+    community = data.get("community")
+    seats = street_seats(actor, (Role.STREET_OFFICER,))
+    known = communities(session, [s.department_id for s in seats])
+    if isinstance(community, str) and known and community not in known:
+        errors.append(FieldError("community", "Not one of the allowed values.", "enum"))
+    ids = data.get("attachments")
+    if isinstance(ids, list):
+        errors.extend(attachments.unknown(session, actor, ids))
+    return errors
+
+
+def blow(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any], *,
+         now: datetime) -> ProcessInstance:
+    """Start a whistle for the actor's street and give it the uploads it names."""
+    errors = check(session, ctx, actor, data)
+    if errors:
+        raise InvalidInput("The form has errors.", errors)
+    instance = instances.start(session, ctx, actor, PROCESS_KEY, data, now=now)
+    attachments.attach(session, actor, data.get("attachments") or [], instance.id)
+    return instance
+
+
+@dataclass(frozen=True)
+class WhistleRow:
+    """One whistle of the street's list."""
+
+    id: int
+    title: str
+    status: InstanceStatus
+    created_at: datetime
+    completed_at: datetime | None
+    street: str
+    whistle_type: str | None
+    category: str | None
+    community: str | None
+    departments: list[str]
+    departments_done: int  # rated, so finished
+    waiting_for_street: int  # verifications and ratings the street has to do
+
+
+def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
+                    offset: int = 0) -> tuple[list[WhistleRow], bool]:
+    """Whistles blown by the actor's streets, newest first, one page at a time."""
+    street_ids = [s.department_id for s in street_seats(actor)]
+    if not street_ids:
+        return [], False
+    origin = aliased(Department)
+    done = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
+                                       HumanTask.element_id == "Task_rate",
+                                       HumanTask.status == TaskStatus.COMPLETED)
+            .correlate(ProcessInstance).scalar_subquery())
+    waiting = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
+                                          HumanTask.department_id.in_(street_ids),
+                                          HumanTask.status.in_(ACTIVE_STATUSES))
+               .correlate(ProcessInstance).scalar_subquery())
+    rows = session.execute(
+        select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.status, ProcessInstance.created_at,
+               ProcessInstance.completed_at, ProcessInstance.case_data, origin.code, done, waiting)
+        .join(origin, origin.id == ProcessInstance.origin_department_id)
+        .where(ProcessInstance.origin_department_id.in_(street_ids), ProcessInstance.process_key == PROCESS_KEY)
+        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
+        .limit(limit + 1).offset(offset)
+    ).all()
+    found = [WhistleRow(r[0], r[1], r[2], r[3], r[4], r[6], _text(r[5], "whistle_type"), _text(r[5], "category"),
+                        _text(r[5], "community"), _codes(r[5]), r[7] or 0, r[8] or 0) for r in rows]
+    return found[:limit], len(found) > limit
+
+
+def _text(data: Mapping[str, Any] | None, key: str) -> str | None:
+    value = (data or {}).get(key)
+    return value if isinstance(value, str) else None
+
+
+def _codes(data: Mapping[str, Any] | None) -> list[str]:
+    value = (data or {}).get("departments")
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where one department stands on one stage: done, running (with its task) or not reached."""
+
+    key: str
+    state: str  # done | running | waiting
+    task_id: int | None = None
+    started_at: datetime | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+    holder: str | None = None  # who has the running task in hand
+    rounds: int = 0  # how many times the stage ran (handling again after a send-back)
+
+
+@dataclass(frozen=True)
+class StreetTask:
+    """An open verification or rating the street does for one department."""
+
+    id: int
+    element_id: str
+    name: str
+    status: TaskStatus
+    may_work: bool
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    """One summoned department's row of the board."""
+
+    code: str
+    name: str
+    stages: list[Stage]
+    street_tasks: list[StreetTask] = field(default_factory=list)
+
+    @property
+    def running(self) -> Stage | None:
+        """The stage running now, if any."""
+        return next((s for s in self.stages if s.state == "running"), None)
+
+    @property
+    def sent_back(self) -> int:
+        """How many times the street sent the result back for rework."""
+        handle = next(s for s in self.stages if s.key == "handle")
+        return max(handle.rounds - 1, 0)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A whistle with every summoned department's progress."""
+
+    id: int
+    definition_id: int
+    title: str
+    status: InstanceStatus
+    created_at: datetime
+    completed_at: datetime | None
+    case_data: dict[str, Any]
+    street: str
+    street_name: str
+    started_by: str | None
+    departments: list[DepartmentProgress]
+    attachments: list[Attachment]
+
+    @property
+    def running_task_ids(self) -> list[int]:
+        """The tasks of every running stage (for their clocks)."""
+        return [s.task_id for d in self.departments for s in d.stages if s.state == "running" and s.task_id]
+
+
+@dataclass(frozen=True)
+class _Task:
+    row: HumanTask
+    department: str | None
+    completed_by: str | None
+    assignee: str | None
+
+
+def board(session: Session, actor: Actor, instance_id: int) -> Board:
+    """The board of a whistle blown by one of the actor's streets; NotFound for every other case."""
+    street_ids = [s.department_id for s in street_seats(actor)]
+    origin = aliased(Department)
+    found = session.execute(
+        select(ProcessInstance.id, ProcessInstance.definition_id, ProcessInstance.title, ProcessInstance.status,
+               ProcessInstance.created_at, ProcessInstance.completed_at, ProcessInstance.case_data,
+               origin.code, origin.name, User.display_name)
+        .join(origin, origin.id == ProcessInstance.origin_department_id)
+        .outerjoin(User, User.id == ProcessInstance.started_by_id)
+        .where(ProcessInstance.id == instance_id, ProcessInstance.process_key == PROCESS_KEY,
+               ProcessInstance.origin_department_id.in_(street_ids))
+    ).one_or_none()
+    if found is None:
+        raise NotFound("Case {id} not found.", id=instance_id)
+    data = dict(found[6] or {})
+    codes = _codes(data)
+    names = {c: n for c, n in session.execute(
+        select(Department.code, Department.name).where(Department.code.in_(codes)))}
+    by_department = _tasks_by_department(session, instance_id)
+    rows = [_progress(actor, code, names.get(code, code), by_department.get(code, [])) for code in codes]
+    return Board(found[0], found[1], found[2], found[3], found[4], found[5], data, found[7], found[8], found[9],
+                 rows, attachments.of_instance(session, instance_id))
+
+
+def _tasks_by_department(session: Session, instance_id: int) -> dict[str, list[_Task]]:
+    """The case's tasks grouped by the summoned department they are about, oldest first."""
+    completer, holder = aliased(User), aliased(User)
+    rows = session.execute(
+        select(HumanTask, Department.code, completer.display_name, holder.display_name)
+        .outerjoin(Department, Department.id == HumanTask.department_id)
+        .outerjoin(completer, completer.id == HumanTask.completed_by_id)
+        .outerjoin(holder, holder.id == HumanTask.assignee_id)
+        .where(HumanTask.instance_id == instance_id, HumanTask.element_id.in_(list(_STAGE_OF)))
+        .order_by(HumanTask.id)
+    ).all()
+    grouped: dict[str, list[_Task]] = {}
+    for task, code, done_by, assignee in rows:
+        # Street-held tasks (verify, rate) sit in the street; which department they are about is
+        # in their context. Department tasks carry it too, and sit in that department.
+        about = task.context.get("department") if isinstance(task.context, dict) else None
+        key = about if isinstance(about, str) else code
+        if key:
+            grouped.setdefault(key, []).append(_Task(task, code, done_by, assignee))
+    return grouped
+
+
+def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> DepartmentProgress:
+    """A department's stages from its task rows: before the running stage done, after it not reached."""
+    active = [t for t in tasks if t.row.status in ACTIVE_STATUSES]
+    current = min((_STAGE_OF[t.row.element_id] for t in active), default=None)
+    stages = []
+    for n, (key, element) in enumerate(STAGES):
+        mine = [t for t in tasks if t.row.element_id == element and t.row.status != TaskStatus.CANCELLED]
+        done = [t for t in mine if t.row.status == TaskStatus.COMPLETED]
+        running = [t for t in mine if t.row.status in ACTIVE_STATUSES]
+        if running and n == current:
+            task = running[-1]
+            stages.append(Stage(key, "running", task.row.id, task.row.created_at, holder=task.assignee,
+                                rounds=len(mine)))
+        elif done and (current is None or n < current):
+            task = done[-1]
+            stages.append(Stage(key, "done", task.row.id, task.row.created_at, task.row.completed_at,
+                                task.completed_by, rounds=len(mine)))
+        else:
+            stages.append(Stage(key, "waiting", rounds=len(mine)))
+    street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))
+                    for t in active if t.row.element_id in STREET_TASKS and t.row.department_id in actor.department_ids]
+    return DepartmentProgress(code, name, stages, street_tasks)
+
+
+def street_task(session: Session, actor: Actor, instance_id: int, task_id: int) -> HumanTask:
+    """A verification or rating of this whistle that sits in one of the actor's streets; NotFound otherwise."""
+    task = session.execute(select(HumanTask).where(
+        HumanTask.id == task_id, HumanTask.instance_id == instance_id, HumanTask.element_id.in_(STREET_TASKS),
+        task_visible(actor))).scalar_one_or_none()
+    if task is None:
+        raise NotFound("Task {id} not found.", id=task_id)
+    return task

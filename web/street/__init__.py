@@ -1,0 +1,20 @@
+"""Street officers' pages (街乡): blow a whistle, follow the street's whistles, open attachments."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from web.street import attachments, blowing, boards
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``street`` blueprint."""
+    bp = Blueprint("street", __name__, template_folder="templates")
+    bp.add_url_rule("/whistles/new", "new", blowing.new, methods=["GET", "POST"])
+    bp.add_url_rule("/whistles/suggestion", "suggestion", blowing.suggestion, methods=["GET"])
+    bp.add_url_rule("/whistles", "index", boards.index, methods=["GET"])
+    bp.add_url_rule("/whistles/<int:instance_id>", "show", boards.show, methods=["GET"])
+    bp.add_url_rule("/whistles/<int:instance_id>/tasks/<int:task_id>", "task", boards.task,
+                    methods=["GET", "POST"])
+    bp.add_url_rule("/attachments/<int:attachment_id>", "attachment", attachments.download, methods=["GET"])
+    bp.add_app_template_filter(attachments.file_size, "file_size")
+    app.register_blueprint(bp)
