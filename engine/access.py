@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from engine.actors import Actor
 from engine.models import HumanTask, InstanceDepartment, ProcessInstance
+from engine.roles import Role
 
 
 def task_visible(actor: Actor) -> ColumnElement[bool]:
@@ -41,19 +42,26 @@ def may_see_instance(session: Session, actor: Actor, instance: ProcessInstance) 
 
 def may_work_on(actor: Actor, task: HumanTask) -> bool:
     """Whether ``actor`` is a candidate: in the task's department with its role, or its head."""
-    if task.department_id is None or task.department_id not in actor.department_ids:
+    return is_candidate(actor, task.department_id, task.role)
+
+
+def is_candidate(actor: Actor, department_id: int | None, role: Role | None) -> bool:
+    """The rule of :func:`may_work_on` for a task known only by department and role (inbox rows)."""
+    if department_id is None or department_id not in actor.department_ids:
         return False
-    if task.role is None:
+    if role is None:
         return True
-    return any(
-        seat.department_id == task.department_id and seat.role in (task.role, task.role.head)
-        for seat in actor.seats
-    )
+    return any(seat.department_id == department_id and seat.role in (role, role.head) for seat in actor.seats)
 
 
 def may_unclaim(actor: Actor, task: HumanTask) -> bool:
     """The assignee, or the head over the task's role in its department."""
-    if task.assignee_id == actor.user_id:
+    return may_release(actor, task.department_id, task.role, task.assignee_id)
+
+
+def may_release(actor: Actor, department_id: int | None, role: Role | None, assignee_id: int | None) -> bool:
+    """The rule of :func:`may_unclaim` for a task known only by department, role and assignee (inbox rows)."""
+    if assignee_id == actor.user_id:
         return True
-    head = task.role.head if task.role else None
-    return head is not None and actor.has_role(head, task.department_id)
+    head = role.head if role else None
+    return head is not None and actor.has_role(head, department_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import ColumnElement, Select, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import task_visible
@@ -74,15 +74,20 @@ def _ordered(query: Select[tuple[object, ...]], status: TaskStatus) -> Select[tu
 
 
 def _one_queue(actor: Actor, scope: Scope, status: TaskStatus) -> Select[tuple[object, ...]]:
-    query = _columns().where(HumanTask.status == status)
+    return _ordered(_columns().where(*_scoped(actor, scope, status)), status)
+
+
+def _scoped(actor: Actor, scope: Scope, status: TaskStatus) -> list[ColumnElement[bool]]:
+    """The conditions of one inbox: a status, and the actor's own tasks or their departments'."""
+    conditions = [HumanTask.status == status]
     if scope == Scope.MINE:
         if status == TaskStatus.COMPLETED:
-            query = query.where(HumanTask.completed_by_id == actor.user_id)
+            conditions.append(HumanTask.completed_by_id == actor.user_id)
         else:
-            query = query.where(HumanTask.assignee_id == actor.user_id)
+            conditions.append(HumanTask.assignee_id == actor.user_id)
     else:
-        query = query.where(task_visible(actor))
-    return _ordered(query, status)
+        conditions.append(task_visible(actor))
+    return conditions
 
 
 def _columns() -> Select[tuple[object, ...]]:
@@ -123,3 +128,105 @@ def inbox_page(session: Session, actor: Actor, scope: Scope, status: TaskStatus,
                offset: int) -> tuple[list[TaskRow], bool]:
     """One page of an inbox, read the cheapest way for the actor's departments."""
     return page(session, tasks(actor, scope, status, window=offset + limit + 1), limit=limit, offset=offset)
+
+
+# Inbox pages: the same inboxes narrowed by filters, with where each case comes from.
+
+MAX_SEARCH_WORDS = 5
+_CATEGORY = ProcessInstance.case_data["category"].as_string()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a page narrows an inbox to; empty values narrow nothing."""
+
+    category: str | None = None
+    street: str | None = None
+    search: str = ""
+    # Conditions on ``human_task`` from layers the engine does not know (escalation's deadlines).
+    conditions: tuple[ColumnElement[bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class PageRow(TaskRow):
+    """An inbox line for the pages: also the street that blew the whistle and the case category."""
+
+    department_id: int | None
+    assignee_id: int | None
+    street: str | None
+    street_name: str | None
+    category: str | None
+
+    @property
+    def about(self) -> str | None:
+        """The department a street task is about (whose work 核验 and 评价 judge), if any."""
+        found = self.context.get("department") if isinstance(self.context, dict) else None
+        return str(found) if found else None
+
+
+def filtered(actor: Actor, scope: Scope, status: TaskStatus, filters: Filters) -> Select[tuple[object, ...]]:
+    """The inbox of :func:`tasks`, narrowed by ``filters``, with the columns of :class:`PageRow`."""
+    query = _page_columns().where(*_scoped(actor, scope, status), *filters.conditions)
+    if filters.category:
+        query = query.where(_CATEGORY == filters.category)
+    if filters.street:
+        street_id = select(Department.id).where(Department.code == filters.street).scalar_subquery()
+        query = query.where(ProcessInstance.origin_department_id == street_id)
+    words = filters.search.split()
+    for word in words[:MAX_SEARCH_WORDS]:  # every word must appear in the title, in any order
+        query = query.where(ProcessInstance.title.icontains(word, autoescape=True))
+    return _ordered(query, status)
+
+
+def _page_columns() -> Select[tuple[object, ...]]:
+    """The columns of :class:`PageRow`: an inbox line plus ids, street and category."""
+    origin = aliased(Department)
+    return (
+        _columns()
+        .add_columns(HumanTask.department_id, HumanTask.assignee_id, origin.code.label("street"),
+                     origin.name.label("street_name"), _CATEGORY.label("category"))
+        .outerjoin(origin, origin.id == ProcessInstance.origin_department_id)
+    )
+
+
+def page_rows(session: Session, query: Select[tuple[object, ...]], *, limit: int,
+              offset: int) -> tuple[list[PageRow], bool]:
+    """One page of :func:`filtered` rows and whether more follow."""
+    rows = session.execute(query.limit(limit + 1).offset(offset)).all()
+    return [PageRow(*row) for row in rows[:limit]], len(rows) > limit
+
+
+def page_row(session: Session, actor: Actor, task_id: int) -> PageRow | None:
+    """One task of the actor's departments as an inbox line (after a claim, to redraw its row)."""
+    found = session.execute(_page_columns().where(HumanTask.id == task_id, task_visible(actor))).first()
+    return PageRow(*found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """Which form a task of a case was done with, and which department its work is about."""
+
+    form_key: str | None
+    about: str | None
+
+
+def task_forms(session: Session, instance_id: int) -> dict[int, TaskForm]:
+    """The form and subject department of every task of a case, by task id (to label its reports)."""
+    rows = session.execute(
+        select(HumanTask.id, HumanTask.form_key, HumanTask.context, Department.code)
+        .outerjoin(Department, Department.id == HumanTask.department_id)
+        .where(HumanTask.instance_id == instance_id)
+    ).all()
+    found: dict[int, TaskForm] = {}
+    for task_id, form_key, context, code in rows:
+        about = context.get("department") if isinstance(context, dict) else None
+        found[task_id] = TaskForm(form_key, str(about) if about else code)
+    return found
+
+
+def display_names(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """Display names of users by id (who asked, who decided)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(sorted(set(user_ids))))).all()
+    return {user_id: name for user_id, name in rows}

@@ -48,7 +48,7 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
     if step is None:  # the policy version changed shape; fire as recorded, without targets
         step = LadderStep(rung.level, "", None, None, Action(rung.action), ())
     department = session.get(Department, task.department_id) if task.department_id else None
-    users = _targets(session, step.targets, task)
+    users = targets_for(session, step.targets, task)
     record = EscalationRecord(
         deadline_id=rung.id, task_id=task.id, instance_id=instance.id, department_id=task.department_id,
         clock=rung.clock, level=rung.level, action=rung.action, due_at=rung.due_at, fired_at=now,
@@ -73,7 +73,7 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
     return record
 
 
-def _targets(session: Session, targets: tuple[Target, ...], task: HumanTask) -> list[User]:
+def targets_for(session: Session, targets: tuple[Target, ...], task: HumanTask) -> list[User]:
     """The users a rung reaches, by role, without repeats."""
     found: dict[int, User] = {}
     for target in targets:

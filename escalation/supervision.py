@@ -5,7 +5,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotFound
@@ -70,6 +70,15 @@ def clocks_for_tasks(session: Session, task_ids: list[int]) -> dict[int, list[Cl
             r.clock, r.rule, r.level, r.action, r.is_due_level, r.limit, r.started_at, r.deadline_at, r.due_at,
             r.fired_at, r.stopped_at, list(r.missing_years or [])))
     return found
+
+
+def deadline_between(after: datetime | None, until: datetime) -> ColumnElement[bool]:
+    """SQL condition on ``human_task``: a running clock of the task is due after ``after``, at or before ``until``."""
+    conditions = [TaskDeadline.task_id == HumanTask.id, TaskDeadline.is_due_level.is_(True),
+                  TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= until]
+    if after is not None:
+        conditions.append(TaskDeadline.deadline_at > after)
+    return exists().where(*conditions)
 
 
 def scope_departments(actor_sees_all: bool, own: list[str], requested: str | None) -> list[str] | None:

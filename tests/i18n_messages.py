@@ -58,10 +58,11 @@ def python_messages() -> Iterator[tuple[str, Path, int]]:
 def _dict_templates(tree: ast.AST, path: Path) -> Iterator[tuple[str, Path, int]]:
     """Templates kept in module-level tables (``TEMPLATES = {...}``, ``_MESSAGES = {...}``)."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in {"TEMPLATES", "_MESSAGES"} for t in node.targets):
-            if isinstance(node.value, ast.Dict):
-                for value in node.value.values:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) \
+            else []
+        if any(isinstance(t, ast.Name) and t.id in {"TEMPLATES", "_MESSAGES"} for t in targets):
+            if isinstance(node.value, ast.Dict):  # type: ignore[union-attr]
+                for value in node.value.values:  # type: ignore[union-attr]
                     text = _literal(value)
                     if text:
                         yield text, path, value.lineno

@@ -14,7 +14,11 @@ class TaskEvent(Base):
     """Who did what, when, with which data. Rows are only ever inserted."""
 
     __tablename__ = "task_event"
-    __table_args__ = (Index("ix_task_event_instance", "instance_id", "id"),)
+    __table_args__ = (
+        Index("ix_task_event_instance", "instance_id", "id"),
+        # A task's own history (ratings, the case page): without it, a scan of every event.
+        Index("ix_task_event_task", "task_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))

@@ -185,6 +185,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('task_event', schema=None) as batch_op:
         batch_op.create_index('ix_task_event_instance', ['instance_id', 'id'], unique=False)
+        batch_op.create_index('ix_task_event_task', ['task_id'], unique=False)
 
 
 
@@ -192,6 +193,7 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     with op.batch_alter_table('task_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_event_task')
         batch_op.drop_index('ix_task_event_instance')
 
     op.drop_table('task_event')

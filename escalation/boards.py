@@ -1,0 +1,285 @@
+"""Numbers behind the supervisors' pages: overdue counts, the weekly trend, street ratings, the scoreboard.
+
+Every query here is plain SQL that SQLite and PostgreSQL both run; grouping by ISO week and
+averaging JSON ratings happen in Python, where both backends agree.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.errors import NotFound
+from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
+from engine.models.tasks import ACTIVE_STATUSES
+from escalation.models import EscalationRecord, TaskDeadline
+from escalation.supervision import DepartmentStats, department_stats
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+RATING_ELEMENT = "Task_rate"  # the street leader's 评价 task of whistle.bpmn
+RATING_FIELDS = ("speed", "cooperation", "fulfilment")  # 响应速度, 配合力度, 落实程度
+
+
+@dataclass(frozen=True)
+class DepartmentCount:
+    """How many tasks of one department are overdue."""
+
+    code: str
+    name: str
+    short_name: str | None
+    tasks: int
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """How many overdue tasks have reached one rung of the ladder (0: none fired yet)."""
+
+    level: int
+    tasks: int
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """Overdue events (due-level rungs fired) in one ISO week."""
+
+    week: str  # e.g. 2026-W40
+    starts: datetime  # Monday 00:00 local time
+    events: int
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """A street's average marks (1–5) for one department over completed 评价 tasks."""
+
+    department: str
+    count: int
+    speed: float | None
+    cooperation: float | None
+    fulfilment: float | None
+
+    @property
+    def overall(self) -> float | None:
+        """The mean of the three averages."""
+        marks = [m for m in (self.speed, self.cooperation, self.fulfilment) if m is not None]
+        return round(statistics.fmean(marks), 2) if marks else None
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of the department scoreboard."""
+
+    code: str
+    name: str
+    stats: DepartmentStats
+    ratings: Ratings
+
+
+@dataclass(frozen=True)
+class DepartmentTask:
+    """A task of one department for the drill-down, with how late it runs."""
+
+    task_id: int
+    instance_id: int
+    case_title: str
+    task_name: str
+    status: TaskStatus
+    assignee: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    overdue_since: datetime | None  # the earliest passed deadline of a running clock
+    level: int  # the highest rung fired on the task
+
+    def lateness_seconds(self, now: datetime) -> float | None:
+        """How late the task runs at ``now`` (None when it is not overdue)."""
+        return (now - self.overdue_since).total_seconds() if self.overdue_since else None
+
+
+def _reached_level() -> Any:
+    """The highest fired rung of the clock of the outer TaskDeadline row."""
+    fired = aliased(TaskDeadline)
+    return (select(func.max(fired.level)).where(fired.task_id == TaskDeadline.task_id,
+                                                fired.clock == TaskDeadline.clock, fired.fired_at.is_not(None))
+            .correlate(TaskDeadline).scalar_subquery())
+
+
+def _overdue_clocks(now: datetime, departments: list[str] | None, street: str | None,
+                    category: str | None) -> Select[Any]:
+    """Running due-level clocks past their deadline: task, department and level reached."""
+    origin = aliased(Department)
+    query = (
+        select(TaskDeadline.task_id, Department.code, Department.name, Department.short_name,
+               _reached_level().label("level"))
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .join(ProcessInstance, ProcessInstance.id == TaskDeadline.instance_id)
+        .join(Department, Department.id == TaskDeadline.department_id)
+        .where(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
+               TaskDeadline.deadline_at <= now, HumanTask.status.in_(ACTIVE_STATUSES))
+    )
+    return _scoped(query, origin, departments, street, category)
+
+
+def _scoped(query: Select[Any], origin: Any, departments: list[str] | None, street: str | None,
+            category: str | None) -> Select[Any]:
+    """Narrow a query joined to Department and ProcessInstance by department, street and category."""
+    if departments is not None:
+        query = query.where(Department.code.in_(departments))
+    if street:
+        query = query.join(origin, origin.id == ProcessInstance.origin_department_id).where(origin.code == street)
+    if category:
+        query = query.where(ProcessInstance.case_data["category"].as_string() == category)
+    return query
+
+
+def _overdue_tasks(session: Session, now: datetime, departments: list[str] | None, street: str | None,
+                   category: str | None) -> dict[int, tuple[tuple[str, str, str | None], int]]:
+    """Each overdue task once: its department (code, name, short name) and highest level over overdue clocks."""
+    found: dict[int, tuple[tuple[str, str, str | None], int]] = {}
+    for task_id, code, name, short, level in session.execute(_overdue_clocks(now, departments, street, category)):
+        known = found.get(task_id)
+        found[task_id] = ((code, name, short), max(level or 0, known[1] if known else 0))
+    return found
+
+
+def overdue_by_department(session: Session, now: datetime, *, departments: list[str] | None = None,
+                          street: str | None = None, category: str | None = None) -> list[DepartmentCount]:
+    """Overdue tasks per department, most first (each task once, however many clocks ran out)."""
+    counts = Counter(department for department, _ in _overdue_tasks(session, now, departments, street,
+                                                                     category).values())
+    return sorted((DepartmentCount(code, name, short, n) for (code, name, short), n in counts.items()),
+                  key=lambda c: (-c.tasks, c.code))
+
+
+def overdue_by_level(session: Session, now: datetime, *, departments: list[str] | None = None,
+                     street: str | None = None, category: str | None = None) -> list[LevelCount]:
+    """Overdue tasks per highest ladder level reached, lowest level first."""
+    counts = Counter(level for _, level in _overdue_tasks(session, now, departments, street, category).values())
+    return [LevelCount(level, counts[level]) for level in sorted(counts)]
+
+
+def week_start(instant: datetime, tz: ZoneInfo = SHANGHAI) -> datetime:
+    """Monday 00:00 (local time) of the ISO week holding ``instant``."""
+    local = instant.astimezone(tz)
+    return datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), tzinfo=tz)
+
+
+def weekly_trend(session: Session, now: datetime, *, weeks: int = 12, departments: list[str] | None = None,
+                 street: str | None = None, category: str | None = None,
+                 tz: ZoneInfo = SHANGHAI) -> list[WeekCount]:
+    """Overdue events per ISO week for the last ``weeks`` weeks (this one included), oldest first.
+
+    An overdue event is a fired rung at the due level (100%), one per clock that ran out.
+    """
+    starts = [week_start(now, tz) - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    origin = aliased(Department)
+    query = (
+        select(EscalationRecord.fired_at)
+        .join(TaskDeadline, TaskDeadline.id == EscalationRecord.deadline_id)
+        .join(ProcessInstance, ProcessInstance.id == EscalationRecord.instance_id)
+        .outerjoin(Department, Department.id == EscalationRecord.department_id)
+        .where(TaskDeadline.is_due_level.is_(True), EscalationRecord.fired_at >= starts[0],
+               EscalationRecord.fired_at <= now)
+    )
+    counts = Counter(week_start(fired, tz) for fired in
+                     session.execute(_scoped(query, origin, departments, street, category)).scalars())
+    return [WeekCount(_iso_week(start), start, counts[start]) for start in starts]
+
+
+def _iso_week(start: datetime) -> str:
+    year, week, _ = start.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def department_ratings(session: Session, *, departments: list[str] | None = None,
+                       since: datetime | None = None) -> dict[str, Ratings]:
+    """Average street ratings per rated department, from completed 评价 (Task_rate) tasks."""
+    query = (
+        select(TaskEvent.payload, HumanTask.context)
+        .join(HumanTask, HumanTask.id == TaskEvent.task_id)
+        .where(TaskEvent.action == "completed", HumanTask.element_id == RATING_ELEMENT)
+    )
+    if since is not None:
+        query = query.where(TaskEvent.at >= since)
+    if departments is not None:
+        query = query.where(HumanTask.context["department"].as_string().in_(departments))
+    marks: dict[str, dict[str, list[float]]] = {}
+    counts: Counter[str] = Counter()
+    for payload, context in session.execute(query):
+        code = (context or {}).get("department")
+        data = (payload or {}).get("data") or {}
+        if not isinstance(code, str):
+            continue
+        counts[code] += 1
+        for name in RATING_FIELDS:
+            value = data.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                marks.setdefault(code, {}).setdefault(name, []).append(float(value))
+    return {code: _ratings(code, counts[code], marks.get(code, {})) for code in counts}
+
+
+def _ratings(code: str, count: int, marks: dict[str, list[float]]) -> Ratings:
+    def mean(name: str) -> float | None:
+        values = marks.get(name)
+        return round(statistics.fmean(values), 2) if values else None
+
+    return Ratings(code, count, mean("speed"), mean("cooperation"), mean("fulfilment"))
+
+
+def scoreboard(session: Session, now: datetime, *, departments: list[str] | None = None,
+               since: datetime | None = None) -> list[ScoreRow]:
+    """Scores of the district departments (or of ``departments``), most overdue first."""
+    query = select(Department.code, Department.name).order_by(Department.code)
+    if departments is None:
+        query = query.where(Department.kind == DepartmentKind.DISTRICT_DEPARTMENT)
+    else:
+        query = query.where(Department.code.in_(departments))
+    rows = session.execute(query).all()
+    ratings = department_ratings(session, departments=[code for code, _ in rows], since=since)
+    board = [ScoreRow(code, name, department_stats(session, code, now, since=since),
+                      ratings.get(code) or Ratings(code, 0, None, None, None)) for code, name in rows]
+    return sorted(board, key=lambda r: (-r.stats.overdue, -r.stats.open, r.code))
+
+
+def department_name(session: Session, code: str) -> str:
+    """The name of department ``code``; NotFound when there is none."""
+    name = session.execute(select(Department.name).where(Department.code == code)).scalar_one_or_none()
+    if name is None:
+        raise NotFound("Department {code} does not exist.", code=code)
+    return name
+
+
+def department_tasks(session: Session, code: str, now: datetime, *, limit: int = 200) -> list[DepartmentTask]:
+    """A department's tasks: overdue first (latest deadline last), then running, then done, newest first."""
+    department_id = session.execute(select(Department.id).where(Department.code == code)).scalar_one_or_none()
+    if department_id is None:
+        raise NotFound("Department {code} does not exist.", code=code)
+    overdue_since = (
+        select(func.min(TaskDeadline.deadline_at))
+        .where(TaskDeadline.task_id == HumanTask.id, TaskDeadline.is_due_level.is_(True),
+               TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= now)
+        .correlate(HumanTask).scalar_subquery()
+    )
+    level = (select(func.max(TaskDeadline.level))
+             .where(TaskDeadline.task_id == HumanTask.id, TaskDeadline.fired_at.is_not(None))
+             .correlate(HumanTask).scalar_subquery())
+    active = HumanTask.status.in_(ACTIVE_STATUSES)
+    late = overdue_since.label("overdue_since")
+    query = (
+        select(HumanTask.id, HumanTask.instance_id, ProcessInstance.title, HumanTask.name, HumanTask.status,
+               User.username, HumanTask.created_at, HumanTask.completed_at, late, level.label("level"))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .outerjoin(User, User.id == HumanTask.assignee_id)
+        .where(HumanTask.department_id == department_id, HumanTask.status != TaskStatus.CANCELLED)
+        # Overdue rows only count while the task runs; portable "NULLS LAST" via CASE.
+        .order_by(case((active & late.is_not(None), 0), (active, 1), else_=2), late,
+                  HumanTask.created_at.desc(), HumanTask.id.desc())
+        .limit(limit)
+    )
+    return [DepartmentTask(r.id, r.instance_id, r.title, r.name, r.status, r.username, r.created_at, r.completed_at,
+                           r.overdue_since if r.status in ACTIVE_STATUSES else None, r.level or 0)
+            for r in session.execute(query)]

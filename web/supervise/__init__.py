@@ -1,0 +1,19 @@
+"""Supervision (督办): the overdue board with its charts, the department scoreboard, 督办 and 催办 by hand."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from web.supervise import board, charts, scores
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``supervise`` blueprint under ``/supervise``."""
+    bp = Blueprint("supervise", __name__, template_folder="templates", url_prefix="/supervise")
+    bp.add_url_rule("", "index", board.index, methods=["GET"])
+    bp.add_url_rule("/tasks/<int:task_id>/urge", "urge", board.urge, methods=["POST"])
+    bp.add_url_rule("/charts/departments.json", "chart_departments", charts.by_department, methods=["GET"])
+    bp.add_url_rule("/charts/levels.json", "chart_levels", charts.by_level, methods=["GET"])
+    bp.add_url_rule("/charts/trend.json", "chart_trend", charts.trend, methods=["GET"])
+    bp.add_url_rule("/departments", "departments", scores.departments, methods=["GET"])
+    bp.add_url_rule("/departments/<code>", "department", scores.department, methods=["GET"])
+    app.register_blueprint(bp)
