@@ -51,7 +51,7 @@ def deploy(
 ) -> DeployResult:
     """Validate and store a bundle: unchanged content is a no-op, changed content is version N+1."""
     if not bundle.fallback_forms:
-        bundle.fallback_forms = _latest_forms_for(session, bundle)
+        bundle.fallback_forms = deployed_forms(session)
     checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
     current = latest(session, checked.key)
     if current is not None and current.bundle_sha256 == checked.bundle_sha256:
@@ -74,7 +74,7 @@ def deploy(
     return DeployResult(definition, created=True)
 
 
-def _latest_forms_for(session: Session, bundle: Bundle) -> dict[str, object]:
+def deployed_forms(session: Session) -> dict[str, object]:
     """Forms of already-deployed versions, so a BPMN re-upload without its forms still deploys."""
     rows = session.execute(select(ProcessDefinition.forms).order_by(ProcessDefinition.id.desc()).limit(50))
     merged: dict[str, object] = {}

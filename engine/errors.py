@@ -24,6 +24,17 @@ class _Lenient(dict[str, Any]):
         return "{" + key + "}"
 
 
+@dataclass(frozen=True)
+class Text:
+    """A message used as a parameter of another message; translated on its own, then filled in."""
+
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return render(self.template, self.params)
+
+
 class WhistleError(Exception):
     """Base of every error the engine raises on purpose."""
 

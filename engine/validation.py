@@ -17,7 +17,7 @@ from lxml import etree
 
 from engine import spiff
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, NSMAP, line_of_id, parse_bpmn
-from engine.errors import DefinitionInvalid, Problem
+from engine.errors import DefinitionInvalid, Problem, Text
 from engine.expressions import Evaluator, ExpressionError
 from engine.forms import check_form, read_form
 from engine.roles import role_for_lane
@@ -314,8 +314,8 @@ class _Checker:
             return
         error = self._refusal(text)
         if error is not None:
-            self.problem(owner, "{what} {expression} refused: " + error.template,
-                         what=what, expression=text.strip(), **error.params)
+            self.problem(owner, "{what} {expression} refused: {reason}", what=what, expression=text.strip(),
+                         reason=Text(error.template, error.params))
 
     def _refusal(self, text: str) -> ExpressionError | None:
         """Why ``text`` is refused: a forbidden construct, or a part without variables that fails (``10**10**10``)."""
@@ -359,7 +359,7 @@ class _Checker:
                 if error is not None:
                     raise error
         except ExpressionError as error:
-            self.problem(node, "script refused: " + error.template, **error.params)
+            self.problem(node, "script refused: {reason}", reason=Text(error.template, error.params))
 
     def _check_message(self, definition: Any) -> None:
         messages = {m.get("id") for m in self.root.findall(f"{{{BPMN_NS}}}message")}

@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, redirect, request, session
 from flask_babel import Babel, Domain, get_locale
 from werkzeug.wrappers import Response
 
-from engine.errors import render
+from engine.errors import Text, render
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -101,7 +101,9 @@ def translate(template: str, params: Mapping[str, Any] | None = None) -> str:
     """Translate an engine message template, then fill in its ``{params}``."""
     from flask_babel import get_translations
 
-    return render(get_translations().ugettext(template), params or {})
+    filled = {key: translate(value.template, value.params) if isinstance(value, Text) else value
+              for key, value in (params or {}).items()}
+    return render(get_translations().ugettext(template), filled)
 
 
 def init_app(app: Flask) -> None:

@@ -33,3 +33,14 @@ def test_chinese_translations_are_chinese() -> None:
                   and re.search(r"[A-Za-z]{4,}", PLACEHOLDER.sub("", m.string))
                   and not re.search(r"[\u4e00-\u9fff]", m.string)]
     assert latin_only == [], latin_only
+
+
+def test_nested_messages_are_translated_on_their_own(app: object) -> None:
+    from engine.errors import Text
+    from web.i18n import translate
+
+    with app.test_request_context("/"):  # type: ignore[attr-defined]
+        text = translate("{what} {expression} refused: {reason}",
+                         {"what": "timer", "expression": "open('x')", "reason": Text("unknown function {name}",
+                                                                                     {"name": "open"})})
+    assert text == "timer open('x') 被拒绝：未知函数 open"

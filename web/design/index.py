@@ -1,0 +1,58 @@
+"""The process list: versions with their running cases, upload to deploy, download any version."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import definitions
+from engine.errors import DefinitionInvalid
+from engine.roles import Role
+from web.auth.session import current_actor, roles_required
+from web.db import now, read_session, services, write
+from web.design.bundles import UploadRefused, from_upload
+from web.design.problems import ShownProblem, shown
+from web.design.processes import process_summaries
+
+DESIGNERS = (Role.DESIGNER, Role.ADMIN)
+
+
+def _page(problems: list[ShownProblem] | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    processes = process_summaries(read_session())
+    return render_template("design/index.html", processes=processes, problems=problems or [], error=error), status
+
+
+@roles_required(*DESIGNERS)
+def index() -> tuple[str, int]:
+    """Every process with its versions, newest first."""
+    return _page()
+
+
+@roles_required(*DESIGNERS)
+def upload() -> Response | tuple[str, int]:
+    """Deploy an uploaded .bpmn (and form files): a new version when it changed, else nothing."""
+    try:
+        bundle = from_upload(request.files.get("file"), request.files.getlist("forms"))
+    except UploadRefused as refused:
+        return _page(error=_(refused.message), status=400)
+    actor = current_actor()
+    try:
+        result = write(lambda s: definitions.deploy_as(s, services().ctx, actor, bundle, now=now()))
+    except DefinitionInvalid as invalid:
+        return _page(problems=shown(invalid.problems), error=_("%(file)s was not deployed: fix these problems.",
+                                                                  file=bundle.filename), status=422)
+    found = result.definition
+    if result.created:
+        flash(_("Deployed %(key)s as version %(version)s.", key=found.key, version=found.version), "success")
+    else:
+        flash(_("Nothing changed: %(key)s version %(version)s already has this content.",
+                key=found.key, version=found.version), "info")
+    return redirect(url_for("design.index"))
+
+
+@roles_required(*DESIGNERS)
+def download(key: str, version: int) -> Response:
+    """The .bpmn file of one version, byte for byte as deployed."""
+    found = definitions.get(read_session(), key, version)
+    response = Response(found.bpmn, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.key}-v{found.version}.bpmn"'
+    return response

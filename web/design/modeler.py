@@ -1,0 +1,81 @@
+"""The modeler: edit a deployed process or draw a new one; Validate and Deploy answer with located problems."""
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import definitions
+from engine.errors import Conflict, DefinitionInvalid
+from engine.validation import validate_bundle
+from web.auth.session import current_actor, roles_required
+from web.db import now, read_session, services, write
+from web.design.blank import BLANK_BPMN
+from web.design.bundles import deployed_forms, from_xml
+from web.design.index import DESIGNERS
+from web.design.problems import shown
+from web.i18n import translate
+
+
+@roles_required(*DESIGNERS)
+def edit(key: str) -> str:
+    """The modeler on a deployed version (``?version=N``, the newest by default)."""
+    found = definitions.get(read_session(), key, request.args.get("version", type=int))
+    return render_template("design/modeler.html", definition=found, filename=found.filename,
+                           xml_url=url_for("design.download", key=found.key, version=found.version))
+
+
+@roles_required(*DESIGNERS)
+def new() -> str:
+    """The modeler on a blank process."""
+    return render_template("design/modeler.html", definition=None, filename="", xml_url=url_for("design.blank"))
+
+
+@roles_required(*DESIGNERS)
+def blank() -> Response:
+    """The diagram a new process starts from."""
+    return Response(BLANK_BPMN, mimetype="application/xml")
+
+
+@roles_required(*DESIGNERS)
+def validate() -> Response:
+    """Check the modeler's XML as a deploy would (deployed forms as fallback); never stores anything."""
+    session = read_session()
+    bundle = from_xml(request.get_data(), request.args.get("filename"))
+    bundle.fallback_forms = deployed_forms(session)
+    ctx = services().ctx
+    try:
+        checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
+    except DefinitionInvalid as invalid:
+        return jsonify({"ok": False, "problems": [p.as_json() for p in shown(invalid.problems)],
+                        "message": _("%(count)s problem(s) found.", count=len(invalid.problems))})
+    current = definitions.latest(session, checked.key)
+    unchanged = current is not None and current.bundle_sha256 == checked.bundle_sha256
+    if unchanged:
+        message = _("No problems found. This is the content of %(key)s version %(version)s: deploying changes "
+                    "nothing.", key=checked.key, version=current.version)
+    else:
+        message = _("No problems found: %(key)s can be deployed.", key=checked.key)
+    return jsonify({"ok": True, "key": checked.key, "unchanged": unchanged, "problems": [], "message": message})
+
+
+@roles_required(*DESIGNERS)
+def deploy() -> tuple[Response, int]:
+    """Deploy the modeler's XML: a new version when it changed, a no-op when not, else located problems."""
+    bundle = from_xml(request.get_data(), request.args.get("filename"))
+    actor = current_actor()
+    try:
+        result = write(lambda s: definitions.deploy_as(s, services().ctx, actor, bundle, now=now()))
+    except DefinitionInvalid as invalid:
+        return jsonify({"ok": False, "problems": [p.as_json() for p in shown(invalid.problems)],
+                        "message": _("Not deployed: %(count)s problem(s) found.", count=len(invalid.problems))}), 422
+    except Conflict as conflict:
+        return jsonify({"ok": False, "problems": [], "message": translate(conflict.template, conflict.params)}), 409
+    found = result.definition
+    if result.created:
+        message = _("Deployed %(key)s as version %(version)s.", key=found.key, version=found.version)
+    else:
+        message = _("Nothing changed: %(key)s version %(version)s already has this content.",
+                    key=found.key, version=found.version)
+    body = {"ok": True, "created": result.created, "key": found.key, "version": found.version, "message": message,
+            "edit_url": url_for("design.edit", key=found.key), "view_url": url_for("design.show", key=found.key)}
+    return jsonify(body), 201 if result.created else 200
