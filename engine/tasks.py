@@ -91,8 +91,11 @@ def complete(
         if not mutation.run.is_ready(task.spiff_task_id):
             raise Conflict("Task {id} was withdrawn by the process.", id=task.id)
         if task.status == TaskStatus.OPEN:
+            # Claimed and completed in one go: audited as both, but listeners hear only the
+            # completion, which ends every clock a claim would have stopped.
             task.status, task.assignee_id, task.claimed_at = TaskStatus.CLAIMED, actor.user_id, now
-            _after(session, ctx, actor, task, "claimed", TaskHook.CLAIMED, now, instance=mutation.instance)
+            audit.record(session, "claimed", at=now, instance_id=task.instance_id, task_id=task.id,
+                         actor_id=actor.user_id, department_id=task.department_id, payload={"task": task.name})
         mutation.run.complete(task.spiff_task_id, data, now)
         task.status = TaskStatus.COMPLETED
         task.completed_at = now

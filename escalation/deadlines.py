@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import Department, HumanTask, ProcessInstance
@@ -31,18 +31,18 @@ def arm(session: Session, esc: Escalation, instance: ProcessInstance, task: Huma
         log.warning("task %s names clock %r, which policy %s does not define", task.id, clock, policy.process)
         return 0
     calendar = esc.calendars.for_department(_department_code(session, task.department_id))
-    rows = 0
+    rows: list[dict[str, object]] = []
     for kind, limit in policy.clock_limits(clock, instance.case_data):
         starts_with_case = kind == ClockKind.COMPLETE and rule.start == "case"
         start = instance.created_at if starts_with_case else task.created_at
-        for row in _rungs(policy, policy_id, task, clock, kind, limit, start, calendar):
-            session.add(row)
-            rows += 1
-    return rows
+        rows += _rungs(policy, policy_id, task, clock, kind, limit, start, calendar)
+    if rows:  # one multi-row INSERT: the hot path of every new task
+        session.execute(insert(TaskDeadline), rows)
+    return len(rows)
 
 
 def _rungs(policy: Policy, policy_id: int, task: HumanTask, rule: str, kind: ClockKind, limit: Limit,
-           start: datetime, calendar: WorkCalendar) -> list[TaskDeadline]:
+           start: datetime, calendar: WorkCalendar) -> list[dict[str, object]]:
     deadline = limit.due(start, calendar)
     instants = [_rung_at(step.share, step.offset, limit, start, deadline, calendar) for step in policy.ladder]
     missing = calendar.unknown_years(start, max([deadline, *instants]))
@@ -50,12 +50,10 @@ def _rungs(policy: Policy, policy_id: int, task: HumanTask, rule: str, kind: Clo
         log.warning("task %s: no holiday data for %s in calendar %s; counting weekends only",
                     task.id, missing, calendar.name)
     return [
-        TaskDeadline(
-            task_id=task.id, instance_id=task.instance_id, department_id=task.department_id, policy_id=policy_id,
-            clock=kind.value, rule=rule, level=step.level, action=step.action.value, is_due_level=step.is_due_level,
-            limit=str(limit), calendar=calendar.name, started_at=start, deadline_at=deadline, due_at=at,
-            missing_years=missing,
-        )
+        dict(task_id=task.id, instance_id=task.instance_id, department_id=task.department_id, policy_id=policy_id,
+             clock=kind.value, rule=rule, level=step.level, action=step.action.value, is_due_level=step.is_due_level,
+             limit=str(limit), calendar=calendar.name, started_at=start, deadline_at=deadline, due_at=at,
+             missing_years=missing, attempts=0)
         for step, at in zip(policy.ladder, instants, strict=True)
     ]
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 
-from engine import schema
+from engine import accounts, schema
 from engine.context import EngineContext
 from engine.database import Database
 from engine.district import read_district, seed_district
+from engine.models import User
+from engine.roles import Role
 from escalation import models as escalation_models  # noqa: F401 - registers the escalation tables
 from escalation.calendars import Calendars
 from escalation.config import Escalation
@@ -140,3 +142,20 @@ def esc(ctx: EngineContext, calendars: Calendars) -> Escalation:
 def flow(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock) -> Flow:
     """Drives processes as users would (with escalation wired in, as in production)."""
     return Flow(db, ctx, clock)
+
+
+@pytest.fixture
+def make_user(db: Database, clock: FakeClock) -> Iterator[Callable[..., None]]:
+    """``make_user(name, display, seats)``: a user for this test only (removed afterwards with its traces)."""
+    created: list[str] = []
+
+    def make(username: str, display_name: str, seats: list[tuple[str, Role]]) -> None:
+        with db.transaction() as session:
+            accounts.create_user(session, username, display_name, password=None, now=clock.now(), seats=seats)
+        created.append(username)
+
+    yield make
+    if created:
+        empty_case_tables(db)
+        with db.transaction() as session:
+            session.execute(delete(User).where(User.username.in_(created)))

@@ -1,11 +1,11 @@
 """The JSON API: tokens, problem+json errors, inbox visibility, claim semantics, forms."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import select
 
 from engine import definitions
-from engine.models import User
 from tests.support import PROCESSES, WHISTLE_DATA
 from tests.web.conftest import Api
 
@@ -264,14 +264,10 @@ def test_unknown_route_and_wrong_method_are_problems(api: Api) -> None:
     assert response.mimetype == "application/problem+json"
 
 
-def test_a_member_of_several_departments_sees_their_queues_merged_in_order(api: Api) -> None:
-    from engine import accounts
+def test_a_member_of_several_departments_sees_their_queues_merged_in_order(api: Api, make_user: Any) -> None:
     from engine.roles import Role
 
-    with api.db.transaction() as session:
-        if session.execute(select(User.id).where(User.username == "multi.head")).first() is None:
-            accounts.create_user(session, "multi.head", "两部门负责人", password=None, now=api.clock.now(),
-                                 seats=[("CGW", Role.DEPT_HEAD), ("ZJW", Role.DEPT_HEAD)])
+    make_user("multi.head", "两部门负责人", [("CGW", Role.DEPT_HEAD), ("ZJW", Role.DEPT_HEAD)])
     for departments in (["CGW"], ["ZJW"], ["CGW", "ZJW"], ["SWJ"]):
         _blow(api, departments=departments)
         api.clock.advance(minutes=1)
