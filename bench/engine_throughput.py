@@ -1,11 +1,16 @@
 """Task completions per second through the engine, beside SpiffWorkflow in memory and bare writes.
 
-Five variants run the whistle process with three summoned departments (15 completions per
+Seven variants run the whistle process with three summoned departments (15 completions per
 case), interleaved round-robin so machine noise hits all of them alike:
 
 * ``in-memory``: SpiffWorkflow alone (its own ``BpmnParser``, no persistence);
 * ``engine sqlite`` / ``engine postgresql``: ``engine.tasks.complete`` in one write
-  transaction per completion, exactly as ``tests/support.py`` ``Flow`` does;
+  transaction per completion, exactly as ``tests/support.py`` ``Flow`` does, with a bare
+  ``EngineContext()`` (no listeners);
+* ``engine+escalation sqlite`` / ``engine+escalation postgresql``: the same completions with
+  the production wiring (``web.services.engine_context`` + ``wire``, calendars from
+  ``processes/calendars``, the whistle policy deployed), so every new task arms its deadline
+  rows and every claim and completion stops them;
 * ``bare sqlite`` / ``bare postgresql``: one transaction per step that UPDATEs a row with
   the instance state the engine stored at that step and INSERTs that step's audit payload.
 
@@ -38,6 +43,9 @@ from engine.context import EngineContext
 from engine.database import Database
 from engine.district import read_district, seed_district
 from engine.models import HumanTask, ProcessInstance, TaskEvent, TaskStatus
+from escalation.policy_store import deploy_policy
+from web.services import calendars_of, engine_context, wire
+from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
@@ -149,10 +157,10 @@ class StepRecord:
 class EngineVariant(Variant):
     """The engine service layer with persistence, one write transaction per completion."""
 
-    def __init__(self, name: str, db: Database, claim_first: bool) -> None:
+    def __init__(self, name: str, db: Database, claim_first: bool, ctx: EngineContext | None = None) -> None:
         self.name = name
         self.db = db
-        self.ctx = EngineContext()
+        self.ctx = ctx or EngineContext()
         self.claim_first = claim_first
         self.watch: Stopwatch | None = None  # set by --breakdown
         self._actors: dict[str, Actor] = {}
@@ -281,13 +289,24 @@ def _create_bare_tables(connection: Connection, postgres: bool) -> None:
 
 
 def prepare(db: Database) -> None:
-    """Migrate, seed the demo district and deploy the whistle process."""
+    """Migrate, seed the demo district, deploy the whistle process and its SLA policy."""
     schema.upgrade(db)
     ctx = EngineContext()
     with db.transaction() as session:
         seed_district(session, read_district(PROCESSES / "district.yaml"), now=NOW, demo_password=DEMO_PASSWORD)
     with db.transaction() as session:
         definitions.deploy(session, ctx, definitions.bundle_from_path(WHISTLE_BPMN), now=NOW)
+    with db.transaction() as session:  # only the escalation variant has listeners that read it
+        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=NOW)
+
+
+def production_context() -> EngineContext:
+    """An engine context wired like the web app: timer functions, escalation listeners."""
+    settings = Settings(processes_dir=PROCESSES)
+    calendars = calendars_of(settings)
+    ctx = engine_context(settings, calendars)
+    wire(ctx, calendars)
+    return ctx
 
 
 @contextmanager
@@ -350,16 +369,21 @@ def measure(variants: list[Variant], rounds: int, cases: int) -> dict[str, Sampl
 
 def report(results: Mapping[str, Samples], backends: list[str], records: list[StepRecord]) -> None:
     """Print medians side by side and the ratios engine/in-memory and engine/bare-write."""
-    print(f"\n{'variant':<20} {'median completions/s':>21} {'ms/completion':>14} {'min/s':>9} {'max/s':>9}")
+    width = max(len(name) for name in results)
+    print(f"\n{'variant':<{width}} {'median completions/s':>21} {'ms/completion':>14} {'min/s':>9} {'max/s':>9}")
     for name, samples in results.items():
-        print(f"{name:<20} {samples.median:>21,.0f} {1000 / samples.median:>14.3f} "
+        print(f"{name:<{width}} {samples.median:>21,.0f} {1000 / samples.median:>14.3f} "
               f"{min(samples.rates):>9,.0f} {max(samples.rates):>9,.0f}")
-    print(f"\n{'backend':<12} {'engine/in-memory':>17} {'engine/bare-write':>18}   "
+    print(f"\n{'backend':<12} {'engine/in-memory':>17} {'engine/bare-write':>18} {'+escalation/engine':>19}   "
           "(ratio of medians; median of per-round ratios in brackets)")
     for backend in backends:
         engine = results[f"engine {backend}"]
         cells = [_ratio(engine, results[other]) for other in ("in-memory", f"bare {backend}")]
-        print(f"{backend:<12} {cells[0]:>17} {cells[1]:>18}")
+        cells.append(_ratio(results[f"engine+escalation {backend}"], engine))
+        print(f"{backend:<12} {cells[0]:>17} {cells[1]:>18} {cells[2]:>19}")
+    for backend in backends:
+        added = 1000 / results[f"engine+escalation {backend}"].median - 1000 / results[f"engine {backend}"].median
+        print(f"escalation wiring adds {added:.2f} ms per completion on {backend} (difference of the medians)")
     states = [len(r.state.encode()) for r in records]
     audits = [len(r.audit_payload.encode()) for r in records]
     print(f"\nbytes per step replayed by bare writes: state {min(states):,}-{max(states):,} "
@@ -373,7 +397,7 @@ def _ratio(engine: Samples, other: Samples) -> str:
 
 
 def profile(variant: Variant, cases: int) -> None:
-    """cProfile the variant over ``cases`` cases; print top 20 of whistle's engine by cumulative, and by own time."""
+    """cProfile the variant over ``cases`` cases; print top 20 of whistle's code by cumulative, and by own time."""
     import re
 
     profiler = cProfile.Profile()
@@ -381,9 +405,11 @@ def profile(variant: Variant, cases: int) -> None:
     for _ in range(cases):
         variant.run_case()
     profiler.disable()
-    print(f"\n--- cProfile: {variant.name}, {cases} cases, whistle's engine/ functions, top 20 by cumulative ---")
+    print(f"\n--- cProfile: {variant.name}, {cases} cases, whistle's engine/ and escalation/ functions, "
+          "top 20 by cumulative ---")
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("cumulative").print_stats(re.escape(str(ROOT / "engine")), 20)
+    folders = "|".join(re.escape(str(ROOT / name)) for name in ("engine", "escalation"))
+    stats.sort_stats("cumulative").print_stats(f"({folders})/", 20)
     print(f"\n--- cProfile: {variant.name}, {cases} cases, all functions, top 20 by own time ---")
     stats.strip_dirs().sort_stats("tottime").print_stats(20)
 
@@ -392,7 +418,7 @@ def profile(variant: Variant, cases: int) -> None:
 
 # Engine functions timed by --breakdown (inclusive wall time; patched in this process only).
 BREAKDOWN_TARGETS: list[tuple[str, str, str]] = [
-    ("engine.tasks", "visible_task", "tasks.visible_task (x2: find, then lock the task row)"),
+    ("engine.tasks", "visible_task", "tasks.visible_task (lock the task row)"),
     ("engine.instances", "lock", "instances.lock (SELECT ... FOR UPDATE of the instance)"),
     ("engine.spiff:WorkflowRun", "load", "spiff: load (JSON -> workflow)"),
     ("engine.spiff:WorkflowRun", "refresh", "spiff: refresh timers + 2 engine passes"),
@@ -402,7 +428,10 @@ BREAKDOWN_TARGETS: list[tuple[str, str, str]] = [
     ("engine.instances", "save", "instances.save (dump, sync, flush)"),
     ("engine.spiff:WorkflowRun", "dump", "spiff: dump (workflow -> JSON)"),
     ("engine.spiff:WorkflowRun", "ready_human_tasks", "spiff: ready_human_tasks (inside sync)"),
-    ("engine.task_sync", "join_case", "task_sync.join_case (inside sync)"),
+    ("escalation.deadlines", "arm", "escalation: deadlines.arm (rungs of a new task)"),
+    ("escalation.config:Escalation", "policy_for", "escalation: policy_for (inside arm; incl. autoflush)"),
+    ("escalation.deadlines", "_rungs", "escalation: _rungs (inside arm; working-time instants)"),
+    ("escalation.deadlines", "stop", "escalation: deadlines.stop (claim, complete)"),
 ]
 SAVE_LABEL = "instances.save (dump, sync, flush)"
 SYNC_LABEL = "sync_human_tasks"
@@ -539,7 +568,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--claim-first", action="store_true",
                         help="claim each task in its own transaction before completing it (both timed)")
-    parser.add_argument("--profile", action="store_true", help="afterwards, cProfile the SQLite engine variant")
+    parser.add_argument("--profile", action="store_true",
+                        help="afterwards, cProfile the SQLite engine and engine+escalation variants")
     parser.add_argument("--breakdown", action="store_true",
                         help="afterwards, time the engine's parts per completion on each backend")
     args = parser.parse_args(argv)
@@ -564,9 +594,11 @@ def main(argv: list[str] | None = None) -> None:
         databases = open_databases(stack, args.backends, args.postgres_url)
         variants: list[Variant] = [InMemory()]
         engines = {b: EngineVariant(f"engine {b}", db, args.claim_first) for b, db in databases.items()}
+        escalating = {b: EngineVariant(f"engine+escalation {b}", db, args.claim_first, production_context())
+                      for b, db in databases.items()}
         records = engines[args.backends[0]].record_case()  # also warms up that engine
         for backend, db in databases.items():
-            variants += [engines[backend], BareWrite(f"bare {backend}", db, records)]
+            variants += [engines[backend], escalating[backend], BareWrite(f"bare {backend}", db, records)]
         for variant in variants:  # warm-up: caches, connection pools, first-time imports
             variant.run_case()
         print(f"whistle, {len(DEPARTMENTS)} departments, {len(STEPS)} completions per case; "
@@ -575,10 +607,11 @@ def main(argv: list[str] | None = None) -> None:
         results = measure(variants, args.rounds, args.cases)
         report(results, args.backends, records)
         if args.breakdown:
-            for variant in engines.values():
+            for variant in [*engines.values(), *escalating.values()]:
                 breakdown(variant, args.cases)
         if args.profile and "sqlite" in engines:
             profile(engines["sqlite"], args.cases)
+            profile(escalating["sqlite"], args.cases)
 
 
 if __name__ == "__main__":
