@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.errors import NotFound
 from engine.models import User
@@ -63,7 +63,9 @@ class Actor:
 
 def load_actor(session: Session, user_id: int) -> Actor:
     """The active user ``user_id`` with their seats; NotFound when missing or disabled."""
-    user = session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+    user = session.execute(
+        select(User).where(User.id == user_id).options(selectinload(User.memberships))
+    ).scalar_one_or_none()
     if user is None or not user.is_active:
         raise NotFound("User not found.")
     return actor_of(user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -15,6 +16,12 @@ import chinese_calendar
 # The years the bundled statutory schedule covers (chinesecalendar raises outside them).
 STATUTORY_YEARS = range(2004, 2027)
 _MAX_DAYS_SCANNED = 3660  # ten years: a calendar with no working day at all is a data error
+
+
+@lru_cache(maxsize=8192)
+def _statutory_workday(day: date) -> bool:
+    """The State Council schedule for one day (the library scans its whole table on every call)."""
+    return bool(chinese_calendar.is_workday(day))
 
 
 class CalendarError(ValueError):
@@ -51,7 +58,7 @@ class WorkCalendar:
         if day in self.overrides:
             return self.overrides[day]
         if self.statutory and day.year in STATUTORY_YEARS:
-            return bool(chinese_calendar.is_workday(day))
+            return _statutory_workday(day)
         return day.weekday() in self.weekdays
 
     def knows(self, year: int) -> bool:

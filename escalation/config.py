@@ -22,15 +22,12 @@ class Escalation:
 
     def policy_for(self, session: Session, process_key: str) -> tuple[int, Policy] | None:
         """The newest deployed policy of a process, or None when it has none."""
-        row = session.execute(
-            select(SlaPolicy.id, SlaPolicy.source, SlaPolicy.filename)
-            .where(SlaPolicy.process_key == process_key)
-            .order_by(SlaPolicy.version.desc())
-            .limit(1)
-        ).first()
-        if row is None:
+        policy_id = session.execute(
+            select(SlaPolicy.id).where(SlaPolicy.process_key == process_key).order_by(SlaPolicy.version.desc()).limit(1)
+        ).scalar_one_or_none()
+        if policy_id is None:
             return None
-        return row.id, self.policy(row.id, row.source, row.filename)
+        return policy_id, self.stored(session, policy_id)
 
     def stored(self, session: Session, policy_id: int) -> Policy:
         """The parsed policy of a stored version id."""

@@ -41,8 +41,9 @@ TEMPLATES: dict[tuple[Action, ClockKind], str] = {
 def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadline, now: datetime) -> EscalationRecord:
     """Fire one due rung exactly as its policy says; the caller commits."""
     task = session.get(HumanTask, rung.task_id)
-    instance = session.get(ProcessInstance, rung.instance_id)
-    assert task is not None and instance is not None
+    # Only the title: the row also holds the whole workflow state.
+    title = session.execute(select(ProcessInstance.title).where(ProcessInstance.id == rung.instance_id)).scalar_one()
+    assert task is not None
     policy = esc.stored(session, rung.policy_id)
     step = next((s for s in policy.ladder if s.level == rung.level), None)
     if step is None:  # the policy version changed shape; fire as recorded, without targets
@@ -50,20 +51,20 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
     department = session.get(Department, task.department_id) if task.department_id else None
     users = targets_for(session, step.targets, task)
     record = EscalationRecord(
-        deadline_id=rung.id, task_id=task.id, instance_id=instance.id, department_id=task.department_id,
+        deadline_id=rung.id, task_id=task.id, instance_id=rung.instance_id, department_id=task.department_id,
         clock=rung.clock, level=rung.level, action=rung.action, due_at=rung.due_at, fired_at=now,
         targets=sorted(u.username for u in users),
     )
     session.add(record)
     session.flush()
     params: dict[str, Any] = {
-        "task": task.name, "case": instance.title, "case_id": instance.id, "level": rung.level,
+        "task": task.name, "case": title, "case_id": rung.instance_id, "level": rung.level,
         "department": department.name if department else "", "deadline": rung.deadline_at.isoformat(),
     }
     template = TEMPLATES[(Action(rung.action), ClockKind(rung.clock))]
-    esc.notifier.send(session, [Message(u.id, rung.action, template, params, instance.id, task.id, record.id)
+    esc.notifier.send(session, [Message(u.id, rung.action, template, params, rung.instance_id, task.id, record.id)
                                 for u in users], now)
-    audit.record(session, "escalated", at=now, instance_id=instance.id, task_id=task.id,
+    audit.record(session, "escalated", at=now, instance_id=rung.instance_id, task_id=task.id,
                  department_id=task.department_id,
                  payload={"task": task.name, "level": rung.level, "action": rung.action, "clock": rung.clock,
                           "due_at": rung.due_at.isoformat(), "targets": record.targets})

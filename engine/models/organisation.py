@@ -53,9 +53,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
-    )
+    # Loaded on demand: notification targets need users, not their seats.
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
 class Membership(Base):
