@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import attachments, catalog, instances
-from engine.access import may_work_on, task_visible
+from engine.access import may_work_on
 from engine.actors import Actor, Seat
 from engine.context import EngineContext
 from engine.errors import FieldError, InvalidInput, NotFound
@@ -325,13 +325,3 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> Departm
     street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))
                     for t in active if t.row.element_id in STREET_TASKS and t.row.department_id in actor.department_ids]
     return DepartmentProgress(code, name, stages, street_tasks)
-
-
-def street_task(session: Session, actor: Actor, instance_id: int, task_id: int) -> HumanTask:
-    """A verification or rating of this whistle that sits in one of the actor's streets; NotFound otherwise."""
-    task = session.execute(select(HumanTask).where(
-        HumanTask.id == task_id, HumanTask.instance_id == instance_id, HumanTask.element_id.in_(STREET_TASKS),
-        task_visible(actor))).scalar_one_or_none()
-    if task is None:
-        raise NotFound("Task {id} not found.", id=task_id)
-    return task

@@ -5,14 +5,12 @@ once; tables that cases write to are emptied before every test.
 """
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete, text
 
 from engine import accounts, schema
 from engine.context import EngineContext
@@ -23,11 +21,11 @@ from engine.roles import Role
 from escalation import models as escalation_models  # noqa: F401 - registers the escalation tables
 from escalation.calendars import Calendars
 from escalation.config import Escalation
+from tests.databases import create_schema, drop_schema
 from tests.support import PROCESSES, SHANGHAI, FakeClock, Flow
 from web.services import calendars_of, engine_context, wire
 from web.settings import Settings
 
-POSTGRES_URL = os.environ.get("WHISTLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_PASSWORD = "whistle-demo"
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
@@ -36,17 +34,13 @@ CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_req
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _postgres_schema_url(schema_name: str) -> str:
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
-
-
 class _Backends:
     """Creates each backend's database on first use and drops it at the end of the session."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.databases: dict[str, Database] = {}
-        self.schema_name = f"whistle_t_{uuid.uuid4().hex[:10]}"
+        self.schema_name: str | None = None
 
     def get(self, backend: str) -> Database:
         if backend not in self.databases:
@@ -64,20 +58,14 @@ class _Backends:
     def _create(self, backend: str) -> Database:
         if backend == "sqlite":
             return Database(f"sqlite:///{self.tmp / 'whistle-test.sqlite3'}")
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{self.schema_name}"'))
-        admin.dispose()
-        return Database(_postgres_schema_url(self.schema_name), pool_size=20)
+        self.schema_name, url = create_schema("whistle_t")
+        return Database(url, pool_size=20)
 
     def close(self) -> None:
         for db in self.databases.values():
             db.dispose()
-        if "postgresql" in self.databases:
-            admin = create_engine(POSTGRES_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema_name}" CASCADE'))
-            admin.dispose()
+        if self.schema_name is not None:
+            drop_schema(self.schema_name)
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.clock import FileClock
-from tests.conftest import POSTGRES_URL
+from tests.databases import create_schema, drop_schema
 from tests.http_client import LiveServer, environment, whistle
 from tests.support import PROCESSES
 
@@ -54,25 +52,17 @@ class Live:
         return whistle(*args, env=self.env)
 
 
-def _schema_url(schema_name: str) -> str:
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A seeded server on each backend, for the whole session."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
     tmp = tmp_path_factory.mktemp(f"live-{request.param}")
-    schema_name = f"whistle_ui_{uuid.uuid4().hex[:8]}"
+    schema_name = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp / 'ui.sqlite3'}"
     else:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-        admin.dispose()
-        url = _schema_url(schema_name)
+        schema_name, url = create_schema("whistle_ui")
     clock_path = tmp / "clock"
     clock_path.write_text("")
     env = {**environment(url, tmp / "instance"), "WHISTLE_CLOCK_FILE": str(clock_path)}
@@ -84,11 +74,8 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield Live(server, url, env, FileClock(clock_path), request.param)
     finally:
         server.stop()
-        if request.param == "postgresql":
-            admin = create_engine(POSTGRES_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-            admin.dispose()
+        if schema_name is not None:
+            drop_schema(schema_name)
 
 
 @pytest.fixture(scope="session")

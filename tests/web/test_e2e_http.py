@@ -1,14 +1,12 @@
 """End to end over real HTTP against ``whistle serve``: a whistle from blowing to closing."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES_URL
+from tests.databases import create_schema, drop_schema
 from tests.http_client import LiveServer, Reply, environment, request, whistle
 from tests.support import PROCESSES, WHISTLE_ANSWERS, WHISTLE_DATA
 
@@ -20,15 +18,11 @@ USERS = ["HP.officer", "HP.leader", "SWJ.staff",
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str]]]:
     """A freshly initialised, deployed and seeded server on each backend, with user tokens."""
-    schema_name = f"whistle_e2e_{uuid.uuid4().hex[:8]}"
+    schema_name = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
     else:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-        admin.dispose()
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema_name}"
+        schema_name, url = create_schema("whistle_e2e")
     env = environment(url, tmp_path / "instance")
     whistle("init", env=env)
     whistle("deploy", str(PROCESSES), env=env)
@@ -40,11 +34,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Liv
         yield live, tokens
     finally:
         live.stop()
-        if request.param == "postgresql":
-            admin = create_engine(POSTGRES_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-            admin.dispose()
+        if schema_name is not None:
+            drop_schema(schema_name)
 
 
 def test_whistle_from_blowing_to_closing_over_http(server: tuple[LiveServer, dict[str, str]]) -> None:

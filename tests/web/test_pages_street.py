@@ -166,14 +166,13 @@ def test_the_board_shows_each_department_s_stages_and_deadlines(pages: Pages, fl
     assert re.search(r'data-stage="sign" data-state="done">\s*<span class="stage-state">已完成', row)
     assert re.search(r'data-stage="verify" data-state="running"', row)
     verify = [t for t in flow.open_tasks(case_id, "Task_verify") if t.context["department"] == "GHZY"][0]
-    assert re.search(rf'href="(/tasks/{verify.id}|/whistles/{case_id}/tasks/{verify.id})"', row)
-    # The street sends it back through its own verify page; the board counts the rework.
-    page = officer.get(f"/whistles/{case_id}/tasks/{verify.id}")
+    assert f'href="/tasks/{verify.id}"' in row
+    # The street sends it back on the shared task page; the board counts the rework.
+    page = officer.get(f"/tasks/{verify.id}")
     assert page.status_code == 200 and 'name="satisfied"' in page.get_data(as_text=True)
-    refused = officer.post(f"/whistles/{case_id}/tasks/{verify.id}", data={"satisfied": "false"})
+    refused = officer.post(f"/tasks/{verify.id}/complete", data={"satisfied": "false"})
     assert refused.status_code == 422 and "必填项" in refused.get_data(as_text=True)
-    sent_back = officer.post(f"/whistles/{case_id}/tasks/{verify.id}",
-                             data={"satisfied": "false", "comment": "违建未拆除干净"})
+    sent_back = officer.post(f"/tasks/{verify.id}/complete", data={"satisfied": "false", "comment": "违建未拆除干净"})
     assert sent_back.status_code == 302
     row = dict(re.findall(r'<tr data-department="(\w+)">(.*?)</tr>',
                           officer.get(f"/whistles/{case_id}").get_data(as_text=True), re.S))["GHZY"]
@@ -192,4 +191,4 @@ def test_other_streets_cannot_see_the_whistle(pages: Pages, flow: Flow) -> None:
     assert f'data-whistle="{case_id}"' not in other.get("/whistles").get_data(as_text=True)
     assert pages.as_("HP.leader").get(f"/whistles/{case_id}").status_code == 200
     sign = flow.task(case_id, "Task_sign", "GHZY")
-    assert pages.as_("HP.officer").get(f"/whistles/{case_id}/tasks/{sign.id}").status_code == 404
+    assert pages.as_("HP.officer").get(f"/tasks/{sign.id}").status_code == 404

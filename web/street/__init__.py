@@ -13,8 +13,6 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/whistles/suggestion", "suggestion", blowing.suggestion, methods=["GET"])
     bp.add_url_rule("/whistles", "index", boards.index, methods=["GET"])
     bp.add_url_rule("/whistles/<int:instance_id>", "show", boards.show, methods=["GET"])
-    bp.add_url_rule("/whistles/<int:instance_id>/tasks/<int:task_id>", "task", boards.task,
-                    methods=["GET", "POST"])
     bp.add_url_rule("/attachments/<int:attachment_id>", "attachment", attachments.download, methods=["GET"])
     bp.add_app_template_filter(attachments.file_size, "file_size")
     app.register_blueprint(bp)

@@ -3,20 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from flask import render_template, request
 
-from engine import tasks, whistles
-from engine.errors import FieldError, InvalidInput, NotFound
+from engine import whistles
+from engine.errors import NotFound
 from engine.roles import Role
 from escalation.supervision import clocks_for_tasks
 from web.auth.session import current_actor, roles_required
-from web.db import now, read_session, services, write
+from web.db import read_session, services
 from web.deadlines import most_urgent
 from web.formatting import N_
-from web.forms import Option, fields_for, parse
+from web.forms import Option, fields_for
 
 PAGE_SIZE = 50
 
@@ -63,45 +60,7 @@ def show(instance_id: int) -> str:
     choices = _choice_labels(whistles.form_of(session, services().ctx, board.definition_id))
     return render_template("street/board.html", board=board, clocks=clocks, deadlines=deadlines, choices=choices,
                            stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
-                           action_labels=ACTION_LABELS, task_url=_task_url)
-
-
-@roles_required(Role.STREET_OFFICER, Role.STREET_LEADER)
-def task(instance_id: int, task_id: int) -> str | Response | tuple[str, int]:
-    """Verify (or send back) or rate one department's work, with the task's own form."""
-    actor = current_actor()
-    ctx = services().ctx
-    session = read_session()
-    row = whistles.street_task(session, actor, instance_id, task_id)
-    detail = tasks.detail(session, ctx, actor, row.id)
-    board = whistles.board(session, actor, instance_id)
-    about = next((d for d in board.departments if d.code == row.context.get("department")), None)
-    if request.method == "GET":
-        return _task_page(board, about, detail, {}, [])
-    data = parse(detail.form, request.form)
-    try:
-        write(lambda s: tasks.complete(s, ctx, actor, row.id, data, now=now()))
-    except InvalidInput as error:
-        return _task_page(board, about, detail, data, error.errors, 422)
-    flash(_("Saved: %(task)s.", task=row.name), "success")
-    return redirect(url_for("street.show", instance_id=instance_id))
-
-
-def _task_page(board: whistles.Board, about: whistles.DepartmentProgress | None, detail: tasks.TaskDetail,
-               data: dict[str, Any], errors: list[FieldError], status: int = 200) -> tuple[str, int]:
-    fields = fields_for(detail.form, values=data, errors=errors)
-    return render_template("street/task.html", board=board, about=about, detail=detail, fields=fields,
-                           action_labels=ACTION_LABELS), status
-
-
-def _task_url(task_id: int, instance_id: int) -> str:
-    """The shared task page (``/tasks/<id>``) when the inbox area serves it, else this area's own."""
-    path = f"/tasks/{task_id}"
-    try:
-        current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException:
-        return url_for("street.task", instance_id=instance_id, task_id=task_id)
-    return path
+                           action_labels=ACTION_LABELS)
 
 
 def _choice_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
