@@ -58,6 +58,28 @@ def task_clocks(session: Session, task_id: int) -> list[ClockView]:
     return clocks_for_tasks(session, [task_id]).get(task_id, [])
 
 
+def clocks_for_badges(session: Session, task_ids: list[int]) -> dict[int, list[ClockView]]:
+    """Just the rungs a due badge needs (running deadlines and rungs already fired), as plain rows.
+
+    Inbox lists draw a badge per row; loading every rung of every task as ORM objects cost
+    more than the rest of the page (see docs/performance.md, HTTP load).
+    """
+    found: dict[int, list[ClockView]] = {}
+    if not task_ids:
+        return found
+    d = TaskDeadline
+    rows = session.execute(
+        select(d.task_id, d.clock, d.rule, d.level, d.action, d.is_due_level, d.limit, d.started_at, d.deadline_at,
+               d.due_at, d.fired_at, d.stopped_at)
+        .where(d.task_id.in_(task_ids), d.stopped_at.is_(None), d.is_due_level.is_(True) | d.fired_at.is_not(None))
+    )
+    for r in rows:
+        found.setdefault(r.task_id, []).append(ClockView(
+            r.clock, r.rule, r.level, r.action, r.is_due_level, r.limit, r.started_at, r.deadline_at, r.due_at,
+            r.fired_at, r.stopped_at, []))
+    return found
+
+
 def clocks_for_tasks(session: Session, task_ids: list[int]) -> dict[int, list[ClockView]]:
     """The rungs of many tasks in one query (for inbox pages), by task id."""
     found: dict[int, list[ClockView]] = {}

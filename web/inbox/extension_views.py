@@ -37,7 +37,7 @@ def index() -> str:
     session, actor = read_session(), current_actor()
     rows = extensions.pending_for(session, actor)
     names = inbox.display_names(session, [row.requested_by_id for row, _name, _title in rows])
-    clocks = supervision.clocks_for_tasks(session, [row.task_id for row, _name, _title in rows])
+    clocks = supervision.clocks_for_badges(session, [row.task_id for row, _name, _title in rows])
     codes = {seat.department_id: seat.department_code for seat in actor.seats}
     found = []
     for row, task_name, title in rows:

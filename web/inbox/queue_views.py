@@ -32,7 +32,7 @@ def index() -> str:
     scope, status = query.inbox
     rows, more = inbox.page_rows(session, inbox.filtered(actor, scope, status, query.filters(now())),
                                  limit=PAGE_SIZE, offset=query.offset)
-    clocks = supervision.clocks_for_tasks(session, [row.id for row in rows])
+    clocks = supervision.clocks_for_badges(session, [row.id for row in rows])
     streets = [d for d in catalog.departments(session) if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
     decides = any(actor.has_role(role) for role in DECIDERS)
     pending = len(extensions.pending_for(session, actor)) if decides else 0
@@ -67,7 +67,7 @@ def _change(task_id: int, action: Callable[..., object], done: str) -> Response 
             status = 409 if isinstance(error, Conflict) else 403
             message = translate(error.template, error.params)
         row = inbox.page_row(session, actor, task_id)
-        return status, message, row, supervision.clocks_for_tasks(session, [task_id]), row_context(session, actor)
+        return status, message, row, supervision.clocks_for_badges(session, [task_id]), row_context(session, actor)
 
     status, message, row, clocks, context = write(unit)
     if not request.headers.get("HX-Request"):

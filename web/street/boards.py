@@ -8,7 +8,7 @@ from flask import render_template, request
 from engine import whistles
 from engine.errors import NotFound
 from engine.roles import Role
-from escalation.supervision import clocks_for_tasks
+from escalation.supervision import clocks_for_badges
 from web.auth.session import current_actor, roles_required
 from web.db import read_session, services
 from web.deadlines import most_urgent
@@ -49,7 +49,7 @@ def show(instance_id: int) -> str:
     """One whistle's board: each summoned department's stages, deadlines and the street's open tasks."""
     session = read_session()
     board = whistles.board(session, current_actor(), instance_id)
-    clocks = clocks_for_tasks(session, board.running_task_ids)
+    clocks = clocks_for_badges(session, board.running_task_ids)
     deadlines = {}
     for row in board.departments:
         running = row.running
