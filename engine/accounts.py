@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -91,6 +91,12 @@ def issue_token(session: Session, user: User, *, label: str, now: datetime) -> s
     session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=now))
     session.flush()
     return token
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Withdraw every API token of ``user``; returns how many there were."""
+    removed = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    return int(removed or 0)
 
 
 def user_for_token(session: Session, token: str) -> User | None:

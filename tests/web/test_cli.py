@@ -50,6 +50,10 @@ def test_init_deploy_seed_and_tokens(run) -> None:  # type: ignore[no-untyped-de
         assert user is not None and user.username == "HP.officer"
     several = run("user", "token", "HP.officer", "CGW.staff").output.split("\n")
     assert [line.split(" ")[0] for line in several if line] == ["HP.officer", "CGW.staff"]
+    revoked = run("user", "revoke", "HP.officer")
+    assert revoked.exit_code == 0 and "2 token(s) of HP.officer withdrawn" in revoked.output
+    with db.transaction(write=False) as session:
+        assert accounts.user_for_token(session, token.output.strip()) is None
 
 
 PASSWORD = "s3cret-pass\ns3cret-pass\n"

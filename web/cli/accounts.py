@@ -57,6 +57,16 @@ def user_token(state: CliState, usernames: tuple[str, ...], label: str) -> None:
         click.echo(token if len(tokens) == 1 else f"{name} {token}")
 
 
+@user.command("revoke")
+@click.argument("username")
+@click.pass_obj
+def user_revoke(state: CliState, username: str) -> None:
+    """Withdraw every API token of USERNAME (e.g. when a token leaked or the person left)."""
+    with transaction(state) as session:
+        count = accounts.revoke_tokens(session, accounts.user_by_name(session, username))
+    click.echo(f"{count} token(s) of {username} withdrawn")
+
+
 def seed(state: CliState, district_file: Path | None, password: str) -> SeedReport:
     """Load a district file (default: processes/district.yaml) with demo logins."""
     path = district_file or state.settings.processes_dir / "district.yaml"
