@@ -33,7 +33,8 @@ def index() -> str:
     rows, more = inbox.page_rows(session, inbox.filtered(actor, scope, status, query.filters(now())),
                                  limit=PAGE_SIZE, offset=query.offset)
     clocks = supervision.clocks_for_badges(session, [row.id for row in rows])
-    streets = [d for d in catalog.departments(session) if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
+    streets = [(d.code, d.name) for d in catalog.departments(session)
+               if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
     decides = any(actor.has_role(role) for role in DECIDERS)
     pending = len(extensions.pending_for(session, actor)) if decides else 0
     return render_template("inbox/index.html", query=query, rows=rows, more=more, clocks=clocks, tabs=list(Tab),
