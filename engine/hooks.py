@@ -26,6 +26,7 @@ class TaskHook(enum.StrEnum):
     COMPLETED = "task_completed"
     CANCELLED = "task_cancelled"
     INSTANCE_FINISHED = "instance_finished"
+    INSTANCE_WITHDRAWN = "instance_withdrawn"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class HookEvent:
     task: HumanTask | None
     at: datetime
     actor_id: int | None = None
+    note: str | None = None  # why, where the action carries a reason (a withdrawal)
 
 
 Listener = Callable[[Session, HookEvent], Any]

@@ -89,17 +89,18 @@ def _users_for(session: Session, target: Target, task: HumanTask) -> list[User]:
             assignee = session.get(User, task.assignee_id)
             return [assignee] if assignee else []
         # Nobody holds it yet: remind everyone who could take it.
-        return _members(session, [task.role] if task.role else [], task.department_id)
+        return members(session, [task.role] if task.role else [], task.department_id)
     if target == Target.DEPT_HEAD:
         head = task.role.head if task.role and task.role.head else None
         if head is None:
             head = Role.STREET_LEADER if task.role and task.role.scope == Scope.STREET else Role.DEPT_HEAD
-        return _members(session, [head], task.department_id)
+        return members(session, [head], task.department_id)
     role = Role.SUPERVISOR if target == Target.SUPERVISOR else Role.DISTRICT_LEADER
-    return _members(session, [role], None)
+    return members(session, [role], None)
 
 
-def _members(session: Session, roles: list[Role], department_id: int | None) -> list[User]:
+def members(session: Session, roles: list[Role], department_id: int | None) -> list[User]:
+    """Active holders of any of ``roles`` (in ``department_id`` when given), by username."""
     query = (select(User).join(Membership, Membership.user_id == User.id)
              .where(Membership.role.in_(roles), User.is_active.is_(True)))
     if department_id is not None:

@@ -7,10 +7,14 @@ from engine.hooks import HookEvent, Listeners, TaskHook
 from escalation import deadlines
 from escalation.config import Escalation
 from escalation.policies import ClockKind
+from escalation.withdrawal_notices import notify_withdrawn
 
 
 def register(listeners: Listeners, esc: Escalation) -> None:
-    """Arm deadlines when tasks appear; stop the report-in clock on claim and both on completion."""
+    """Arm deadlines when tasks appear; stop the report-in clock on claim and both on completion.
+
+    A withdrawn case's tasks end as cancelled (which stops their clocks); their people are told why.
+    """
 
     def created(session: Session, event: HookEvent) -> None:
         assert event.task is not None
@@ -28,3 +32,4 @@ def register(listeners: Listeners, esc: Escalation) -> None:
     listeners.on(TaskHook.CLAIMED, claimed)
     listeners.on(TaskHook.COMPLETED, ended)
     listeners.on(TaskHook.CANCELLED, ended)
+    listeners.on(TaskHook.INSTANCE_WITHDRAWN, lambda session, event: notify_withdrawn(session, esc, event))

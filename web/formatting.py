@@ -41,6 +41,8 @@ LABELS = {
     "cuiban": N_("Urging notice (催办)"),
     "message": N_("Message received"),
     "instance_completed": N_("Case closed"),
+    "instance_cancelled": N_("Case withdrawn"),
+    "withdrawn": N_("Case withdrawn"),
     "timers_checked": N_("Timers checked"),
     "timer_failed": N_("Timer failed"),
     "report_in": N_("Sign-in clock"),

@@ -115,6 +115,11 @@ class WorkflowRun:
             self._wf.do_engine_steps()
         return True
 
+    def cancel(self, now: datetime) -> None:
+        """End the workflow where it stands: every unfinished task is cancelled, nothing more runs."""
+        with clock(now), _run_errors():
+            self._wf.cancel()
+
     # -- state -----------------------------------------------------------------
 
     @property

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
-from engine import accounts, tasks
+from engine import accounts, tasks, withdrawal
 from engine.context import EngineContext
 from engine.database import Database
 from engine.errors import Conflict
@@ -94,10 +94,7 @@ def test_sixteen_threads_claim_one_task_a_hundred_times(racing: tuple[Database, 
 def test_three_departments_complete_at_the_same_moment_a_hundred_times(racing: tuple[Database, int],
                                                                        clock: FakeClock) -> None:
     postgres, rounds = racing
-    ctx = EngineContext()
-    flow = Flow(postgres, ctx, clock)
-    flow.deploy()
-    cases = [flow.start("whistle", _whistle(*DEPARTMENTS), as_="HP.officer") for _ in range(rounds)]
+    ctx, flow, cases = _cases(postgres, clock, rounds, DEPARTMENTS)
     for case in cases:
         for code in DEPARTMENTS:
             flow.complete(flow.task(case, "Task_sign", code).id, {}, as_=f"{code}.dispatcher")
@@ -148,6 +145,55 @@ def test_a_stale_writer_is_refused_not_silently_applied(postgres: Database, cloc
             assert "already been completed" in error.message
         else:  # pragma: no cover - the assertion is the point
             raise AssertionError("a second completion was accepted")
+
+
+def test_a_withdrawal_racing_a_completion_leaves_one_consistent_outcome(racing: tuple[Database, int],
+                                                                         clock: FakeClock) -> None:
+    db, rounds = racing
+    ctx, flow, cases = _cases(db, clock, rounds, ["CGW"])
+    barrier = threading.Barrier(2)
+
+    def complete(task_id: int) -> str:
+        actor = flow.actor("CGW.dispatcher")
+        barrier.wait()
+        try:
+            with db.transaction() as session:
+                tasks.complete(session, ctx, actor, task_id, {}, now=clock.now())
+        except Conflict:
+            return "refused"
+        return "completed"
+
+    def withdraw(case: int) -> str:
+        actor = flow.actor("HP.officer")
+        barrier.wait()
+        with db.transaction() as session:
+            withdrawal.withdraw(session, ctx, actor, case, "重复吹哨", now=clock.now())
+        return "withdrawn"
+
+    outcomes: Counter[str] = Counter()
+    with ThreadPoolExecutor(2) as pool:
+        for case in cases:
+            sign = flow.task(case, "Task_sign", "CGW").id
+            done, withdrawn = pool.submit(complete, sign), pool.submit(withdraw, case)
+            assert withdrawn.result() == "withdrawn"  # the withdrawal always lands, before or after
+            outcomes[done.result()] += 1
+            with db.transaction(write=False) as session:
+                statuses = dict(session.execute(select(HumanTask.element_id, HumanTask.status)
+                                                .where(HumanTask.instance_id == case)).all())
+            assert flow.instance(case).status == InstanceStatus.CANCELLED
+            # Completed before the withdrawal (then its successor was cancelled), or cancelled and refused.
+            expected = ({"Task_sign": TaskStatus.COMPLETED, "Task_report_in": TaskStatus.CANCELLED}
+                        if done.result() == "completed" else {"Task_sign": TaskStatus.CANCELLED})
+            assert statuses == expected, case
+    assert sum(outcomes.values()) == rounds, outcomes
+
+
+def _cases(db: Database, clock: FakeClock, rounds: int, departments: list[str]) -> tuple[EngineContext, Flow, list[int]]:
+    """A fresh engine context, a flow on ``db`` and ``rounds`` whistles summoning ``departments``."""
+    ctx = EngineContext()
+    flow = Flow(db, ctx, clock)
+    flow.deploy()
+    return ctx, flow, [flow.start("whistle", _whistle(*departments), as_="HP.officer") for _ in range(rounds)]
 
 
 def _whistle(*departments: str) -> dict[str, object]:

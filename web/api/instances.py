@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, url_for
 from sqlalchemy.orm import Session
 
-from engine import instances
+from engine import instances, withdrawal
 from engine.access import may_see_instance
 from engine.cases import case_record
 from engine.models import InstanceStatus
@@ -20,6 +20,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/instances", "start_instance", start_instance, methods=["POST"])
     bp.add_url_rule("/instances/<int:instance_id>", "get_instance", get_instance, methods=["GET"])
     bp.add_url_rule("/instances/<int:instance_id>/messages", "send_message", send_message, methods=["POST"])
+    bp.add_url_rule("/instances/<int:instance_id>/cancel", "cancel_instance", cancel_instance, methods=["POST"])
 
 
 def list_instances() -> Response:
@@ -80,6 +81,19 @@ def send_message(instance_id: int) -> Response:
     def unit(session: Session) -> dict[str, object]:
         instances.deliver_message(session, ctx, actor, instance_id, name, payload, now=now(),
                                   may_see=may_see_instance)
+        return _case_json(session, instance_id)
+
+    return jsonify(write(unit))
+
+
+def cancel_instance(instance_id: int) -> Response:
+    """``{"reason": TEXT}``: the starting unit withdraws a running case; its open tasks are cancelled."""
+    reason = json_object().get("reason")
+    actor = current_actor()
+    ctx = services().ctx
+
+    def unit(session: Session) -> dict[str, object]:
+        withdrawal.withdraw(session, ctx, actor, instance_id, reason, now=now())
         return _case_json(session, instance_id)
 
     return jsonify(write(unit))

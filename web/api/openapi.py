@@ -128,6 +128,11 @@ def document() -> dict[str, Any]:
                 "200": _json(_ref("Case"), "The case after the message."), "400": PROBLEM, "401": PROBLEM,
                 "404": PROBLEM, "409": PROBLEM, "422": PROBLEM}, tag="instances", params=[_INSTANCE_ID],
                 body={"required": True, "content": {"application/json": {"schema": _ref("MessageRequest")}}})},
+            "/instances/{instance_id}/cancel": {"post": _op("Withdraw a running case (the starting unit or an admin)", {
+                "200": _json(_ref("Case"), "The case, now cancelled."), "400": PROBLEM, "401": PROBLEM,
+                "403": PROBLEM, "404": PROBLEM, "409": PROBLEM, "422": PROBLEM}, tag="instances",
+                params=[_INSTANCE_ID],
+                body={"required": True, "content": {"application/json": {"schema": _ref("CancelRequest")}}})},
             "/tasks": {"get": _op("An inbox: the caller's tasks or their departments' queue", {
                 "200": _json(_page(_ref("TaskRow")), "One page."), "400": PROBLEM, "401": PROBLEM},
                 tag="tasks", params=[
@@ -199,6 +204,9 @@ def _schemas() -> dict[str, Any]:
             "business_key": {"type": "string", "maxLength": 128}}},
         "MessageRequest": {"type": "object", "required": ["name"], "properties": {
             "name": _STR, "payload": {"type": "object"}}},
+        "CancelRequest": {"type": "object", "required": ["reason"], "properties": {
+            "reason": {"type": "string", "minLength": 2, "maxLength": 500,
+                       "description": "Why the case is withdrawn; everyone taking part reads it."}}},
         "CompleteRequest": {"type": "object", "properties": {"data": {"type": "object"}}},
         "TaskRow": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,

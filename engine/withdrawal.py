@@ -1,0 +1,67 @@
+"""Withdrawing a case (撤销): the unit that started it takes it back, with a reason everyone can read.
+
+A street blows a whistle by mistake, twice, or the problem resolves itself before the
+departments arrive. Withdrawal ends the workflow where it stands: every open task is
+cancelled (its deadlines stop with it), the case is marked cancelled, and the reason goes
+into the case history. Nothing is deleted; the record stays readable to all who took part.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engine import audit, instances
+from engine.access import may_see_instance
+from engine.actors import Actor
+from engine.context import EngineContext
+from engine.errors import FieldError, Forbidden, InvalidInput, NotFound
+from engine.hooks import HookEvent, TaskHook
+from engine.models import InstanceStatus, ProcessInstance
+from engine.roles import Role
+
+REASON_MIN, REASON_MAX = 2, 500
+
+
+def may_withdraw(actor: Actor, instance: ProcessInstance, start_role: Role | None) -> bool:
+    """Who started it; a holder of the start role or its head in the starting unit; an administrator."""
+    if actor.has_role(Role.ADMIN) or instance.started_by_id == actor.user_id:
+        return True
+    if instance.origin_department_id is None or start_role is None:
+        return False
+    # A colleague on the next duty shift, or the street's leader, may take back the street's whistle.
+    roles = [start_role] + ([start_role.head] if start_role.head else [])
+    return any(actor.has_role(role, instance.origin_department_id) for role in roles)
+
+
+def start_role(ctx: EngineContext, session: Session, instance: ProcessInstance) -> Role | None:
+    """The role the instance's process asks of whoever starts it, if any."""
+    start = ctx.parts(session, instance.definition_id).catalog.get("start") or {}
+    return Role(start["role"]) if start.get("role") else None
+
+
+def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, reason: object, *,
+             now: datetime) -> ProcessInstance:
+    """Cancel a running case on behalf of ``actor``; 404 if unseen, 403 if not theirs, 409 if no longer running."""
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not REASON_MIN <= len(text) <= REASON_MAX:
+        raise InvalidInput("The form has errors.", [
+            FieldError("reason", "Between {low} and {high} characters.", "length", {"low": REASON_MIN, "high": REASON_MAX})
+        ])
+    instance = instances.lock(session, instance_id)
+    if not may_see_instance(session, actor, instance):
+        raise NotFound("Case {id} not found.", id=instance_id)
+    if not may_withdraw(actor, instance, start_role(ctx, session, instance)):
+        raise Forbidden("Only the unit that started case {id}, or an administrator, may withdraw it.", id=instance_id)
+    with instances.mutate(session, ctx, instance_id, now) as mutation:  # 409 unless still running
+        # Marked before the save so the save does not take the ended workflow for a normal close.
+        mutation.instance.status = InstanceStatus.CANCELLED
+        mutation.instance.completed_at = now
+        mutation.run.cancel(now)
+        audit.record(session, "instance_cancelled", at=now, instance_id=instance_id, actor_id=actor.user_id,
+                     department_id=instance.origin_department_id, payload={"reason": text})
+    mutation.instance.next_timer_at = None
+    ctx.listeners.emit(session, HookEvent(TaskHook.INSTANCE_WITHDRAWN, mutation.instance, None, now,
+                                          actor_id=actor.user_id, note=text))
+    session.flush()
+    return mutation.instance
