@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -85,10 +85,12 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     return user if verify_password(password, user.password_hash) else None
 
 
-def issue_token(session: Session, user: User, *, label: str, now: datetime) -> str:
-    """A new API token for ``user``; only its hash is stored, so show it once."""
+def issue_token(session: Session, user: User, *, label: str, now: datetime,
+                expires_at: datetime | None = None) -> str:
+    """A new API token for ``user``, valid until ``expires_at`` (None: no end); only its hash is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=now))
+    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=now,
+                         expires_at=expires_at))
     session.flush()
     return token
 
@@ -99,14 +101,23 @@ def revoke_tokens(session: Session, user: User) -> int:
     return int(removed or 0)
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
+def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+    """The active user a bearer token belongs to, if the token has not expired by ``now``; else None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     user = session.execute(
-        select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == token_digest(token))
+        select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+            ApiToken.token_hash == token_digest(token), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     ).scalar_one_or_none()
     return user if user is not None and user.is_active else None
+
+
+def token_expired_at(session: Session, token: str, *, now: datetime) -> datetime | None:
+    """When a known token expired, if it has (to tell its holder so instead of a bare 401)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return session.execute(select(ApiToken.expires_at).where(
+        ApiToken.token_hash == token_digest(token), ApiToken.expires_at <= now)).scalar_one_or_none()
 
 
 def token_digest(token: str) -> str:

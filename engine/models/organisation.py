@@ -82,3 +82,5 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # None: never expires (tokens issued before expiry existed, or made so on purpose in code).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

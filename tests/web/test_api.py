@@ -1,11 +1,12 @@
 """The JSON API: tokens, problem+json errors, inbox visibility, claim semantics, forms."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from engine import definitions
+from engine import accounts, definitions
 from tests.support import PROCESSES, WHISTLE_DATA
 from tests.web.conftest import Api
 
@@ -46,6 +47,21 @@ def test_requests_without_a_valid_token_get_401_problem(api: Api, header: str | 
     assert response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.get_json()["code"] == "unauthenticated"
+
+
+def test_an_expired_token_is_refused_and_says_so_in_the_callers_language(api: Api) -> None:
+    with api.db.transaction() as session:
+        token = accounts.issue_token(session, accounts.user_by_name(session, "HP.officer"), label="short",
+                                     now=api.clock.now(), expires_at=api.clock.now() + timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.call(None, "GET", "/tasks", headers=headers).status_code == 200
+    api.clock.advance(minutes=60)  # expiry is exclusive: at the instant itself the token is gone
+    expired = api.call(None, "GET", "/tasks", headers={**headers, "Accept-Language": "zh-CN"})
+    assert expired.status_code == 401 and expired.mimetype == "application/problem+json"
+    assert expired.get_json()["code"] == "token_expired"
+    assert "该 API 令牌已于 2026-09-28 10:00 过期" in expired.get_json()["detail"]
+    english = api.call(None, "GET", "/tasks", headers={**headers, "Accept-Language": "en"})
+    assert "expired at 2026-09-28 10:00" in english.get_json()["detail"]
 
 
 def test_start_returns_201_with_location_and_the_case(api: Api) -> None:

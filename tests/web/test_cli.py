@@ -1,6 +1,7 @@
 """The ``whistle`` command: init, deploy, seed, users and tokens, with clear errors."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,17 +44,27 @@ def test_init_deploy_seed_and_tokens(run) -> None:  # type: ignore[no-untyped-de
     seeded = run("seed-demo")
     assert seeded.exit_code == 0 and "logins added" in seeded.output
     token = run("user", "token", "HP.officer")
-    assert token.exit_code == 0
+    assert token.exit_code == 0 and token.stdout.count("\n") == 1  # the token alone: TOKEN=$(...) works
+    assert "valid until" in token.stderr and "(Beijing time)" in token.stderr
     db = Database(run.url)
     with db.transaction(write=False) as session:
-        user = accounts.user_for_token(session, token.output.strip())
+        now = datetime.now(UTC)
+        user = accounts.user_for_token(session, token.stdout.strip(), now=now)
         assert user is not None and user.username == "HP.officer"
-    several = run("user", "token", "HP.officer", "CGW.staff").output.split("\n")
+        # 90 days by default: valid on day 89, gone on day 91.
+        assert accounts.user_for_token(session, token.stdout.strip(), now=now + timedelta(days=89)) is not None
+        assert accounts.user_for_token(session, token.stdout.strip(), now=now + timedelta(days=91)) is None
+    several = run("user", "token", "HP.officer", "CGW.staff").stdout.split("\n")
     assert [line.split(" ")[0] for line in several if line] == ["HP.officer", "CGW.staff"]
-    revoked = run("user", "revoke", "HP.officer")
-    assert revoked.exit_code == 0 and "2 token(s) of HP.officer withdrawn" in revoked.output
+    short = run("user", "token", "HP.officer", "--days", "1").stdout.strip()
     with db.transaction(write=False) as session:
-        assert accounts.user_for_token(session, token.output.strip()) is None
+        assert accounts.user_for_token(session, short, now=now + timedelta(hours=23)) is not None
+        assert accounts.user_for_token(session, short, now=now + timedelta(hours=25)) is None
+    assert run("user", "token", "HP.officer", "--days", "0").exit_code == 2
+    revoked = run("user", "revoke", "HP.officer")
+    assert revoked.exit_code == 0 and "3 token(s) of HP.officer withdrawn" in revoked.output
+    with db.transaction(write=False) as session:
+        assert accounts.user_for_token(session, token.stdout.strip(), now=now) is None
 
 
 PASSWORD = "s3cret-pass\ns3cret-pass\n"

@@ -6,7 +6,9 @@ from flask import g, request
 from engine import accounts
 from engine.actors import Actor, actor_of
 from web import problems
-from web.db import read_session
+from web.db import now, read_session
+from web.formatting import local_time
+from web.i18n import translate
 
 # Routes anyone may call: liveness and the API description.
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi_document"}
@@ -18,16 +20,17 @@ def authenticate() -> object | None:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = None
+    user, token = None, token.strip()
     if scheme.lower() == "bearer" and token:
-        user = accounts.user_for_token(read_session(), token.strip())
+        user = accounts.user_for_token(read_session(), token, now=now())
     if user is None:
-        return problems.problem(
-            401,
-            "Send a valid API token: Authorization: Bearer <token> (whistle user token USERNAME prints one).",
-            code="unauthenticated",
-            headers={"WWW-Authenticate": 'Bearer realm="whistle"'},
-        )
+        expired = accounts.token_expired_at(read_session(), token, now=now()) if token else None
+        detail = (translate("This API token expired at {when}; ask for a new one (whistle user token USERNAME).",
+                            {"when": local_time(expired)}) if expired is not None else
+                  translate("Send a valid API token: Authorization: Bearer <token> "
+                            "(whistle user token USERNAME prints one)."))
+        return problems.problem(401, detail, code="token_expired" if expired is not None else "unauthenticated",
+                                headers={"WWW-Authenticate": 'Bearer realm="whistle"'})
     g.actor = actor_of(user)
     return None
 

@@ -1,6 +1,7 @@
-"""``whistle user add|token`` and ``whistle seed-demo``."""
+"""``whistle user add|token|revoke`` and ``whistle seed-demo``."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -9,8 +10,11 @@ from engine import accounts
 from engine.district import SeedReport, read_district, seed_district
 from engine.roles import Role
 from web.cli.state import CliState, domain_errors, transaction
+from web.formatting import local_time
 
 DEMO_PASSWORD = "whistle-demo"
+# A quarter by default: long enough for an integration, short enough that a forgotten token dies.
+DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 3650
 
 
 @click.group()
@@ -44,17 +48,23 @@ def user_add(state: CliState, username: str, display_name: str, password: str, s
 @user.command("token")
 @click.argument("usernames", nargs=-1, required=True)
 @click.option("--label", default="cli", help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=DEFAULT_TOKEN_DAYS, show_default=True,
+              help="How many days the token stays valid.")
 @click.pass_obj
-def user_token(state: CliState, usernames: tuple[str, ...], label: str) -> None:
+def user_token(state: CliState, usernames: tuple[str, ...], label: str, days: int) -> None:
     """Print a new API token for USERNAME (shown once; only its hash is stored).
 
-    With several usernames, print one "USERNAME TOKEN" line each.
+    With several usernames, print one "USERNAME TOKEN" line each. The expiry goes to
+    stderr, so TOKEN=$(whistle user token NAME) captures the token alone.
     """
     with transaction(state) as session:
+        expires_at = state.now() + timedelta(days=days)
         tokens = [(name, accounts.issue_token(session, accounts.user_by_name(session, name), label=label,
-                                              now=state.now())) for name in usernames]
+                                              now=state.now(), expires_at=expires_at)) for name in usernames]
     for name, token in tokens:
         click.echo(token if len(tokens) == 1 else f"{name} {token}")
+    click.echo(f"valid until {local_time(expires_at)} (Beijing time); whistle user revoke withdraws it sooner",
+               err=True)
 
 
 @user.command("revoke")
