@@ -33,13 +33,13 @@ def index() -> str:
     rows, more = inbox.page_rows(session, inbox.filtered(actor, scope, status, query.filters(now())),
                                  limit=PAGE_SIZE, offset=query.offset)
     clocks = supervision.clocks_for_badges(session, [row.id for row in rows])
-    streets = [(d.code, d.name) for d in catalog.departments(session)
-               if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
+    departments = catalog.departments(session)  # read once: the street filter and the rows' names
+    streets = [(d.code, d.name) for d in departments if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
     decides = any(actor.has_role(role) for role in DECIDERS)
     pending = len(extensions.pending_for(session, actor)) if decides else 0
     return render_template("inbox/index.html", query=query, rows=rows, more=more, clocks=clocks, tabs=list(Tab),
                            dues=list(Due), streets=streets, decides=decides, pending=pending,
-                           **row_context(session, actor))
+                           **row_context(session, actor, departments))
 
 
 @login_required

@@ -9,18 +9,18 @@ from engine import catalog
 from engine.access import is_candidate, may_release
 from engine.actors import Actor
 from engine.inbox import PageRow
-from engine.models import TaskStatus
+from engine.models import Department, TaskStatus
 
 
-def department_names(session: Session) -> dict[str, str]:
+def department_names(session: Session, departments: list[Department] | None = None) -> dict[str, str]:
     """Short names of every department by code (a district has a few dozen)."""
-    return {d.code: d.short_name or d.name for d in catalog.departments(session)}
+    return {d.code: d.short_name or d.name for d in departments or catalog.departments(session)}
 
 
-def row_context(session: Session, actor: Actor) -> dict[str, Any]:
-    """Template variables for :file:`inbox/_row.html`."""
+def row_context(session: Session, actor: Actor, departments: list[Department] | None = None) -> dict[str, Any]:
+    """Template variables for :file:`inbox/_row.html` (``departments``: the list, if the caller has it)."""
     return {
-        "department_names": department_names(session),
+        "department_names": department_names(session, departments),
         "category_names": {c.code: c.name for c in catalog.categories(session)},
         "may_claim": lambda row: may_claim(actor, row),
         "may_release": lambda row: may_unclaim_row(actor, row),
