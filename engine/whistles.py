@@ -32,6 +32,7 @@ from engine.models import (
 )
 from engine.models.tasks import ACTIVE_STATUSES
 from engine.roles import Role
+from engine.withdrawal import WithdrawalNote, withdrawal_note
 
 PROCESS_KEY = "whistle"
 STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
@@ -184,7 +185,7 @@ class Stage:
     """Where one department stands on one stage: done, running (with its task) or not reached."""
 
     key: str
-    state: str  # done | running | waiting
+    state: str  # done | running | waiting | stopped (its task was cancelled, e.g. the case withdrawn)
     task_id: int | None = None
     started_at: datetime | None = None
     done_at: datetime | None = None
@@ -241,6 +242,7 @@ class Board:
     started_by: str | None
     departments: list[DepartmentProgress]
     attachments: list[Attachment]
+    withdrawn: WithdrawalNote | None = None
 
     @property
     def running_task_ids(self) -> list[int]:
@@ -277,8 +279,9 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
         select(Department.code, Department.name).where(Department.code.in_(codes)))}
     by_department = _tasks_by_department(session, instance_id)
     rows = [_progress(actor, code, names.get(code, code), by_department.get(code, [])) for code in codes]
+    withdrawn = withdrawal_note(session, instance_id) if found[3] == InstanceStatus.CANCELLED else None
     return Board(found[0], found[1], found[2], found[3], found[4], found[5], data, found[7], found[8], found[9],
-                 rows, attachments.of_instance(session, instance_id))
+                 rows, attachments.of_instance(session, instance_id), withdrawn)
 
 
 def _tasks_by_department(session: Session, instance_id: int) -> dict[str, list[_Task]]:
@@ -310,6 +313,7 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> Departm
     stages = []
     for n, (key, element) in enumerate(STAGES):
         mine = [t for t in tasks if t.row.element_id == element and t.row.status != TaskStatus.CANCELLED]
+        stopped = [t for t in tasks if t.row.element_id == element and t.row.status == TaskStatus.CANCELLED]
         done = [t for t in mine if t.row.status == TaskStatus.COMPLETED]
         running = [t for t in mine if t.row.status in ACTIVE_STATUSES]
         if running and n == current:
@@ -320,6 +324,11 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> Departm
             task = done[-1]
             stages.append(Stage(key, "done", task.row.id, task.row.created_at, task.row.completed_at,
                                 task.completed_by, rounds=len(mine)))
+        elif stopped and (not mine or stopped[-1].row.id > mine[-1].row.id):
+            # Its last task was cancelled (the case was withdrawn) and nothing took its place.
+            task = stopped[-1]
+            stages.append(Stage(key, "stopped", task.row.id, task.row.created_at, task.row.completed_at,
+                                rounds=len(mine)))
         else:
             stages.append(Stage(key, "waiting", rounds=len(mine)))
     street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))

@@ -7,8 +7,10 @@ into the case history. Nothing is deleted; the record stays readable to all who 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, instances
@@ -17,7 +19,7 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import FieldError, Forbidden, InvalidInput, NotFound
 from engine.hooks import HookEvent, TaskHook
-from engine.models import InstanceStatus, ProcessInstance
+from engine.models import InstanceStatus, ProcessInstance, TaskEvent, User
 from engine.roles import Role
 
 REASON_MIN, REASON_MAX = 2, 500
@@ -65,3 +67,26 @@ def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: in
                                           actor_id=actor.user_id, note=text))
     session.flush()
     return mutation.instance
+
+
+@dataclass(frozen=True)
+class WithdrawalNote:
+    """Who withdrew a case, when, and why (from the case history)."""
+
+    at: datetime
+    by: str | None
+    reason: str
+
+
+def withdrawal_note(session: Session, instance_id: int) -> WithdrawalNote | None:
+    """The withdrawal of a case, if it was withdrawn."""
+    found = session.execute(
+        select(TaskEvent.at, User.display_name, TaskEvent.payload)
+        .outerjoin(User, User.id == TaskEvent.actor_id)
+        .where(TaskEvent.instance_id == instance_id, TaskEvent.action == "instance_cancelled")
+        .order_by(TaskEvent.id.desc()).limit(1)
+    ).first()
+    if found is None:
+        return None
+    payload = found[2] if isinstance(found[2], dict) else {}
+    return WithdrawalNote(found[0], found[1], str(payload.get("reason", "")))

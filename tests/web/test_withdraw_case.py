@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import html as lxml_html
+
 from engine.models import InstanceStatus
 from tests.support import Flow
 from tests.web.conftest import Api, Pages
@@ -30,6 +32,24 @@ def test_the_street_withdraws_from_the_case_page_and_departments_read_why(pages:
     assert "已被发起单位撤销" in notes and REASON in notes and f'href="/cases/{case}"' in notes
     queue = cgw.get("/tasks?tab=department").get_data(as_text=True)
     assert 'class="task-row' not in queue  # the withdrawn tasks left the queue
+
+
+def test_the_whistle_board_shows_who_withdrew_it_and_which_stages_stopped(pages: Pages, flow: Flow) -> None:
+    case = flow.blow(departments=["CGW", "ZJW"])
+    flow.complete(flow.task(case, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
+    flow.clock.advance(minutes=20)
+    officer = pages.as_("HP.officer")
+    officer.post(f"/cases/{case}/withdraw", {"reason": REASON})
+    tree = lxml_html.fromstring(officer.get(f"/whistles/{case}").get_data(as_text=True))
+    states = {row.get("data-department"): [td.get("data-state") for td in row.xpath("./td[@data-stage]")]
+              for row in tree.xpath("//tr[@data-department]")}
+    # CGW had signed and was on its way (report-in stopped); ZJW had not signed yet.
+    assert states == {"CGW": ["done", "stopped", "waiting", "waiting", "waiting"],
+                      "ZJW": ["stopped", "waiting", "waiting", "waiting", "waiting"]}
+    note = " ".join(tree.xpath("//section[contains(@class, 'withdrawn-note')]")[0].text_content().split())
+    assert note == f"已于 2026-09-28 09:20 撤销 · 和平街道值班员 撤销原因：{REASON}"
+    listing = " ".join(lxml_html.fromstring(officer.get("/whistles").get_data(as_text=True)).text_content().split())
+    assert "已撤销" in listing
 
 
 def test_a_missing_reason_keeps_the_page_and_changes_nothing(pages: Pages, flow: Flow) -> None:

@@ -25,7 +25,8 @@ STAGE_LABELS = {
     "verify": N_("Verified"),
     "rate": N_("Rated"),
 }
-STATE_LABELS = {"done": N_("Finished"), "running": N_("In progress"), "waiting": N_("Not yet")}
+STATE_LABELS = {"done": N_("Finished"), "running": N_("In progress"), "waiting": N_("Not yet"),
+                "stopped": N_("Stopped")}
 STATUS_LABELS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled")}
 ACTION_LABELS = {"Task_verify": N_("Verify the result"), "Task_rate": N_("Rate the department")}
 
