@@ -53,6 +53,13 @@ def _sweep_once(state: CliState, now: datetime | None = None, batch_size: int = 
     return report
 
 
+def _log_to_console() -> None:
+    """INFO to the console for what the worker did; APScheduler only when a job fails or is missed."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Its "Running job ... executed successfully" every few seconds buries the sweeps that fired something.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 @click.command()
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between sweeps.")
 @click.option("--batch-size", default=BATCH_SIZE, show_default=True, type=click.IntRange(1, 10_000),
@@ -60,7 +67,7 @@ def _sweep_once(state: CliState, now: datetime | None = None, batch_size: int = 
 @click.pass_obj
 def worker(state: CliState, interval: float, batch_size: int) -> None:
     """Fire due BPMN timers and deadline rungs every few seconds (any number may run on PostgreSQL)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _log_to_console()
     with domain_errors():
         state.services.db.ping()
     log.info("worker started, sweeping every %.1f s", interval)
@@ -107,7 +114,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     click.echo("  (every street, department and unit has the same logins: CODE.officer, CODE.staff, ...)")
     click.echo(f"API tokens: whistle user token USERNAME   ·   API: http://{host}:{port}/api/v1/openapi.json")
     click.echo("")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _log_to_console()
     scheduler.start_in_background(lambda: _sweep_once(state), interval=5.0)
     ctx.invoke(serve, host=host, port=port, workers=1, threads=8)
 
