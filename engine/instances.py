@@ -141,9 +141,16 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
 
 
 @contextmanager
-def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime) -> Iterator[Mutation]:
-    """Lock and load an instance, fire due timers, yield it for one action, then save it."""
+def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime,
+           admit: Callable[[ProcessInstance], None] | None = None) -> Iterator[Mutation]:
+    """Lock and load an instance, fire due timers, yield it for one action, then save it.
+
+    ``admit`` sees the locked row first and may raise (NotFound, Forbidden), so callers
+    who must hide a case, or refuse it, do so before anyone learns whether it still runs.
+    """
     instance = lock(session, instance_id)
+    if admit is not None:
+        admit(instance)
     if instance.status != InstanceStatus.RUNNING:
         raise Conflict("Case {id} is {status}; it can no longer change.", id=instance_id, status=instance.status.value)
     parts = ctx.parts(session, instance.definition_id)
@@ -211,9 +218,11 @@ def deliver_message(
         raise InvalidInput("The form has errors.", [
             FieldError("payload", "Must be {expected}.", "type", {"expected": "object"})
         ])
-    with mutate(session, ctx, instance_id, now) as mutation:
-        if actor is not None and may_see is not None and not may_see(session, actor, mutation.instance):
+    def admit(instance: ProcessInstance) -> None:
+        if actor is not None and may_see is not None and not may_see(session, actor, instance):
             raise NotFound("Case {id} not found.", id=instance_id)
+
+    with mutate(session, ctx, instance_id, now, admit) as mutation:
         if not mutation.run.send_message(name, payload, now):
             raise Conflict("Case {id} is not waiting for message {name}.", id=instance_id, name=name)
         audit.record(session, "message", at=now, instance_id=instance_id,

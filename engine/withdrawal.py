@@ -50,18 +50,21 @@ def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: in
         raise InvalidInput("The form has errors.", [
             FieldError("reason", "Between {low} and {high} characters.", "length", {"low": REASON_MIN, "high": REASON_MAX})
         ])
-    instance = instances.lock(session, instance_id)
-    if not may_see_instance(session, actor, instance):
-        raise NotFound("Case {id} not found.", id=instance_id)
-    if not may_withdraw(actor, instance, start_role(ctx, session, instance)):
-        raise Forbidden("Only the unit that started case {id}, or an administrator, may withdraw it.", id=instance_id)
-    with instances.mutate(session, ctx, instance_id, now) as mutation:  # 409 unless still running
+
+    def admit(instance: ProcessInstance) -> None:
+        if not may_see_instance(session, actor, instance):
+            raise NotFound("Case {id} not found.", id=instance_id)
+        if not may_withdraw(actor, instance, start_role(ctx, session, instance)):
+            raise Forbidden("Only the unit that started case {id}, or an administrator, may withdraw it.",
+                            id=instance_id)
+
+    with instances.mutate(session, ctx, instance_id, now, admit) as mutation:  # then 409 unless still running
         # Marked before the save so the save does not take the ended workflow for a normal close.
         mutation.instance.status = InstanceStatus.CANCELLED
         mutation.instance.completed_at = now
         mutation.run.cancel(now)
         audit.record(session, "instance_cancelled", at=now, instance_id=instance_id, actor_id=actor.user_id,
-                     department_id=instance.origin_department_id, payload={"reason": text})
+                     department_id=mutation.instance.origin_department_id, payload={"reason": text})
     mutation.instance.next_timer_at = None
     ctx.listeners.emit(session, HookEvent(TaskHook.INSTANCE_WITHDRAWN, mutation.instance, None, now,
                                           actor_id=actor.user_id, note=text))
