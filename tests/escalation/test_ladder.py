@@ -10,6 +10,7 @@ from engine.models import HumanTask, TaskStatus, User
 from escalation import extensions, supervision
 from escalation.config import Escalation
 from escalation.models import EscalationRecord, Notification, TaskDeadline
+from escalation.sweep import SweepReport
 from tests.support import SHANGHAI, Flow
 
 
@@ -35,6 +36,17 @@ def fired(flow: Flow, case: int, task_id: int | None = None) -> list[tuple[str, 
         return [(r.clock, r.level, r.action, r.targets) for r in rows]
 
 
+def swept(flow: Flow, esc: Escalation, rungs: int) -> SweepReport:
+    """Sweep once at the clock's now; exactly ``rungs`` rungs fired and nothing failed.
+
+    A rung that fired but was never marked fired is taken again by the next sweep and fails
+    there on the one-record-per-rung constraint: ``failed`` is what shows it.
+    """
+    report = flow.sweep(esc)
+    assert (report.deadlines, report.failed) == (rungs, 0), report
+    return report
+
+
 def rungs(flow: Flow, task_id: int) -> dict[tuple[str, int], TaskDeadline]:
     """The deadline rows of a task by (clock, level)."""
     with flow.db.transaction(write=False) as session:
@@ -57,18 +69,22 @@ def test_signing_rungs_are_armed_at_the_right_instants(flow: Flow, whistle: int)
 
 def test_each_rung_fires_once_at_its_instant_to_its_targets(flow: Flow, whistle: int, esc: Escalation) -> None:
     flow.clock.set(at(9, 28, 9, 59))
-    assert flow.sweep(esc).deadlines == 0
+    swept(flow, esc, 0)
     flow.clock.set(at(9, 28, 10, 0))
-    assert flow.sweep(esc).deadlines == 2  # level 1 of both clocks
-    assert flow.sweep(esc).deadlines == 0  # exactly once
+    swept(flow, esc, 2)  # level 1 of both clocks
+    swept(flow, esc, 0)  # exactly once
     assert fired(flow, whistle) == [("report_in", 1, "remind", ["CGW.dispatcher"]),
                                     ("complete", 1, "remind", ["CGW.dispatcher"])]
     flow.clock.set(at(9, 28, 10, 36))
-    flow.sweep(esc)
+    swept(flow, esc, 2)
+    swept(flow, esc, 0)
     assert fired(flow, whistle)[2:] == [("report_in", 2, "notify", ["CGW.head"]),
                                         ("complete", 2, "notify", ["CGW.head"])]
     flow.clock.set(at(9, 28, 11, 0))
-    flow.sweep(esc)
+    swept(flow, esc, 2)
+    swept(flow, esc, 0)
+    assert all(row.fired_at is not None for key, row in rungs(flow, flow.task(whistle, "Task_sign", "CGW").id).items()
+               if key[1] <= 3)
     assert fired(flow, whistle)[4:] == [("report_in", 3, "overdue_duban", ["CGW.head", "DCS.supervisor"]),
                                         ("complete", 3, "overdue_duban", ["CGW.head", "DCS.supervisor"])]
     with flow.db.transaction(write=False) as session:
@@ -83,7 +99,8 @@ def test_signing_stops_the_report_in_clock(flow: Flow, whistle: int, esc: Escala
     flow.clock.set(at(9, 28, 10, 40))
     flow.claim(sign.id, as_="CGW.dispatcher")
     flow.clock.set(at(9, 28, 11, 0))
-    flow.sweep(esc)
+    swept(flow, esc, 3)  # levels 1-3 of the completion clock; the report-in clock stopped before its first rung
+    swept(flow, esc, 0)
     clocks = [(clock, level) for clock, level, _, _ in fired(flow, whistle)]
     assert ("report_in", 3) not in clocks  # stopped at 10:40, before its deadline
     assert ("complete", 3) in clocks
@@ -94,7 +111,7 @@ def test_completing_stops_the_completion_clock_and_clears_the_board(flow: Flow, 
                                                                     esc: Escalation) -> None:
     sign = flow.task(whistle, "Task_sign", "CGW")
     flow.clock.set(at(9, 28, 11, 30))
-    flow.sweep(esc)
+    swept(flow, esc, 6)  # levels 1-3 of both clocks
     with flow.db.transaction(write=False) as session:
         board, _ = supervision.overdue(session, flow.clock.now())
     assert [(r.task_id, r.clock, r.level, r.lateness_seconds) for r in board] == [
@@ -104,7 +121,8 @@ def test_completing_stops_the_completion_clock_and_clears_the_board(flow: Flow, 
         board, _ = supervision.overdue(session, flow.clock.now())
     assert board == []
     flow.clock.set(at(10, 20, 9, 0))
-    flow.sweep(esc)
+    swept(flow, esc, 5)  # only the report-in task's arrival clock (five rungs) still ran
+    swept(flow, esc, 0)
     assert sorted((c, lv) for c, lv, _, _ in fired(flow, whistle, sign.id)) == [
         ("complete", 1), ("complete", 2), ("complete", 3), ("report_in", 1), ("report_in", 2), ("report_in", 3)]
     assert fired(flow, whistle) != fired(flow, whistle, sign.id)  # later tasks' clocks do run
@@ -135,11 +153,13 @@ def test_an_approved_extension_moves_the_deadline(flow: Flow, whistle: int, esc:
     assert moved[("complete", 3)].due_at == at(10, 15, 17, 30)
     assert moved[("complete", 4)].due_at == at(10, 16, 17, 30)
     flow.clock.set(at(10, 14, 9, 0))
-    flow.sweep(esc)
+    # The unclaimed task's report-in clock (five rungs) and levels 1-2 of the moved completion clock.
+    swept(flow, esc, 7)
     completion = [lv for c, lv, _, _ in fired(flow, whistle, handle.id) if c == "complete"]
     assert 3 not in completion  # past the old deadline, not yet the new one
     flow.clock.set(at(10, 15, 17, 30))
-    flow.sweep(esc)
+    swept(flow, esc, 1)
+    swept(flow, esc, 0)
     completion = [lv for c, lv, _, _ in fired(flow, whistle, handle.id) if c == "complete"]
     assert completion == [1, 2, 3]
 
@@ -170,8 +190,8 @@ def test_five_working_days_late_hands_the_task_to_the_head(flow: Flow, whistle: 
     sign = flow.task(whistle, "Task_sign", "CGW")
     flow.claim(sign.id, as_="CGW.dispatcher")
     flow.clock.set(at(10, 10, 17, 30))
-    report = flow.sweep(esc)
-    assert report.failed == 0
+    swept(flow, esc, 5)  # levels 1-5 of the completion clock; claiming at once stopped the report-in clock
+    swept(flow, esc, 0)
     levels = [(c, lv) for c, lv, _, _ in fired(flow, whistle)]
     assert ("complete", 5) in levels
     with flow.db.transaction(write=False) as session:

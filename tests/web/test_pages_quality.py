@@ -1,7 +1,7 @@
-"""Every page, crawled as each role: no English left untranslated on Chinese pages, CSRF in every form.
+"""Every page, crawled as each role: no error answers, no English left untranslated, CSRF in every form.
 
 The crawler signs in, follows the links a user can see (GET only), and checks each page:
-visible text and the attributes people read (placeholder, title, aria-label, alt, button
+it answers 2xx/3xx (a 4xx or 5xx behind a link the user was shown fails the test); visible text and the attributes people read (placeholder, title, aria-label, alt, button
 values) must carry no English words, except inside ``<code>``/``<pre>`` or elements marked
 ``translate="no"`` (codes, usernames, identifiers); every form that posts carries a CSRF token.
 """
@@ -48,15 +48,22 @@ def busy_district(api: Api, esc: Escalation) -> dict:
     return case
 
 
-def _crawl(client: PageClient) -> dict[str, str]:
-    """Pages reachable from the start page: path -> HTML."""
+def _crawl(client: PageClient) -> tuple[dict[str, str], dict[str, int]]:
+    """Pages reachable from the start page: path -> HTML, and the links that answered an error: path -> status.
+
+    A link a user is shown must work for that user: any answer outside 2xx/3xx (after
+    following redirects) is a broken page, never something to skip.
+    """
     seen: dict[str, str] = {}
+    broken: dict[str, int] = {}
     queue = deque(["/"])
     while queue and len(seen) < MAX_PAGES:
         path = queue.popleft()
         if path in seen:
             continue
         response = client.get(path, follow_redirects=True)
+        if not 200 <= response.status_code < 400:
+            broken[path] = response.status_code
         if response.status_code != 200 or "text/html" not in response.content_type:
             seen[path] = ""
             continue
@@ -67,7 +74,7 @@ def _crawl(client: PageClient) -> dict[str, str]:
             if target.startswith("/") and not target.startswith(SKIP) and "format=csv" not in target \
                     and not target.endswith(".bpmn") and target not in seen:
                 queue.append(target)
-    return {path: body for path, body in seen.items() if body}
+    return {path: body for path, body in seen.items() if body}, broken
 
 
 def _english(body: str) -> list[str]:
@@ -101,7 +108,8 @@ def _forms_without_csrf(body: str) -> list[str]:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_is_chinese_and_every_form_has_a_csrf_token(pages: Pages, busy_district: dict,
                                                               role: str) -> None:
-    visited = _crawl(pages.as_(role))
+    visited, broken = _crawl(pages.as_(role))
+    assert broken == {}, f"links that answer an error to {role}"
     assert visited, f"{role} reached no page"
     untranslated = {path: sorted(set(words)) for path, body in visited.items() if (words := _english(body))}
     assert untranslated == {}, f"English words on Chinese pages seen by {role}"
