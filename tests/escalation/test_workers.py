@@ -74,6 +74,13 @@ def test_two_workers_fire_a_thousand_rungs_exactly_once(crowded: tuple[Database,
     assert sum(fired) == 1000
     rungs, unfired, records, _ = _counts(db)
     assert (rungs, unfired, records) == (1000, 0, 1000)
+    _assert_nothing_left(db)
+
+
+def _assert_nothing_left(db: Database) -> None:
+    """A further sweep finds nothing due and nothing failing: every rung was marked fired once."""
+    report = sweep(db, EngineContext(), Escalation(), DUE)
+    assert (report.deadlines, report.failed) == (0, 0), report
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(
@@ -116,5 +123,6 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(
     assert records == rungs - unfired  # what committed is complete; what did not left no trace
     assert 0 < unfired < rungs
     report = sweep(db, ctx, esc, DUE)
-    assert report.failed == 0 and report.deadlines == unfired
+    assert (report.deadlines, report.failed) == (unfired, 0), report
     assert _counts(db)[:3] == (1000, 0, 1000)
+    _assert_nothing_left(db)
