@@ -9,13 +9,16 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from engine import user_sessions
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from engine.models import ApiToken, Department, Membership, User
 from engine.passwords import hash_password, verify_password
 from engine.roles import Role
+from engine.user_sessions import Reason
 
 TOKEN_PREFIX = "wst_"
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+MIN_PASSWORD = 8
 
 
 def create_user(
@@ -36,9 +39,8 @@ def create_user(
         raise InvalidInput("Invalid username.", [
             FieldError("username", "2 to 64 letters, digits, dots, underscores or hyphens.", "pattern")
         ])
-    if password is not None and len(password) < 8:
-        raise InvalidInput("Password too short.", [FieldError("password", "At least {limit} characters.", "minLength",
-                                                              {"limit": 8})])
+    if password is not None:
+        _check_new_password(password)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("User {username} already exists.", username=username)
     user = User(
@@ -77,12 +79,47 @@ def user_by_name(session: Session, username: str) -> User:
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:
-    """The active user when ``password`` is right, else None (same answer for unknown names)."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    """The active user when ``password`` is right, else None.
+
+    Unknown, malformed and disabled names cost the same hash work as a real one (see
+    verify_password), so neither the answer nor its timing tells who has an account.
+    """
+    user = None
+    if _USERNAME.match(username):  # other names cannot exist: no query with odd characters
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         verify_password(password, None)
         return None
     return user if verify_password(password, user.password_hash) else None
+
+
+def change_password(session: Session, user: User, password: str, *, now: datetime) -> int:
+    """Set a new password and sign the user out everywhere; returns how many sessions ended."""
+    _check_new_password(password)
+    user.password_hash = hash_password(password)
+    return user_sessions.revoke_all(session, user.id, now=now, reason=Reason.PASSWORD)
+
+
+def set_active(session: Session, user: User, active: bool, *, now: datetime) -> int:
+    """Enable or disable a login; disabling ends its sessions (returns how many).
+
+    A disabled user's API tokens are refused while disabled (user_for_token checks) and
+    work again if the user is enabled again; ``revoke_access`` withdraws them for good.
+    """
+    user.is_active = active
+    return 0 if active else user_sessions.revoke_all(session, user.id, now=now, reason=Reason.DEACTIVATE)
+
+
+def revoke_access(session: Session, user: User, *, now: datetime) -> tuple[int, int]:
+    """Withdraw every API token and end every session of ``user``: (tokens, sessions)."""
+    return revoke_tokens(session, user), user_sessions.revoke_all(session, user.id, now=now, reason=Reason.REVOKE)
+
+
+def _check_new_password(password: str) -> None:
+    """InvalidInput unless ``password`` is long enough."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("Password too short.", [FieldError("password", "At least {limit} characters.", "minLength",
+                                                              {"limit": MIN_PASSWORD})])
 
 
 def issue_token(session: Session, user: User, *, label: str, now: datetime,
@@ -102,7 +139,12 @@ def revoke_tokens(session: Session, user: User) -> int:
 
 
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
-    """The active user a bearer token belongs to, if the token has not expired by ``now``; else None."""
+    """The active user a bearer token belongs to, if the token has not expired by ``now``; else None.
+
+    Not throttled like passwords: a token is 256 random bits (token_urlsafe(32)), so even
+    billions of guesses a second would need far longer than the universe's age to hit one,
+    and a wrong guess costs one indexed lookup, not a password hash.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     user = session.execute(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -17,9 +18,20 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    """Whether ``password`` matches ``stored``; False for anything malformed."""
+    """Whether ``password`` matches ``stored``; False for anything malformed.
+
+    With no stored hash (an unknown name, a disabled account, a login without a password)
+    the same scrypt work is still done against a throw-away hash, so the time taken does not
+    tell a caller which user names exist.
+    """
     if not stored:
+        _check(password, _dummy_hash())
         return False
+    return _check(password, stored)
+
+
+def _check(password: str, stored: str) -> bool:
+    """Whether ``password`` hashes to ``stored`` (scrypt with the parameters stored beside it)."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -31,6 +43,12 @@ def verify_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made on first need (not at import: scrypt takes ~40 ms)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _b64(raw: bytes) -> str:

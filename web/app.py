@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import api, deadlines, formatting, home, i18n, page_errors
+from web import api, deadlines, formatting, home, i18n, page_errors, security_headers
 from web.auth import init_app as init_auth
 from web.db import close_read_session
 from web.services import Services, build_services
@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # The browser may forget the cookie at the absolute limit; the server ends it anyway (web.auth.session).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits; the token is per session
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     formatting.init_app(app)
     deadlines.init_app(app)
     page_errors.init_app(app)
+    security_headers.init_app(app)
     init_auth(app)
     home.init_app(app)
     for area in _page_areas():

@@ -4,10 +4,13 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import processes
+from engine.login_throttle import ThrottlePolicy
+from engine.user_sessions import SessionPolicy
 
 ENV_PREFIX = "WHISTLE_"
 
@@ -30,6 +33,18 @@ class Settings:
     # A request may carry several files; each one is limited to 8 MB by engine.attachments.
     max_upload_bytes: int = 32 * 1024 * 1024
     attachments_dir: Path | None = None  # uploaded files; None: ``instance_path/attachments``
+    # Designers' expressions and loops (engine.expression_limits): each evaluation's wall-clock
+    # limit, and how many instances one multi-instance activity or loop may start.
+    expression_time_limit_ms: int = 1000
+    max_multi_instance: int = 100
+    # Signing in (see docs and engine.user_sessions / engine.login_throttle): a session ends after
+    # this long without a request, and at the latest this long after sign-in.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    session_cookie_secure: bool = False  # behind HTTPS: Secure cookie and Strict-Transport-Security
+    login_max_failures: int = 5  # wrong passwords per account name within login_lock_minutes
+    login_max_failures_per_address: int = 20  # per network address; 0 turns the address lock off
+    login_lock_minutes: int = 15  # the counting window and the first lock (doubling with each lock)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -50,8 +65,23 @@ class Settings:
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
+        values.update(_sign_in_values(env))
+        values.update(_expression_values(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        """How long a sign-in session lives."""
+        return SessionPolicy(idle=timedelta(minutes=self.session_idle_minutes),
+                             absolute=timedelta(hours=self.session_max_hours))
+
+    @property
+    def throttle_policy(self) -> ThrottlePolicy:
+        """When failed sign-ins lock an account name or an address."""
+        window = timedelta(minutes=self.login_lock_minutes)
+        return ThrottlePolicy(account_failures=self.login_max_failures,
+                              address_failures=self.login_max_failures_per_address, window=window, lock=window)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied."""
@@ -81,3 +111,43 @@ class Settings:
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+# Sign-in settings from the environment: (variable, field, lowest, highest allowed).
+_SIGN_IN_BOUNDS = [
+    ("WHISTLE_SESSION_IDLE_MINUTES", "session_idle_minutes", 1, 525_600),  # up to a year (test servers)
+    ("WHISTLE_SESSION_MAX_HOURS", "session_max_hours", 1, 87_600),
+    ("WHISTLE_LOGIN_MAX_FAILURES", "login_max_failures", 1, 1000),
+    ("WHISTLE_LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", 0, 100_000),
+    ("WHISTLE_LOGIN_LOCK_MINUTES", "login_lock_minutes", 1, 1440),
+]
+
+
+def _sign_in_values(env: Any) -> dict[str, Any]:
+    """The sign-in settings present in ``env``; ValueError naming the variable when one is out of bounds."""
+    values: dict[str, Any] = {}
+    for variable, name, low, high in _SIGN_IN_BOUNDS:
+        if env.get(variable):
+            try:
+                number = int(env[variable])
+            except ValueError:
+                number = low - 1
+            if not low <= number <= high:
+                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
+            values[name] = number
+    if env.get("WHISTLE_SESSION_COOKIE_SECURE"):
+        values["session_cookie_secure"] = env["WHISTLE_SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
+    return values
+
+
+def _expression_values(env: Any) -> dict[str, Any]:
+    """The expression bounds present in ``env``; ValueError naming the variable when one is out of bounds."""
+    values: dict[str, Any] = {}
+    for variable, name, low, high in [("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "expression_time_limit_ms", 10, 60_000),
+                                      ("WHISTLE_MAX_MULTI_INSTANCE", "max_multi_instance", 1, 10_000)]:
+        if env.get(variable):
+            text = env[variable].strip()
+            if not text.isdigit() or not low <= int(text) <= high:
+                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
+            values[name] = int(text)
+    return values

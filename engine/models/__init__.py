@@ -6,6 +6,7 @@ from engine.models.catalog import Category
 from engine.models.definitions import ProcessDefinition
 from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
 from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
+from engine.models.sign_in import LoginEvent, LoginThrottle, UserSession
 from engine.models.tasks import HumanTask, TaskStatus
 
 __all__ = [
@@ -18,10 +19,13 @@ __all__ = [
     "HumanTask",
     "InstanceDepartment",
     "InstanceStatus",
+    "LoginEvent",
+    "LoginThrottle",
     "Membership",
     "ProcessDefinition",
     "ProcessInstance",
     "TaskEvent",
     "TaskStatus",
     "User",
+    "UserSession",
 ]

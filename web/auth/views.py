@@ -4,11 +4,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine import accounts
-from web.db import read_session
+from engine import user_sessions
+from engine.login_throttle import LoginLocked
+from engine.sign_in import WrongPassword, sign_in
+from web.auth.session import SESSION_KEY
+from web.db import now, services, write
+from web.i18n import translate
 
 
 def _safe_next(target: str | None) -> str:
@@ -19,28 +22,38 @@ def _safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else url_for("home")
 
 
-def login() -> str | Response | tuple[str, int]:
-    """Show the form; on POST check the password and start a session."""
+def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Show the form; on POST check the password (throttled) and start a server-side session."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""), username="")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    user = accounts.check_password(read_session(), username, password) if username and password else None
-    if user is None:
-        error = _("Wrong username or password.")
-        return render_template("auth/login.html", next=request.form.get("next", ""), username=username,
-                               error=error), 401
+    settings = services().settings
+    try:
+        signed_in = sign_in(services().db, username, password, now=now(), address=request.remote_addr or "",
+                            user_agent=request.headers.get("User-Agent", ""), throttle=settings.throttle_policy,
+                            sessions=settings.session_policy)
+    except (WrongPassword, LoginLocked) as error:
+        html = render_template("auth/login.html", next=request.form.get("next", ""), username=username,
+                               error=translate(error.template, error.params))
+        if isinstance(error, LoginLocked):  # a rate limit, so scripts and proxies can tell it from a wrong password
+            return html, 429, {"Retry-After": str(max(1, int((error.until - now()).total_seconds())))}
+        return html, 401
     lang = session.get("lang")
-    session.clear()  # a fresh session on every sign-in (no fixation)
+    session.clear()  # a fresh cookie on every sign-in (no fixation)
     if lang:
         session["lang"] = lang
-    session["user_id"] = user.id
+    session[SESSION_KEY] = signed_in.token
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 
 
 def logout() -> Response:
-    """End the session (POST with a CSRF token, from the menu)."""
+    """End the session here and on the server (POST with a CSRF token, from the menu)."""
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        at = now()
+        write(lambda s: user_sessions.revoke(s, token, now=at))
     lang = session.get("lang")
     session.clear()
     if lang:

@@ -1,4 +1,4 @@
-"""``whistle user add|token|revoke`` and ``whistle seed-demo``."""
+"""``whistle user add|token|revoke|password|deactivate|activate`` and ``whistle seed-demo``."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +19,7 @@ DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 3650
 
 @click.group()
 def user() -> None:
-    """Manage users and API tokens."""
+    """Manage users, their passwords, sign-in sessions and API tokens."""
 
 
 def _seat(value: str) -> tuple[str, Role]:
@@ -71,10 +71,47 @@ def user_token(state: CliState, usernames: tuple[str, ...], label: str, days: in
 @click.argument("username")
 @click.pass_obj
 def user_revoke(state: CliState, username: str) -> None:
-    """Withdraw every API token of USERNAME (e.g. when a token leaked or the person left)."""
+    """Withdraw every API token of USERNAME and sign them out of every browser.
+
+    For a leaked token or a copied cookie; the password stays as it is (see
+    "whistle user password" and "whistle user deactivate").
+    """
     with transaction(state) as session:
-        count = accounts.revoke_tokens(session, accounts.user_by_name(session, username))
-    click.echo(f"{count} token(s) of {username} withdrawn")
+        tokens, sessions = accounts.revoke_access(session, accounts.user_by_name(session, username), now=state.now())
+    click.echo(f"{tokens} token(s) of {username} withdrawn, {sessions} session(s) ended")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="At least 8 characters (asked for when not given).")
+@click.pass_obj
+def user_password(state: CliState, username: str, password: str) -> None:
+    """Set a new password for USERNAME and sign them out of every browser (API tokens stay)."""
+    with transaction(state) as session:
+        ended = accounts.change_password(session, accounts.user_by_name(session, username), password,
+                                         now=state.now())
+    click.echo(f"password of {username} changed, {ended} session(s) ended")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.pass_obj
+def user_deactivate(state: CliState, username: str) -> None:
+    """Disable USERNAME: no sign-in, sessions ended, API tokens refused (e.g. when the person left)."""
+    with transaction(state) as session:
+        ended = accounts.set_active(session, accounts.user_by_name(session, username), False, now=state.now())
+    click.echo(f"{username} deactivated, {ended} session(s) ended; API tokens are refused while deactivated")
+
+
+@user.command("activate")
+@click.argument("username")
+@click.pass_obj
+def user_activate(state: CliState, username: str) -> None:
+    """Enable USERNAME again after "whistle user deactivate"."""
+    with transaction(state) as session:
+        accounts.set_active(session, accounts.user_by_name(session, username), True, now=state.now())
+    click.echo(f"{username} activated")
 
 
 def seed(state: CliState, district_file: Path | None, password: str) -> SeedReport:
