@@ -12,9 +12,10 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
@@ -158,6 +159,15 @@ def visible(session: Session, actor: Actor, attachment_id: int) -> Attachment:
     if found is None or not may_see(session, actor, found):
         raise NotFound("Attachment {id} not found.", id=attachment_id)
     return found
+
+
+def fields_of(schema: Mapping[str, Any] | None) -> list[str]:
+    """The file fields of a form schema (properties shown as an upload widget)."""
+    properties = (schema or {}).get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    return [name for name, spec in properties.items()
+            if isinstance(spec, Mapping) and spec.get("x-widget") == "attachments"]
 
 
 def _ids(values: Iterable[object]) -> list[int]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, definitions
+from engine import audit, definitions, start_rules
 from engine.actors import Actor
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
@@ -57,7 +57,11 @@ def start(
     directory = ctx.directory(session)
     start_info = parts.catalog.get("start") or {}
     payload = dict(data) if isinstance(data, Mapping) else data
-    errors = validate_data(parts.form(start_info.get("form")), payload, department_exists=directory.exists)
+    form = parts.form(start_info.get("form"))
+    errors = validate_data(form, payload, department_exists=directory.exists)
+    if isinstance(payload, dict):
+        # The business rules: the same for every entry point, so none of them can skip one.
+        errors += start_rules.check(session, actor, definition.key, form, payload)
     if errors:
         raise InvalidInput("The form has errors.", errors)
     origin_id = _origin(actor, start_info, payload, parts)
@@ -82,6 +86,7 @@ def start(
     session.flush()
     if origin_id is not None:
         join_case(session, instance.id, origin_id)
+    start_rules.after_start(session, actor, form, payload, instance.id)
     audit.record(session, "started", at=now, instance_id=instance.id, actor_id=actor.user_id,
                  department_id=origin_id,
                  payload={"process": definition.key, "version": definition.version, "data": payload})

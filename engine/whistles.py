@@ -13,16 +13,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine import attachments, catalog, instances
+from engine import attachments, catalog, instances, start_rules
 from engine.access import may_work_on
-from engine.actors import Actor, Seat
+from engine.actors import Actor
 from engine.context import EngineContext
-from engine.errors import FieldError, InvalidInput, NotFound
+from engine.errors import FieldError, NotFound
 from engine.forms import validate_data
 from engine.models import (
     Attachment,
     Department,
-    DepartmentKind,
     HumanTask,
     InstanceStatus,
     ProcessDefinition,
@@ -31,25 +30,15 @@ from engine.models import (
     User,
 )
 from engine.models.tasks import ACTIVE_STATUSES
-from engine.roles import Role
+# The street's rules live with the other start rules; re-exported for the street's pages.
+from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, communities, street_seats, summonable  # noqa: F401
 from engine.withdrawal import WithdrawalNote, withdrawal_note
 
-PROCESS_KEY = "whistle"
-STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
 # The stages of one summoned department, in order, by the BPMN element that does each.
 STAGES = (("sign", "Task_sign"), ("report_in", "Task_report_in"), ("handle", "Task_handle"),
           ("verify", "Task_verify"), ("rate", "Task_rate"))
 _STAGE_OF = {element: n for n, (_key, element) in enumerate(STAGES)}
 STREET_TASKS = ("Task_verify", "Task_rate")
-
-
-def street_seats(actor: Actor, roles: tuple[Role, ...] = STREET_ROLES) -> list[Seat]:
-    """The actor's seats in streets and townships with one of ``roles``, one per street."""
-    seen: dict[int, Seat] = {}
-    for seat in actor.seats:
-        if seat.role in roles and seat.department_id not in seen:
-            seen[seat.department_id] = seat
-    return list(seen.values())
 
 
 def start_form(session: Session, ctx: EngineContext) -> dict[str, Any]:
@@ -69,18 +58,6 @@ def form_of(session: Session, ctx: EngineContext, definition_id: int) -> dict[st
     return parts.form((parts.catalog.get("start") or {}).get("form")) or {}
 
 
-def communities(session: Session, street_ids: list[int]) -> list[str]:
-    """The communities (villages) of these streets, in their listed order."""
-    rows = session.execute(select(Department.id, Department.communities).where(Department.id.in_(street_ids)))
-    by_id = {i: c for i, c in rows}
-    return list(dict.fromkeys(c for i in street_ids for c in by_id.get(i) or []))
-
-
-def summonable(session: Session) -> list[Department]:
-    """The district departments a street may summon, by code."""
-    return catalog.departments(session, DepartmentKind.DISTRICT_DEPARTMENT)
-
-
 def suggested(session: Session, category_code: str | None) -> list[str]:
     """The departments a category suggests (lead owner first); none for an unknown category."""
     if not category_code:
@@ -92,36 +69,16 @@ def suggested(session: Session, category_code: str | None) -> list[str]:
 
 
 def check(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any]) -> list[FieldError]:
-    """Every problem with a whistle's start data: the form's own rules, then the street's."""
-    errors = validate_data(start_form(session, ctx), dict(data),
-                           department_exists=ctx.directory(session).exists)
-    departments = data.get("departments")
-    if isinstance(departments, list):
-        allowed = {d.code for d in summonable(session)}
-        wrong = [c for c in departments if isinstance(c, str) and c not in allowed]
-        if wrong:
-            errors.append(FieldError("departments", "Only district departments can be summoned: {codes}.",
-                                     "not_summonable", {"codes": "、".join(wrong)}))
-    community = data.get("community")
-    seats = street_seats(actor, (Role.STREET_OFFICER,))
-    known = communities(session, [s.department_id for s in seats])
-    if isinstance(community, str) and known and community not in known:
-        errors.append(FieldError("community", "Not one of the allowed values.", "enum"))
-    ids = data.get("attachments")
-    if isinstance(ids, list):
-        errors.extend(attachments.unknown(session, actor, ids))
-    return errors
+    """Every problem with a whistle's start data, as starting it would find them (for a page to show)."""
+    form = start_form(session, ctx)
+    return (validate_data(form, dict(data), department_exists=ctx.directory(session).exists)
+            + start_rules.check(session, actor, PROCESS_KEY, form, data))
 
 
 def blow(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any], *,
          now: datetime) -> ProcessInstance:
-    """Start a whistle for the actor's street and give it the uploads it names."""
-    errors = check(session, ctx, actor, data)
-    if errors:
-        raise InvalidInput("The form has errors.", errors)
-    instance = instances.start(session, ctx, actor, PROCESS_KEY, data, now=now)
-    attachments.attach(session, actor, data.get("attachments") or [], instance.id)
-    return instance
+    """Start a whistle for the actor's street; the start checks the street's rules and takes the uploads."""
+    return instances.start(session, ctx, actor, PROCESS_KEY, data, now=now)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from web.inbox.record import attachment_url
 
 def upload_fields(schema: Mapping[str, Any] | None) -> list[str]:
     """The file fields of a form, when this installation stores files (else none: they would be lost)."""
-    names = [name for name, spec in (schema or {}).get("properties", {}).items()
-             if spec.get("x-widget") == "attachments"]
+    names = attachments.fields_of(schema)
     return names if names and attachment_url("0") is not None else []
 
 

@@ -1,0 +1,85 @@
+"""The whistle practice's start rules: whom a street may summon, and for which of its communities.
+
+These are the practice's business rules, not the engine's: they live here, in one place,
+so that they can move into the whistle's practice pack when practices become pure content.
+``engine.start_rules`` runs them on every start of the ``whistle`` process, whichever entry
+point (page, API, CLI, connector) asked for it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import catalog
+from engine.actors import Actor, Seat
+from engine.errors import FieldError
+from engine.models import Department, DepartmentKind
+from engine.roles import Role
+
+PROCESS_KEY = "whistle"
+STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
+# How much of a refused value a message repeats: enough to recognise it, never the whole of a hostile one.
+MAX_CHECKED = 100
+QUOTED_CODES = 5
+QUOTED_LENGTH = 20
+
+
+def street_seats(actor: Actor, roles: tuple[Role, ...] = STREET_ROLES) -> list[Seat]:
+    """The actor's seats in streets and townships with one of ``roles``, one per street."""
+    seen: dict[int, Seat] = {}
+    for seat in actor.seats:
+        if seat.role in roles and seat.department_id not in seen:
+            seen[seat.department_id] = seat
+    return list(seen.values())
+
+
+def communities(session: Session, street_ids: list[int]) -> list[str]:
+    """The communities (villages) of these streets, in their listed order."""
+    rows = session.execute(select(Department.id, Department.communities).where(Department.id.in_(street_ids)))
+    by_id = {i: c for i, c in rows}
+    return list(dict.fromkeys(c for i in street_ids for c in by_id.get(i) or []))
+
+
+def summonable(session: Session) -> list[Department]:
+    """The district departments a street may summon, by code."""
+    return catalog.departments(session, DepartmentKind.DISTRICT_DEPARTMENT)
+
+
+def check(session: Session, actor: Actor, data: Mapping[str, Any]) -> list[FieldError]:
+    """The street's rules on a whistle's start data (the form's own rules are checked by the engine)."""
+    errors = []
+    departments = data.get("departments")
+    # A list longer than the form allows is the schema's to refuse; it is never looked up.
+    if isinstance(departments, list) and len(departments) <= MAX_CHECKED:
+        # Only district departments: a street or a district unit summoned here would join the case.
+        allowed = {d.code for d in summonable(session)}
+        wrong = [c for c in departments if isinstance(c, str) and c not in allowed]
+        if wrong:  # an unknown code is the schema's to report; here only units that exist but may not be summoned
+            existing = set(session.execute(select(Department.code).where(Department.code.in_(wrong))).scalars())
+            wrong = [c for c in wrong if c in existing]
+        if wrong:
+            errors.append(FieldError("departments", "Only district departments can be summoned: {codes}.",
+                                     "not_summonable", {"codes": _quoted(wrong)}))
+    community = data.get("community")
+    if isinstance(community, str):
+        known = communities(session, [s.department_id for s in _streets_of(actor, data)])
+        if known and community not in known:
+            errors.append(FieldError("community", "Not one of the allowed values.", "enum"))
+    return errors
+
+
+def _streets_of(actor: Actor, data: Mapping[str, Any]) -> list[Seat]:
+    """The street the whistle is blown for (the chosen one), else every street the actor is officer of."""
+    seats = street_seats(actor, (Role.STREET_OFFICER,))
+    chosen = data.get("street")
+    picked = [s for s in seats if s.department_code == chosen]
+    return picked or seats
+
+
+def _quoted(codes: list[str]) -> str:
+    """A few of the refused codes, each cut short, for a message."""
+    shown = [c if len(c) <= QUOTED_LENGTH else c[:QUOTED_LENGTH] + "…" for c in codes[:QUOTED_CODES]]
+    return "、".join(shown) + ("…" if len(codes) > QUOTED_CODES else "")
