@@ -50,16 +50,22 @@ def test_history_lists_every_action_with_actor_and_time(flow: Flow) -> None:
 
 
 def test_rework_reopens_the_same_departments_handling_only(flow: Flow) -> None:
-    case = flow.blow(departments=["ZJW"])
+    # Three departments: with one, "only ZJW's handling reopened" could not fail.
+    case = flow.blow(departments=DEPARTMENTS)
+    flow.run_department(case, "GHZY")
     flow.run_department(case, "ZJW", satisfied=False)
+    flow.run_department(case, "CGW")
     handles = flow.open_tasks(case, "Task_handle")
-    assert [flow_department(flow, t) for t in handles] == ["ZJW"]
+    assert [(flow_department(flow, t), t.context.get("department")) for t in handles] == [("ZJW", "ZJW")]
+    # The satisfied departments wait for their rating; nothing of theirs reopened.
+    rates = flow.open_tasks(case, "Task_rate")
+    assert sorted(t.context.get("department") for t in rates) == ["CGW", "GHZY"]
     with flow.db.transaction(write=False) as session:
         done = session.execute(
             select(HumanTask).where(HumanTask.instance_id == case, HumanTask.element_id == "Task_handle",
                                     HumanTask.status == TaskStatus.COMPLETED)
         ).scalars().all()
-    assert len(done) == 1
+    assert sorted(flow_department(flow, t) for t in done) == sorted(DEPARTMENTS)
 
 
 def flow_department(flow: Flow, task: HumanTask) -> str:
