@@ -33,15 +33,16 @@ def request(session: Session, esc: Escalation, actor: Actor, task_id: int, *, cl
     except ValueError:
         kind = None
         errors.append(FieldError("clock", "Not one of the allowed values.", "enum"))
+    limit = None
     try:
-        Limit.parse(extension)
-    except LimitError:
-        errors.append(FieldError("extension", "Write a limit such as 4wh, 2wd or 3d.", "pattern"))
+        limit = Limit.parse(extension)
+    except LimitError as error:
+        errors.append(_limit_error(error))
     if not isinstance(reason, str) or not 2 <= len(reason.strip()) <= 1000:
         errors.append(FieldError("reason", "Between {low} and {high} characters.", "length", {"low": 2, "high": 1000}))
     if errors:
         raise InvalidInput("The form has errors.", errors)
-    assert kind is not None
+    assert kind is not None and limit is not None
     if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
         raise Conflict("Task {id} is no longer open.", id=task.id)
     if deadlines.current_deadline(session, task.id, kind) is None:
@@ -53,7 +54,7 @@ def request(session: Session, esc: Escalation, actor: Actor, task_id: int, *, cl
         raise Conflict("An extension for this task is already waiting for a decision.")
     row = ExtensionRequest(
         task_id=task.id, instance_id=task.instance_id, department_id=task.department_id, clock=kind.value,
-        extension=extension.strip(), reason=reason.strip(), status=ExtensionStatus.PENDING,
+        extension=str(limit), reason=reason.strip(), status=ExtensionStatus.PENDING,
         requested_by_id=actor.user_id, requested_at=now,
     )
     session.add(row)
@@ -94,7 +95,10 @@ def decide(session: Session, esc: Escalation, actor: Actor, request_id: int, *, 
         code = session.execute(select(Department.code).where(Department.id == task.department_id)).scalar()
         calendar = esc.calendars.for_department(code)
         row.old_deadline_at = current.deadline_at
-        row.new_deadline_at = Limit.parse(row.extension).due(current.deadline_at, calendar)
+        try:  # rows asked for before limits were bounded are checked again here
+            row.new_deadline_at = Limit.parse(row.extension).due(current.deadline_at, calendar)
+        except LimitError as error:
+            raise InvalidInput("The form has errors.", [_limit_error(error)]) from None
         deadlines.move(session, esc, task, kind, row.new_deadline_at)
     action = "extension_approved" if approve else "extension_rejected"
     audit.record(session, action, at=now, instance_id=row.instance_id, task_id=task.id, actor_id=actor.user_id,
@@ -107,6 +111,13 @@ def decide(session: Session, esc: Escalation, actor: Actor, request_id: int, *, 
     esc.notifier.send(session, [Message(row.requested_by_id, action, template, {"task": task.name},
                                         row.instance_id, task.id)], now)
     return row
+
+
+def _limit_error(error: LimitError) -> FieldError:
+    """The extension field's message for a limit that cannot be used."""
+    if error.code in ("maximum", "overflow"):
+        return FieldError("extension", error.template, error.code, error.params)
+    return FieldError("extension", "Write a limit such as 4wh, 2wd or 3d.", "pattern")
 
 
 def pending_for(session: Session, actor: Actor) -> list[tuple[ExtensionRequest, str, str]]:

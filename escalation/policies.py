@@ -149,7 +149,7 @@ class _Checker:
         try:
             return Limit.parse(raw)
         except LimitError as error:
-            self.problem_at(owner, key, "{reason}", reason=str(error))
+            self.problem_at(owner, key, error.template, **error.params)
             return None
 
     def run(self, text: str) -> Policy:
@@ -264,5 +264,5 @@ class _Checker:
         try:
             return Limit.parse(at[1:])
         except LimitError as error:
-            self.problem_at(item, "at", "{reason}", reason=str(error))
+            self.problem_at(item, "at", error.template, **error.params)
             return None
