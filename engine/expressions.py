@@ -33,11 +33,13 @@ from engine.expression_limits import (
     weight,
 )
 
-__all__ = ["DEFAULT_FUNCTIONS", "MAX_MULTI_INSTANCE", "Budget", "Evaluator", "ExpressionError", "unwrap"]
+__all__ = [
+    "DEFAULT_FUNCTIONS", "LITERAL_NAMES", "MAX_MULTI_INSTANCE", "Budget", "Evaluator", "ExpressionError", "unwrap",
+]
 
 # `${...}` is how Camunda Modeler users write expressions; the body is evaluated as ours.
 _JUEL_WRAPPER = re.compile(r"^\s*\$\{(.*)\}\s*$", re.DOTALL)
-_LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -208,8 +210,8 @@ class _Run:
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in self.variables:
             return self.variables[node.id]
-        if node.id in _LITERAL_NAMES:
-            return _LITERAL_NAMES[node.id]
+        if node.id in LITERAL_NAMES:
+            return LITERAL_NAMES[node.id]
         raise self.fail("{name} is not defined", name=node.id)
 
     def visit_List(self, node: ast.List) -> list[Any]:

@@ -14,17 +14,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.expressions import Evaluator, ExpressionError
+from engine.errors import Text
+from engine.expressions import Evaluator, ExpressionError, unwrap
 from engine.spiff.clock import clock
+from engine.spiff.loops import LoopBoundExceeded
 from engine.spiff.scripts import SafeScriptEngine, ScriptTaskRefused
 from engine.spiff.storage import Specs, serializer
 
 
 class EngineRunError(Exception):
-    """The workflow failed while running (a condition, a timer, a missing variable)."""
+    """The workflow failed while running (a condition, a timer, a missing variable).
 
-    def __init__(self, message: str, element: str | None = None) -> None:
-        super().__init__(message)
+    ``message`` is a :class:`Text` when the cause is one of ours (a refused expression, a
+    loop over its bound), so the designer reads it translated.
+    """
+
+    def __init__(self, message: str | Text, element: str | None = None) -> None:
+        super().__init__(str(message))
         self.message = message
         self.element = element
 
@@ -202,16 +208,30 @@ def _run_errors() -> Iterator[None]:
         yield
     except ScriptTaskRefused as error:
         raise EngineRunError(str(error)) from None
+    except LoopBoundExceeded as error:
+        raise EngineRunError(error.reason, element=_element_of(error)) from None
     except SpiffWorkflowException as error:
-        task = getattr(error, "task", None)
-        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+        element = _element_of(error)
         inner = error.__context__
+        if isinstance(inner, ExpressionError):
+            raise EngineRunError(Text("the expression {expression} failed: {reason}", {
+                "expression": _short(unwrap(inner.expression)), "reason": Text(inner.template, inner.params)}),
+                element=element) from None
         message = error.args[0] if error.args else type(error).__name__
-        if isinstance(inner, ExpressionError | ScriptTaskRefused):
+        if isinstance(inner, ScriptTaskRefused):
             message = f"{message}: {inner}"
         raise EngineRunError(str(message), element=element) from None
     except ExpressionError as error:
-        raise EngineRunError(error.message) from None
+        raise EngineRunError(Text(error.template, error.params)) from None
+
+
+def _element_of(error: SpiffWorkflowException) -> str | None:
+    task = getattr(error, "task", None)
+    return getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _copy(data: Mapping[str, Any]) -> dict[str, Any]:

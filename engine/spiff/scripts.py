@@ -69,6 +69,8 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def __init__(self, evaluator: Evaluator, allow_script_tasks: bool) -> None:
         super().__init__(environment=_SafeEnvironment(evaluator, allow_script_tasks))
+        # Read by the bounded multi-instance and loop specs (engine.spiff.loops).
+        self.max_instances = evaluator.max_instances
 
     def validate(self, expression: str) -> None:
         self.environment.evaluator.check(expression)

@@ -15,6 +15,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 
+from engine.spiff.loops import BOUNDED_CLASSES
+
 _SPEC_CACHE_SIZE = 64
 
 class _CachedSpecConverter(BpmnWorkflowConverter):
@@ -39,7 +41,12 @@ def serializer() -> BpmnWorkflowSerializer:
     """The workflow serializer, configured to restore workflows around cached specs."""
     config = dict(DEFAULT_CONFIG)
     config[BpmnWorkflow] = _CachedSpecConverter
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Loops and multi-instance activities are restored as their bounded subclasses, under the
+    # library's type names: stored specs stay readable and freshly parsed ones convert as before.
+    for library_class, bounded_class in BOUNDED_CLASSES.items():
+        DEFAULT_CONFIG[library_class](bounded_class, registry, typename=library_class.__name__)
+    return BpmnWorkflowSerializer(registry)
 
 
 @dataclass(frozen=True)
