@@ -6,15 +6,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts
-from engine.errors import InvalidInput
+from engine import accounts, yaml_lines
+from engine.errors import InvalidInput, Text
 from engine.models import Category, Department, DepartmentKind, User
 from engine.passwords import hash_password
 from engine.roles import Role
+from engine.yaml_lines import quoted
 
 # District units name the district-scope role whose lanes they serve.
 _UNIT_ROLES = {"dispatch": Role.DISPATCH_CENTER, "supervision": Role.SUPERVISOR, "leadership": Role.DISTRICT_LEADER}
@@ -44,10 +44,15 @@ class SeedReport:
 def read_district(path: Path) -> dict[str, Any]:
     """Parse a district YAML file; InvalidInput says what is missing."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise InvalidInput("Cannot read the district file {path}: {reason}", path=str(path),
-                           reason=str(error)) from None
+                           reason=quoted(str(error))) from None
+    try:
+        data = yaml_lines.load(text)
+    except yaml_lines.YamlError as error:
+        raise InvalidInput("{path}:{line}: {reason}", path=str(path), line=error.line,
+                           reason=Text(error.template, error.params)) from None
     if not isinstance(data, dict):
         raise InvalidInput("The district file {path} is not a mapping.", path=str(path))
     for key in ("streets", "departments", "district_units", "categories"):

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine import yaml_lines
 from engine.errors import Problem
-from escalation import yaml_lines
+from engine.yaml_lines import LocatedDict, quoted
 from escalation.calendar import CalendarError, WorkCalendar, parse_window
-from escalation.yaml_lines import LocatedDict
 
 HOLIDAYS_FILE = "holidays.yaml"
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -60,7 +60,7 @@ def _read(path: Path, problems: list[Problem]) -> LocatedDict | None:
     try:
         data = yaml_lines.load(path.read_text(encoding="utf-8"))
     except yaml_lines.YamlError as error:
-        problems.append(Problem(str(path), error.line, None, "not valid YAML: {reason}", {"reason": str(error)}))
+        problems.append(Problem(str(path), error.line, None, error.template, error.params))
         return None
     except OSError as error:
         problems.append(Problem(str(path), None, None, "cannot read: {reason}", {"reason": error.strerror}))
@@ -74,7 +74,7 @@ def _read(path: Path, problems: list[Problem]) -> LocatedDict | None:
 def _calendar(path: Path, data: LocatedDict, overrides: Mapping[date, bool], known: frozenset[int],
               problems: list[Problem]) -> WorkCalendar | None:
     def problem(key: str, template: str, **params: Any) -> None:
-        problems.append(Problem(str(path), data.line_of(key), key, template, params))
+        problems.append(Problem(str(path), data.line_of(key), key, template, {k: quoted(v) for k, v in params.items()}))
 
     try:
         zone = ZoneInfo(str(data.get("timezone", "Asia/Shanghai")))
@@ -116,16 +116,20 @@ def _holidays(path: Path, problems: list[Problem]) -> tuple[dict[date, bool], fr
     known: set[int] = set()
     years = data.get("years") or {}
     for year, entry in years.items() if isinstance(years, LocatedDict) else []:
+        if not (isinstance(year, str) and len(year) == 4 and year.isdigit()):
+            problems.append(Problem(str(path), years.line_of(year), quoted(year),
+                                    "{year} is not a year (write e.g. 2027)", {"year": quoted(year)}))
+            continue
         if not isinstance(entry, LocatedDict):
-            problems.append(Problem(str(path), years.line_of(year), str(year), "year {year} must be a mapping",
-                                    {"year": year}))
+            problems.append(Problem(str(path), years.line_of(year), quoted(year), "year {year} must be a mapping",
+                                    {"year": quoted(year)}))
             continue
         for key, workday in (("holidays", False), ("workdays", True)):
             for day in entry.get(key) or []:
                 if not isinstance(day, date) or day.year != int(year):
                     problems.append(Problem(str(path), entry.line_of(key), key,
                                             "{value} is not a date in {year} (write YYYY-MM-DD)",
-                                            {"value": day, "year": year}))
+                                            {"value": quoted(day), "year": quoted(year)}))
                     continue
                 overrides[day] = workday
         if entry.get("complete"):

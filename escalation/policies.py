@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine import yaml_lines
 from engine.errors import Problem
-from escalation import yaml_lines
+from engine.yaml_lines import LocatedDict, quoted
 from escalation.limits import Limit, LimitError
-from escalation.yaml_lines import LocatedDict
 
 
 class ClockKind(enum.StrEnum):
@@ -114,7 +114,7 @@ def read_policy(text: str, path: str) -> tuple[Policy | None, list[Problem]]:
     try:
         data = yaml_lines.load(text)
     except yaml_lines.YamlError as error:
-        return None, [Problem(path, error.line, None, "not valid YAML: {reason}", {"reason": str(error)})]
+        return None, [Problem(path, error.line, None, error.template, error.params)]
     if not isinstance(data, LocatedDict):
         return None, [Problem(path, 1, None, "a policy file must be a mapping")]
     checker = _Checker(path, data)
@@ -131,7 +131,9 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def problem_at(self, owner: LocatedDict, where: str, template: str, /, **params: Any) -> None:
-        self.problems.append(Problem(self.path, owner.line_of(where), where, template, params))
+        # Values come from the file, whatever their size: a message repeats only the start of each.
+        self.problems.append(Problem(self.path, owner.line_of(where), quoted(where), template,
+                                     {k: quoted(v) for k, v in params.items()}))
 
     def mapping(self, owner: LocatedDict, key: str) -> LocatedDict:
         value = owner.get(key)
@@ -196,7 +198,7 @@ class _Checker:
                 self.problem_at(clocks, clock, "clock {clock} must be a mapping", clock=clock)
                 continue
             for key in ("report_in", "complete"):
-                if key in rule and rule[key] not in names:
+                if key in rule and (not isinstance(rule[key], str) or rule[key] not in names):
                     self.problem_at(rule, key, "{key} names {name}, which no row of limits defines",
                                  key=key, name=rule[key])
             start = rule.get("from", "task")
@@ -248,8 +250,10 @@ class _Checker:
         targets = item.get("to", [])
         targets = [targets] if isinstance(targets, str) else targets
         try:
+            if not isinstance(targets, list):
+                raise ValueError(targets)
             parsed_targets = tuple(Target(t) for t in targets)
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: an unhashable target such as a mapping
             self.problem_at(item, "to", "to must list targets among {allowed}",
                          allowed=", ".join(t.value for t in Target))
             return None
