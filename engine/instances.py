@@ -175,16 +175,19 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
 def save(session: Session, ctx: EngineContext, mutation: Mutation, now: datetime) -> list[HumanTask]:
     """Store the workflow, sync the inbox projection and finish the instance if it ended."""
     instance, run = mutation.instance, mutation.run
+    instance_id = instance.id  # read now: a failed flush leaves the row's attributes unreadable
     instance.state = run.dump()
     instance.next_timer_at = run.next_timer_at()
     instance.updated_at = now
-    created = sync_human_tasks(session, ctx, instance, mutation.parts, run, now, mutation.directory)
-    _finish_if_done(session, ctx, instance, run, now)
+    # The revision check runs at the first flush of the instance row, which is usually the
+    # autoflush of sync's first query, not the flush below: both must turn into a 409.
     try:
+        created = sync_human_tasks(session, ctx, instance, mutation.parts, run, now, mutation.directory)
+        _finish_if_done(session, ctx, instance, run, now)
         session.flush()
     except StaleDataError:
         raise StaleRevision("Case {id} was changed by someone else at the same moment; try again.",
-                            id=instance.id) from None
+                            id=instance_id) from None
     return created
 
 
