@@ -91,5 +91,8 @@ class LiveServer:
 def environment(database_url: str, instance: Path) -> dict[str, str]:
     """The environment for ``whistle`` commands against one database."""
     env = dict(os.environ)
-    env.update(WHISTLE_DATABASE_URL=database_url, WHISTLE_INSTANCE_PATH=str(instance), WHISTLE_SECRET_KEY="e2e")
+    env.update(WHISTLE_DATABASE_URL=database_url, WHISTLE_INSTANCE_PATH=str(instance), WHISTLE_SECRET_KEY="e2e",
+               # Tests move the server's clock by hours and days while a browser stays signed in:
+               # sessions must not end under them (tests/web/test_sessions.py tests the limits).
+               WHISTLE_SESSION_IDLE_MINUTES="525600", WHISTLE_SESSION_MAX_HOURS="87600")
     return env

@@ -19,6 +19,14 @@
     ];
   }
 
+  // <select data-submit-on-change>: choosing an option submits its form (no inline onchange: CSP forbids it).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-submit-on-change]") && target.form) {
+      if (target.form.requestSubmit) { target.form.requestSubmit(); } else { target.form.submit(); }
+    }
+  });
+
   // Countdowns in working time: the server sends the working intervals between now and the
   // deadline; remaining time only runs down inside them (lunch, nights and holidays excluded).
   function remainingMs(intervals, now) {
