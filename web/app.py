@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import api, deadlines, formatting, home, i18n, page_errors, security_headers
+from web import api, boundary, deadlines, formatting, home, i18n, page_errors, security_headers
 from web.auth import init_app as init_auth
 from web.db import close_read_session
 from web.services import Services, build_services
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,  # a form left open over lunch still submits; the token is per session
     )
+    boundary.init_app(app)  # first: its id converter and body cap must precede every route and CSRF's form read
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["whistle"] = services
     app.teardown_appcontext(close_read_session)

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -22,6 +21,7 @@ from flask_babel import Babel, Domain, get_locale
 from werkzeug.wrappers import Response
 
 from engine.errors import Text, render
+from web.boundary import local_target
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -120,10 +120,6 @@ def _language_blueprint() -> Blueprint:
     def switch(code: str) -> Response:
         if code in LOCALES:
             session["lang"] = code
-        target = request.args.get("next") or "/"
-        parts = urlsplit(target)
-        if parts.scheme or parts.netloc or not target.startswith("/"):  # only back into this site
-            target = "/"
-        return redirect(target)
+        return redirect(local_target(request.args.get("next"), "/"))  # only back into this site
 
     return bp

@@ -10,6 +10,7 @@ from typing import Any
 
 import processes
 from engine.login_throttle import ThrottlePolicy
+from engine.pending_uploads import PendingLimits
 from engine.user_sessions import SessionPolicy
 
 ENV_PREFIX = "WHISTLE_"
@@ -33,6 +34,15 @@ class Settings:
     # A request may carry several files; each one is limited to 8 MB by engine.attachments.
     max_upload_bytes: int = 32 * 1024 * 1024
     attachments_dir: Path | None = None  # uploaded files; None: ``instance_path/attachments``
+    # Uploads no form has taken yet (engine.pending_uploads): removed by the worker's sweep after
+    # this many hours; at most this many files and megabytes waiting per person.
+    pending_upload_hours: int = 24
+    pending_upload_files: int = 30
+    pending_upload_megabytes: int = 100
+    # Every other body (JSON, plain forms) is refused above this size before it is read (web.boundary),
+    # and JSON may nest at most this deep.
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
     # Designers' expressions and loops (engine.expression_limits): each evaluation's wall-clock
     # limit, and how many instances one multi-instance activity or loop may start.
     expression_time_limit_ms: int = 1000
@@ -65,8 +75,13 @@ class Settings:
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
+        if env.get("WHISTLE_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(env["WHISTLE_MAX_BODY_BYTES"])
+        if env.get("WHISTLE_MAX_JSON_DEPTH"):
+            values["max_json_depth"] = int(env["WHISTLE_MAX_JSON_DEPTH"])
         values.update(_sign_in_values(env))
         values.update(_expression_values(env))
+        values.update(_upload_values(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -93,6 +108,12 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.instance_path / 'whistle.sqlite3').resolve()}"
+
+    @property
+    def pending_uploads(self) -> PendingLimits:
+        """How long unattached uploads wait and how much one person may have waiting."""
+        return PendingLimits(timedelta(hours=self.pending_upload_hours), self.pending_upload_files,
+                             self.pending_upload_megabytes * 1024 * 1024)
 
     @property
     def resolved_attachments_dir(self) -> Path:
@@ -145,6 +166,20 @@ def _expression_values(env: Any) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for variable, name, low, high in [("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "expression_time_limit_ms", 10, 60_000),
                                       ("WHISTLE_MAX_MULTI_INSTANCE", "max_multi_instance", 1, 10_000)]:
+        if env.get(variable):
+            text = env[variable].strip()
+            if not text.isdigit() or not low <= int(text) <= high:
+                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
+            values[name] = int(text)
+    return values
+
+
+def _upload_values(env: Any) -> dict[str, Any]:
+    """The pending-upload bounds present in ``env``; ValueError naming the variable when one is out of bounds."""
+    values: dict[str, Any] = {}
+    for variable, name, low, high in [("WHISTLE_PENDING_UPLOAD_HOURS", "pending_upload_hours", 1, 24 * 365),
+                                      ("WHISTLE_PENDING_UPLOAD_FILES", "pending_upload_files", 1, 10_000),
+                                      ("WHISTLE_PENDING_UPLOAD_MB", "pending_upload_megabytes", 1, 100_000)]:
         if env.get(variable):
             text = env[variable].strip()
             if not text.isdigit() or not low <= int(text) <= high:

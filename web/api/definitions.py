@@ -10,6 +10,10 @@ from engine.validation import Bundle
 from web.api import payloads
 from web.api.auth import current_actor
 from web.db import now, read_session, services, write
+from web.query import IdParam, TextParam
+
+VERSION = IdParam("version", "Version; the newest when omitted.")
+FILENAME = TextParam("filename", "Name for a raw XML body.", max_length=255)
 
 _XML_TYPES = {"application/xml", "text/xml", "application/octet-stream", "application/bpmn+xml"}
 
@@ -30,15 +34,13 @@ def list_definitions() -> Response:
 
 def get_definition(key: str) -> Response:
     """The newest version of a process (or ``?version=N``)."""
-    version = request.args.get("version", type=int)
-    found = definitions.get(read_session(), key, version)
+    found = definitions.get(read_session(), key, VERSION.read())
     return jsonify(payloads.definition(found))
 
 
 def download_bpmn(key: str) -> Response:
     """The BPMN file of a version, as deployed."""
-    version = request.args.get("version", type=int)
-    found = definitions.get(read_session(), key, version)
+    found = definitions.get(read_session(), key, VERSION.read())
     response = Response(found.bpmn, mimetype="application/xml")
     response.headers["Content-Disposition"] = f'attachment; filename="{found.key}-v{found.version}.bpmn"'
     return response
@@ -69,6 +71,6 @@ def _bundle_from_request() -> Bundle:
         return Bundle(filename=name, bpmn=upload.read(), forms=forms,
                       form_paths={k: f"forms/{k}.json" for k in forms})
     if (request.mimetype or "") in _XML_TYPES:
-        name = PurePath(request.args.get("filename") or "upload.bpmn").name
+        name = PurePath(FILENAME.read() or "upload.bpmn").name
         return Bundle(filename=name, bpmn=request.get_data())
     abort(415, description="Upload the BPMN as multipart/form-data (field 'file') or as an XML body.")

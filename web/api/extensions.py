@@ -1,37 +1,41 @@
 """API: extension requests (延期申请) and the caller's notifications."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy.orm import Session
 
 from escalation import extensions, notify
 from web.api import payloads
 from web.api.auth import current_actor
-from web.api.params import int_arg, json_object
+from web.api.params import json_object, optional_json_object
 from web.db import now, read_session, services, write
+from web.query import ChoiceParam, IntParam
+
+UNREAD = ChoiceParam("unread", "Only unread ones (1) or all (0).", choices=("0", "1"), default="0")
+LIMIT = IntParam("limit", "How many.", low=1, high=200, default=50)
+NOTIFICATION_PARAMS = (UNREAD, LIMIT)
 
 
 def register(bp: Blueprint) -> None:
     """Add the extension and notification routes."""
-    bp.add_url_rule("/tasks/<int:task_id>/extensions", "request_extension", request_extension, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/extensions", "request_extension", request_extension, methods=["POST"])
     bp.add_url_rule("/extensions", "list_extensions", list_extensions, methods=["GET"])
-    bp.add_url_rule("/extensions/<int:request_id>/approve", "approve_extension", approve_extension,
+    bp.add_url_rule("/extensions/<id:request_id>/approve", "approve_extension", approve_extension,
                     methods=["POST"])
-    bp.add_url_rule("/extensions/<int:request_id>/reject", "reject_extension", reject_extension, methods=["POST"])
+    bp.add_url_rule("/extensions/<id:request_id>/reject", "reject_extension", reject_extension, methods=["POST"])
     bp.add_url_rule("/notifications", "list_notifications", list_notifications, methods=["GET"])
-    bp.add_url_rule("/notifications/<int:notification_id>/read", "read_notification", read_notification,
+    bp.add_url_rule("/notifications/<id:notification_id>/read", "read_notification", read_notification,
                     methods=["POST"])
 
 
 def request_extension(task_id: int) -> tuple[Response, int, dict[str, str]]:
     """``{"clock": "complete", "extension": "2wd", "reason": "..."}`` -> 201, pending the head's decision."""
-    body = json_object()
+    body = json_object("ExtensionRequest")
     actor = current_actor()
 
     def unit(session: Session) -> dict[str, object]:
-        row = extensions.request(session, services().escalation, actor, task_id, clock=str(body.get("clock", "")),
-                                 extension=str(body.get("extension", "")), reason=body.get("reason", ""),
-                                 now=now())
+        row = extensions.request(session, services().escalation, actor, task_id, clock=body["clock"],
+                                 extension=body["extension"], reason=body["reason"], now=now())
         return payloads.extension(row)
 
     created = write(unit)
@@ -45,7 +49,7 @@ def list_extensions() -> Response:
 
 
 def _decide(request_id: int, approve: bool) -> Response:
-    body = json_object() if request.data else {}
+    body = optional_json_object("DecisionRequest")
     actor = current_actor()
 
     def unit(session: Session) -> dict[str, object]:
@@ -68,8 +72,7 @@ def reject_extension(request_id: int) -> Response:
 
 def list_notifications() -> Response:
     """The caller's notifications, newest first (``?unread=1`` for unread only)."""
-    limit = int_arg("limit", 50, low=1, high=200)
-    unread = request.args.get("unread") in ("1", "true", "yes")
+    limit, unread = LIMIT.read() or 0, UNREAD.read() == "1"
     rows = notify.notifications_for(read_session(), current_actor().user_id, unread_only=unread, limit=limit)
     return jsonify({"items": [payloads.notification(n) for n in rows]})
 

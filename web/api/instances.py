@@ -1,7 +1,7 @@
 """API: start cases, read the shared case record, deliver messages."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, url_for
+from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy.orm import Session
 
 from engine import instances, withdrawal
@@ -10,24 +10,29 @@ from engine.cases import case_record
 from engine.models import InstanceStatus
 from web.api import payloads
 from web.api.auth import current_actor
-from web.api.params import choice_arg, int_arg, json_object
+from web.api.params import json_object
 from web.db import now, read_session, services, write
+from web.query import ChoiceParam, paging
+
+STATUS = ChoiceParam("status", "Only cases with this status.", choices=tuple(s.value for s in InstanceStatus))
+LIMIT, OFFSET = paging(200)
+LIST_PARAMS = (STATUS, LIMIT, OFFSET)
 
 
 def register(bp: Blueprint) -> None:
     """Add the instance routes."""
     bp.add_url_rule("/instances", "list_instances", list_instances, methods=["GET"])
     bp.add_url_rule("/instances", "start_instance", start_instance, methods=["POST"])
-    bp.add_url_rule("/instances/<int:instance_id>", "get_instance", get_instance, methods=["GET"])
-    bp.add_url_rule("/instances/<int:instance_id>/messages", "send_message", send_message, methods=["POST"])
-    bp.add_url_rule("/instances/<int:instance_id>/cancel", "cancel_instance", cancel_instance, methods=["POST"])
+    bp.add_url_rule("/instances/<id:instance_id>", "get_instance", get_instance, methods=["GET"])
+    bp.add_url_rule("/instances/<id:instance_id>/messages", "send_message", send_message, methods=["POST"])
+    bp.add_url_rule("/instances/<id:instance_id>/cancel", "cancel_instance", cancel_instance, methods=["POST"])
 
 
 def list_instances() -> Response:
     """Cases the caller may see, newest first."""
-    status = choice_arg("status", InstanceStatus, None)  # type: ignore[arg-type]
-    limit = int_arg("limit", 50, low=1, high=200)
-    offset = int_arg("offset", 0, low=0, high=1_000_000)
+    chosen = STATUS.read()
+    status = InstanceStatus(chosen) if chosen else None
+    limit, offset = LIMIT.read() or 0, OFFSET.read() or 0
     rows, more = instances.list_visible(read_session(), current_actor(), status=status, limit=limit, offset=offset)
     return jsonify({
         "items": [
@@ -43,14 +48,10 @@ def list_instances() -> Response:
 
 def start_instance() -> tuple[Response, int, dict[str, str]]:
     """``{"process": KEY, "data": {...}, "business_key": optional}`` -> 201 with the case."""
-    body = json_object()
-    key = body.get("process")
+    body = json_object("StartRequest")
+    key: str = body["process"]
     data = body.get("data", {})
     business_key = body.get("business_key")
-    if not isinstance(key, str) or not key:
-        abort(400, description="Name the process to start: {\"process\": KEY, \"data\": {...}}.")
-    if business_key is not None and (not isinstance(business_key, str) or len(business_key) > 128):
-        abort(400, description="business_key must be a string of at most 128 characters.")
     actor = current_actor()
     ctx = services().ctx
 
@@ -70,10 +71,8 @@ def get_instance(instance_id: int) -> Response:
 
 def send_message(instance_id: int) -> Response:
     """``{"name": MESSAGE, "payload": {...}}``: deliver a message the case waits for."""
-    body = json_object()
-    name = body.get("name")
-    if not isinstance(name, str) or not name:
-        abort(400, description="Name the message: {\"name\": NAME, \"payload\": {...}}.")
+    body = json_object("MessageRequest")
+    name: str = body["name"]
     payload = body.get("payload", {})
     actor = current_actor()
     ctx = services().ctx
@@ -88,7 +87,7 @@ def send_message(instance_id: int) -> Response:
 
 def cancel_instance(instance_id: int) -> Response:
     """``{"reason": TEXT}``: the starting unit withdraws a running case; its open tasks are cancelled."""
-    reason = json_object().get("reason")
+    reason = json_object("CancelRequest")["reason"]
     actor = current_actor()
     ctx = services().ctx
 

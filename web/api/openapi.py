@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from web.api import openapi_escalation
-
-PROBLEM = {"$ref": "#/components/responses/Problem"}
+from web.api import definitions, instances, openapi_escalation, tasks
+from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, \
+    path_text, ref
+from web.api.params import BODIES
 
 
 def register(bp: Blueprint) -> None:
@@ -23,50 +24,15 @@ def openapi_document() -> Response:
     return jsonify(document())
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _op(summary: str, responses: dict[str, Any], *, tag: str, params: list[Any] | None = None,
-        body: dict[str, Any] | None = None, public: bool = False) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
-    if params:
-        operation["parameters"] = params
-    if body:
-        operation["requestBody"] = body
-    if public:
-        operation["security"] = []
-    return operation
-
-
-def _path_id(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "integer", "minimum": 1}}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
-
-_PAGING = [
-    _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size."),
-    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Rows to skip."),
-]
-_TASK_ID = _path_id("task_id", "Task id.")
-_INSTANCE_ID = _path_id("instance_id", "Case (instance) id.")
-_KEY = {"name": "key", "in": "path", "required": True, "description": "Process key (the BPMN process id).",
-        "schema": {"type": "string"}}
-_VERSION = _query("version", {"type": "integer", "minimum": 1}, "Version; the newest when omitted.")
+_TASK_ID = path_id("task_id", "Task id.")
+_INSTANCE_ID = path_id("instance_id", "Case (instance) id.")
+_KEY = path_text("key", "Process key (the BPMN process id).")
 
 
 def document() -> dict[str, Any]:
     """The OpenAPI document as a dict."""
-    task_action = {"200": _json(_ref("Task"), "The task after the action."), "401": PROBLEM, "403": PROBLEM,
-                   "404": PROBLEM, "409": PROBLEM}
+    task_action = {"200": json_response(ref("Task"), "The task after the action."), "403": PROBLEM,
+                   "409": PROBLEM}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -77,98 +43,77 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/health": {"get": _op("Liveness and database reachability", {
-                "200": _json(_ref("Health"), "Healthy."), "503": _json(_ref("Health"), "Database unreachable.")},
-                tag="system", public=True)},
-            "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
-                                         tag="system", public=True)},
-            "/me": {"get": _op("The token's user with departments and roles",
-                               {"200": _json(_ref("Me"), "The caller."), "401": PROBLEM}, tag="system")},
-            "/departments": {"get": _op("Streets, towns, district departments and units", {
-                "200": _json(_list(_ref("Department")), "Departments."), "401": PROBLEM}, tag="reference")},
-            "/categories": {"get": _op("Problem categories with the departments to summon", {
-                "200": _json(_list(_ref("Category")), "Categories."), "401": PROBLEM}, tag="reference")},
+            "/health": {"get": operation("Liveness and database reachability", {
+                "200": json_response(ref("Health"), "Healthy."),
+                "503": json_response(ref("Health"), "Database unreachable.")}, tag="system", public=True)},
+            "/openapi.json": {"get": operation("This document", {
+                "200": json_response({"type": "object"}, "OpenAPI 3.1.")}, tag="system", public=True)},
+            "/me": {"get": operation("The token's user with departments and roles",
+                                     {"200": json_response(ref("Me"), "The caller.")}, tag="system")},
+            "/departments": {"get": operation("Streets, towns, district departments and units", {
+                "200": json_response(list_of(ref("Department")), "Departments.")}, tag="reference")},
+            "/categories": {"get": operation("Problem categories with the departments to summon", {
+                "200": json_response(list_of(ref("Category")), "Categories.")}, tag="reference")},
             "/definitions": {
-                "get": _op("Deployed process versions with running-instance counts", {
-                    "200": _json(_list(_ref("Definition")), "Versions."), "401": PROBLEM}, tag="definitions"),
-                "post": _op("Deploy a BPMN file (same content: no-op; changed: a new version)", {
-                    "200": _json(_ref("Definition"), "Unchanged; the existing version."),
-                    "201": _json(_ref("Definition"), "Deployed as a new version."),
-                    "401": PROBLEM, "403": PROBLEM, "415": PROBLEM,
-                    "422": {"description": "Located problems in the file.",
-                            "content": {"application/problem+json": {"schema": _ref("Problem")}}},
-                }, tag="definitions", params=[_query("filename", {"type": "string"}, "Name for a raw XML body.")],
-                    body={"required": True, "content": {
-                        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                            "file": {"type": "string", "format": "binary", "description": "The .bpmn file."},
-                            "forms": {"type": "array", "items": {"type": "string", "format": "binary"},
-                                      "description": "Form schemas named <form key>.json."}}}},
-                        "application/xml": {"schema": {"type": "string"}}}}),
+                "get": operation("Deployed process versions with running-instance counts", {
+                    "200": json_response(list_of(ref("Definition")), "Versions.")}, tag="definitions"),
+                "post": operation("Deploy a BPMN file (same content: no-op; changed: a new version)", {
+                    "200": json_response(ref("Definition"), "Unchanged; the existing version."),
+                    "201": json_response(ref("Definition"), "Deployed as a new version."),
+                    "403": PROBLEM,
+                    "422": {"description": "Located problems in the file, or bad characters in a field.",
+                            "content": {"application/problem+json": {"schema": ref("Problem")}}},
+                }, tag="definitions", query=[definitions.FILENAME], body={"required": True, "content": {
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The .bpmn file."},
+                        "forms": {"type": "array", "items": {"type": "string", "format": "binary"},
+                                  "description": "Form schemas named <form key>.json."}}}},
+                    "application/xml": {"schema": {"type": "string"}}}}),
             },
-            "/definitions/{key}": {"get": _op("One version of a process", {
-                "200": _json(_ref("Definition"), "The version."), "401": PROBLEM, "404": PROBLEM},
-                tag="definitions", params=[_KEY, _VERSION])},
-            "/definitions/{key}/bpmn": {"get": _op("Download the BPMN file of a version", {
-                "200": {"description": "The BPMN XML.", "content": {"application/xml": {"schema": {"type": "string"}}}},
-                "401": PROBLEM, "404": PROBLEM}, tag="definitions", params=[_KEY, _VERSION])},
+            "/definitions/{key}": {"get": operation("One version of a process", {
+                "200": json_response(ref("Definition"), "The version.")},
+                tag="definitions", path=[_KEY], query=[definitions.VERSION])},
+            "/definitions/{key}/bpmn": {"get": operation("Download the BPMN file of a version", {
+                "200": {"description": "The BPMN XML.", "content": {"application/xml": {"schema": {"type": "string"}}}}},
+                tag="definitions", path=[_KEY], query=[definitions.VERSION])},
             "/instances": {
-                "get": _op("Cases the caller may see, newest first", {
-                    "200": _json(_page(_ref("CaseSummary")), "One page."), "400": PROBLEM, "401": PROBLEM},
-                    tag="instances", params=[_query("status", {"enum": ["running", "completed", "cancelled"]},
-                                                    "Only cases with this status."), *_PAGING]),
-                "post": _op("Start a case (e.g. blow a whistle)", {
-                    "201": _json(_ref("Case"), "The new case."), "400": PROBLEM, "401": PROBLEM, "403": PROBLEM,
-                    "404": PROBLEM, "422": PROBLEM}, tag="instances",
-                    body={"required": True, "content": {"application/json": {"schema": _ref("StartRequest")}}}),
+                "get": operation("Cases the caller may see, newest first", {
+                    "200": json_response(page_of(ref("CaseSummary")), "One page.")},
+                    tag="instances", query=instances.LIST_PARAMS),
+                "post": operation("Start a case (e.g. blow a whistle)", {
+                    "201": json_response(ref("Case"), "The new case."), "403": PROBLEM, "404": PROBLEM},
+                    tag="instances", body=json_body("StartRequest")),
             },
-            "/instances/{instance_id}": {"get": _op("A case: data, open tasks, history", {
-                "200": _json(_ref("Case"), "The case."), "401": PROBLEM, "404": PROBLEM},
-                tag="instances", params=[_INSTANCE_ID])},
-            "/instances/{instance_id}/messages": {"post": _op("Deliver a message the case waits for", {
-                "200": _json(_ref("Case"), "The case after the message."), "400": PROBLEM, "401": PROBLEM,
-                "404": PROBLEM, "409": PROBLEM, "422": PROBLEM}, tag="instances", params=[_INSTANCE_ID],
-                body={"required": True, "content": {"application/json": {"schema": _ref("MessageRequest")}}})},
-            "/instances/{instance_id}/cancel": {"post": _op("Withdraw a running case (the starting unit or an admin)", {
-                "200": _json(_ref("Case"), "The case, now cancelled."), "400": PROBLEM, "401": PROBLEM,
-                "403": PROBLEM, "404": PROBLEM, "409": PROBLEM, "422": PROBLEM}, tag="instances",
-                params=[_INSTANCE_ID],
-                body={"required": True, "content": {"application/json": {"schema": _ref("CancelRequest")}}})},
-            "/tasks": {"get": _op("An inbox: the caller's tasks or their departments' queue", {
-                "200": _json(_page(_ref("TaskRow")), "One page."), "400": PROBLEM, "401": PROBLEM},
-                tag="tasks", params=[
-                    _query("scope", {"enum": ["mine", "department"], "default": "department"}, "Whose tasks."),
-                    _query("status", {"enum": ["open", "claimed", "completed"], "default": "open"}, "Which tasks."),
-                    *_PAGING])},
-            "/tasks/{task_id}": {"get": _op("A task with its form schema", {
-                "200": _json(_ref("Task"), "The task."), "401": PROBLEM, "404": PROBLEM},
-                tag="tasks", params=[_TASK_ID])},
-            "/tasks/{task_id}/claim": {"post": _op("Claim a task (exactly one racer wins)", task_action,
-                                                   tag="tasks", params=[_TASK_ID])},
-            "/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", task_action, tag="tasks",
-                                                     params=[_TASK_ID])},
-            "/tasks/{task_id}/complete": {"post": _op("Complete a task with form data", {
-                **task_action, "422": PROBLEM}, tag="tasks", params=[_TASK_ID],
-                body={"required": True, "content": {"application/json": {"schema": _ref("CompleteRequest")}}})},
+            "/instances/{instance_id}": {"get": operation("A case: data, open tasks, history", {
+                "200": json_response(ref("Case"), "The case.")}, tag="instances", path=[_INSTANCE_ID])},
+            "/instances/{instance_id}/messages": {"post": operation("Deliver a message the case waits for", {
+                "200": json_response(ref("Case"), "The case after the message."), "409": PROBLEM},
+                tag="instances", path=[_INSTANCE_ID], body=json_body("MessageRequest"))},
+            "/instances/{instance_id}/cancel": {"post": operation(
+                "Withdraw a running case (the starting unit or an admin)", {
+                    "200": json_response(ref("Case"), "The case, now cancelled."), "403": PROBLEM, "409": PROBLEM},
+                tag="instances", path=[_INSTANCE_ID], body=json_body("CancelRequest"))},
+            "/tasks": {"get": operation("An inbox: the caller's tasks or their departments' queue", {
+                "200": json_response(page_of(ref("TaskRow")), "One page.")}, tag="tasks", query=tasks.LIST_PARAMS)},
+            "/tasks/{task_id}": {"get": operation("A task with its form schema", {
+                "200": json_response(ref("Task"), "The task.")}, tag="tasks", path=[_TASK_ID])},
+            "/tasks/{task_id}/claim": {"post": operation("Claim a task (exactly one racer wins)", task_action,
+                                                         tag="tasks", path=[_TASK_ID])},
+            "/tasks/{task_id}/unclaim": {"post": operation("Release a claimed task", task_action, tag="tasks",
+                                                           path=[_TASK_ID])},
+            "/tasks/{task_id}/complete": {"post": operation("Complete a task with form data", task_action,
+                                                            tag="tasks", path=[_TASK_ID],
+                                                            body=json_body("CompleteRequest"))},
             **openapi_escalation.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "`whistle user token USERNAME` prints a token."}},
             "responses": {"Problem": {"description": "An error (RFC 9457).",
-                                      "content": {"application/problem+json": {"schema": _ref("Problem")}}}},
-            "schemas": {**_schemas(), **openapi_escalation.schemas()},
+                                      "content": {"application/problem+json": {"schema": ref("Problem")}}}},
+            "schemas": {**_schemas(), **openapi_escalation.schemas(), **BODIES},
         },
     }
-
-
-def _list(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": item}}}
-
-
-def _page(item: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["items", "limit", "offset", "next_offset"], "properties": {
-        "items": {"type": "array", "items": item}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
-        "next_offset": {"type": ["integer", "null"]}}}
 
 
 _STR = {"type": "string"}
@@ -198,16 +143,6 @@ def _schemas() -> dict[str, Any]:
             "key": _STR, "version": {"type": "integer"}, "name": _STR, "filename": _STR, "sha256": _STR,
             "deployed_at": _INSTANT, "forms": {"type": "array", "items": _STR},
             "running_instances": {"type": "integer"}, "created": {"type": "boolean"}}},
-        "StartRequest": {"type": "object", "required": ["process"], "properties": {
-            "process": {"type": "string", "description": "Process key, e.g. whistle."},
-            "data": {"type": "object", "description": "Start form data."},
-            "business_key": {"type": "string", "maxLength": 128}}},
-        "MessageRequest": {"type": "object", "required": ["name"], "properties": {
-            "name": _STR, "payload": {"type": "object"}}},
-        "CancelRequest": {"type": "object", "required": ["reason"], "properties": {
-            "reason": {"type": "string", "minLength": 2, "maxLength": 500,
-                       "description": "Why the case is withdrawn; everyone taking part reads it."}}},
-        "CompleteRequest": {"type": "object", "properties": {"data": {"type": "object"}}},
         "TaskRow": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,
             "status": _STR, "role": _NSTR, "context": {"type": "object"}, "department": _NSTR,

@@ -10,25 +10,31 @@ from engine import inbox, tasks
 from engine.models import TaskStatus
 from web.api import payloads
 from web.api.auth import current_actor
-from web.api.params import choice_arg, int_arg, json_object
+from web.api.params import json_object
 from web.db import now, read_session, services, write
+from web.query import ChoiceParam, paging
+
+SCOPE = ChoiceParam("scope", "Whose tasks.", choices=tuple(s.value for s in inbox.Scope),
+                    default=inbox.Scope.DEPARTMENT.value)
+STATUS = ChoiceParam("status", "Which tasks.", choices=("open", "claimed", "completed"), default="open")
+LIMIT, OFFSET = paging(200)
+LIST_PARAMS = (SCOPE, STATUS, LIMIT, OFFSET)
 
 
 def register(bp: Blueprint) -> None:
     """Add the task routes."""
     bp.add_url_rule("/tasks", "list_tasks", list_tasks, methods=["GET"])
-    bp.add_url_rule("/tasks/<int:task_id>", "get_task", get_task, methods=["GET"])
-    bp.add_url_rule("/tasks/<int:task_id>/claim", "claim_task", claim_task, methods=["POST"])
-    bp.add_url_rule("/tasks/<int:task_id>/unclaim", "unclaim_task", unclaim_task, methods=["POST"])
-    bp.add_url_rule("/tasks/<int:task_id>/complete", "complete_task", complete_task, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>", "get_task", get_task, methods=["GET"])
+    bp.add_url_rule("/tasks/<id:task_id>/claim", "claim_task", claim_task, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/unclaim", "unclaim_task", unclaim_task, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/complete", "complete_task", complete_task, methods=["POST"])
 
 
 def list_tasks() -> Response:
     """``?scope=mine|department&status=open|claimed|completed&limit=&offset=``."""
-    scope = choice_arg("scope", inbox.Scope, inbox.Scope.DEPARTMENT)
-    status = choice_arg("status", TaskStatus, TaskStatus.OPEN)
-    limit = int_arg("limit", 50, low=1, high=200)
-    offset = int_arg("offset", 0, low=0, high=1_000_000)
+    scope = inbox.Scope(SCOPE.read())
+    status = TaskStatus(STATUS.read())
+    limit, offset = LIMIT.read() or 0, OFFSET.read() or 0
     rows, more = inbox.inbox_page(read_session(), current_actor(), scope, status, limit=limit, offset=offset)
     return jsonify({
         "items": [payloads.task_row(r) for r in rows],
@@ -58,7 +64,7 @@ def unclaim_task(task_id: int) -> Response:
 
 def complete_task(task_id: int) -> Response:
     """Complete a task with ``{"data": {...}}``; 422 lists invalid fields, nothing changes."""
-    data = json_object().get("data", {})
+    data = json_object("CompleteRequest").get("data", {})
     return _act(task_id, lambda s, ctx, actor, tid, now: tasks.complete(s, ctx, actor, tid, data, now=now))
 
 

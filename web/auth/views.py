@@ -1,8 +1,6 @@
 """Login and logout pages."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -10,16 +8,14 @@ from engine import user_sessions
 from engine.login_throttle import LoginLocked
 from engine.sign_in import WrongPassword, sign_in
 from web.auth.session import SESSION_KEY
+from web.boundary import local_target
 from web.db import now, services, write
 from web.i18n import translate
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths inside this site, never another host."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return url_for("home")
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else url_for("home")
+    """Only paths inside this site, never another host nor a header split by CR/LF."""
+    return local_target(target, url_for("home"))
 
 
 def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:

@@ -21,9 +21,9 @@ from web.i18n import translate
 def init_app(app: Flask) -> None:
     """Register ``/cases/<id>`` and its diagram data."""
     bp = Blueprint("cases", __name__, template_folder="templates")
-    bp.add_url_rule("/cases/<int:instance_id>", "show", show, methods=["GET"])
-    bp.add_url_rule("/cases/<int:instance_id>/diagram", "diagram", diagram, methods=["GET"])
-    bp.add_url_rule("/cases/<int:instance_id>/withdraw", "withdraw", withdraw, methods=["POST"])
+    bp.add_url_rule("/cases/<id:instance_id>", "show", show, methods=["GET"])
+    bp.add_url_rule("/cases/<id:instance_id>/diagram", "diagram", diagram, methods=["GET"])
+    bp.add_url_rule("/cases/<id:instance_id>/withdraw", "withdraw", withdraw, methods=["POST"])
     app.register_blueprint(bp)
 
 

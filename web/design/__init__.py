@@ -18,6 +18,6 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/policies", "policies", policies.policies, methods=["GET", "POST"])
     bp.add_url_rule("/<key>", "show", viewer.show, methods=["GET"])
     bp.add_url_rule("/<key>/edit", "edit", modeler.edit, methods=["GET"])
-    bp.add_url_rule("/<key>/versions/<int:version>/bpmn", "download", index.download, methods=["GET"])
-    bp.add_url_rule("/<key>/versions/<int:version>/counts", "counts", viewer.counts, methods=["GET"])
+    bp.add_url_rule("/<key>/versions/<id:version>/bpmn", "download", index.download, methods=["GET"])
+    bp.add_url_rule("/<key>/versions/<id:version>/counts", "counts", viewer.counts, methods=["GET"])
     app.register_blueprint(bp)

@@ -14,12 +14,15 @@ from web.design.bundles import deployed_forms, from_xml
 from web.design.index import DESIGNERS
 from web.design.problems import shown
 from web.i18n import translate
+from web.query import IdParam
+
+VERSION = IdParam("version", "The version to edit; the newest when omitted.")
 
 
 @roles_required(*DESIGNERS)
 def edit(key: str) -> str:
     """The modeler on a deployed version (``?version=N``, the newest by default)."""
-    found = definitions.get(read_session(), key, request.args.get("version", type=int))
+    found = definitions.get(read_session(), key, VERSION.read())
     return render_template("design/modeler.html", definition=found, filename=found.filename,
                            xml_url=url_for("design.download", key=found.key, version=found.version))
 

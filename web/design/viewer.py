@@ -1,7 +1,7 @@
 """The diagram of one version with live counts: tasks waiting at each node, overdue ones in red."""
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, jsonify, render_template
 
 from engine import definitions
 from engine.diagram_stats import waiting_counts
@@ -12,6 +12,9 @@ from web.db import now, read_session
 from web.design.index import DESIGNERS
 from web.design.processes import process_summary
 from web.formatting import local_time
+from web.query import IdParam
+
+VERSION = IdParam("version", "The version to show; the newest when omitted.")
 
 
 @roles_required(*DESIGNERS)
@@ -20,7 +23,7 @@ def show(key: str) -> str:
     summary = process_summary(read_session(), key)
     if summary is None:
         raise NotFound("Process {key} is not deployed.", key=key)
-    version = request.args.get("version", type=int) or summary.latest.version
+    version = VERSION.read() or summary.latest.version
     chosen = next((v for v in summary.versions if v.version == version), None)
     if chosen is None:
         raise NotFound("Process {key} version {version} is not deployed.", key=key, version=version)

@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     bp = Blueprint("home", __name__, template_folder="templates")
     bp.add_url_rule("/notifications", "notifications", notifications, methods=["GET"])
     bp.add_url_rule("/notifications/count", "notification_count", notification_count, methods=["GET"])
-    bp.add_url_rule("/notifications/<int:notification_id>/read", "read", read, methods=["POST"])
+    bp.add_url_rule("/notifications/<id:notification_id>/read", "read", read, methods=["POST"])
     app.register_blueprint(bp)
     app.add_url_rule("/", "home", home)
     app.jinja_env.globals["nav_items"] = lambda: nav_items_for(g.get("actor"))

@@ -10,13 +10,13 @@ def init_app(app: Flask) -> None:
     """Register ``/tasks`` and the pages under it."""
     bp = Blueprint("inbox", __name__, template_folder="templates")
     bp.add_url_rule("/tasks", "index", queue_views.index, methods=["GET"])
-    bp.add_url_rule("/tasks/<int:task_id>/claim", "claim", queue_views.claim, methods=["POST"])
-    bp.add_url_rule("/tasks/<int:task_id>/unclaim", "unclaim", queue_views.unclaim, methods=["POST"])
-    bp.add_url_rule("/tasks/<int:task_id>", "task", task_views.show, methods=["GET"])
-    bp.add_url_rule("/tasks/<int:task_id>/complete", "complete", task_views.complete, methods=["POST"])
-    bp.add_url_rule("/tasks/<int:task_id>/extensions", "request_extension", task_views.request_extension,
+    bp.add_url_rule("/tasks/<id:task_id>/claim", "claim", queue_views.claim, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/unclaim", "unclaim", queue_views.unclaim, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>", "task", task_views.show, methods=["GET"])
+    bp.add_url_rule("/tasks/<id:task_id>/complete", "complete", task_views.complete, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/extensions", "request_extension", task_views.request_extension,
                     methods=["POST"])
     bp.add_url_rule("/tasks/extensions", "extensions", extension_views.index, methods=["GET"])
-    bp.add_url_rule("/tasks/extensions/<int:request_id>/<any(approve, reject):decision>", "decide",
+    bp.add_url_rule("/tasks/extensions/<id:request_id>/<any(approve, reject):decision>", "decide",
                     extension_views.decide, methods=["POST"])
     app.register_blueprint(bp)

@@ -16,6 +16,7 @@ from engine.models import DepartmentKind
 from engine.roles import Role
 from escalation import extensions, supervision
 from web.auth.session import current_actor, login_required
+from web.boundary import local_target
 from web.db import now, read_session, services, write
 from web.i18n import translate
 from web.inbox.listing import PAGE_SIZE, Due, InboxQuery, Tab
@@ -87,7 +88,4 @@ def _current_page() -> str:
 
 def _back() -> str:
     """Where a form without JavaScript returns: the page it came from, if it is one of ours."""
-    target = request.form.get("next", "")
-    if target.startswith("/tasks") and not target.startswith("//"):
-        return target
-    return url_for("inbox.index")
+    return local_target(request.form.get("next"), url_for("inbox.index"), prefix="/tasks")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 
 from engine import whistles
 from engine.errors import NotFound
@@ -14,8 +14,10 @@ from web.db import read_session, services
 from web.deadlines import most_urgent
 from web.formatting import N_
 from web.forms import Option, fields_for
+from web.query import IntParam
 
 PAGE_SIZE = 50
+OFFSET = IntParam("offset", "Whistles to skip.", low=0, high=1_000_000, default=0)
 
 # Stage and state labels (English ids, translated when shown).
 STAGE_LABELS = {
@@ -34,7 +36,7 @@ ACTION_LABELS = {"Task_verify": N_("Verify the result"), "Task_rate": N_("Rate t
 @roles_required(Role.STREET_OFFICER, Role.STREET_LEADER)
 def index() -> str:
     """我的吹哨: the whistles of the reader's streets, newest first."""
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    offset = OFFSET.read() or 0
     session = read_session()
     rows, more = whistles.street_whistles(session, current_actor(), limit=PAGE_SIZE, offset=offset)
     try:

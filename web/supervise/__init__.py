@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the ``supervise`` blueprint under ``/supervise``."""
     bp = Blueprint("supervise", __name__, template_folder="templates", url_prefix="/supervise")
     bp.add_url_rule("", "index", board.index, methods=["GET"])
-    bp.add_url_rule("/tasks/<int:task_id>/urge", "urge", board.urge, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/urge", "urge", board.urge, methods=["POST"])
     bp.add_url_rule("/charts/departments.json", "chart_departments", charts.by_department, methods=["GET"])
     bp.add_url_rule("/charts/levels.json", "chart_levels", charts.by_level, methods=["GET"])
     bp.add_url_rule("/charts/trend.json", "chart_trend", charts.trend, methods=["GET"])

@@ -10,6 +10,7 @@ from engine.errors import Conflict, InvalidInput
 from escalation import supervision, urging
 from escalation.supervision import OverdueRow
 from web.auth.session import current_actor
+from web.boundary import local_target
 from web.db import now, read_session, services, write
 from web.formatting import duration, label, local_time
 from web.i18n import translate
@@ -82,6 +83,4 @@ def urge(task_id: int) -> Response:
 
 def _back(target: str | None) -> str:
     """Back to the supervision page the form came from, never anywhere else."""
-    if target and target.startswith("/supervise") and "//" not in target and "\\" not in target:
-        return target
-    return url_for("supervise.index")
+    return local_target(target, url_for("supervise.index"), prefix="/supervise")
