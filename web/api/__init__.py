@@ -13,6 +13,7 @@ def create_blueprint() -> Blueprint:
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     bp.before_request(auth.authenticate)
+    bp.before_request(openapi.refuse_undeclared_query)
     for module in (catalog, definitions, instances, tasks, supervision, extensions, openapi):
         module.register(bp)
     bp.register_error_handler(WhistleError, problems.from_domain)

@@ -4,14 +4,17 @@ A test compares it with the registered routes, so the two cannot drift apart.
 """
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, abort, jsonify, request
 
 from web.api import definitions, instances, openapi_escalation, tasks
 from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, \
     path_text, ref
 from web.api.params import BODIES
+from web.boundary import printable
 
 
 def register(bp: Blueprint) -> None:
@@ -22,6 +25,26 @@ def register(bp: Blueprint) -> None:
 def openapi_document() -> Response:
     """The API description (no token needed)."""
     return jsonify(document())
+
+
+@cache
+def query_names() -> dict[tuple[str, str], frozenset[str]]:
+    """The query parameters each operation declares, by (method, document path)."""
+    return {(method.upper(), path): frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            for path, item in document()["paths"].items() for method, op in item.items()}
+
+
+def refuse_undeclared_query() -> None:
+    """Before each API request: a query parameter the document does not declare is a 400, not silently ignored."""
+    if request.url_rule is None or not request.args:
+        return
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", request.url_rule.rule.removeprefix("/api/v1"))
+    method = "GET" if request.method == "HEAD" else request.method
+    declared = query_names().get((method, path), frozenset())
+    unknown = sorted(set(request.args) - declared)
+    if unknown:
+        abort(400, description=f"Unknown query parameter '{printable(unknown[0], 40)}'; this operation takes: "
+                               f"{', '.join(sorted(declared)) or 'none'}.")
 
 
 _TASK_ID = path_id("task_id", "Task id.")
