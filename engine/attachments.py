@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -20,10 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
+from engine import blobs, pending_uploads
 from engine.access import may_see_instance
 from engine.actors import Actor
 from engine.errors import FieldError, InvalidInput, NotFound
+from engine.blobs import blob_path  # noqa: F401 - where callers find a blob
 from engine.models import Attachment, ProcessInstance
+from engine.pending_uploads import DEFAULT_LIMITS, PendingLimits
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NAME = 255
@@ -35,7 +36,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMAGE_TYPES = frozenset({JPEG, PNG, WEBP})
 ALLOWED_TYPES = frozenset({JPEG, PNG, WEBP, PDF, DOC, XLS, DOCX, XLSX})
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .doc and .xls
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SEPARATORS = re.compile(r"[\\/]")
 
 
@@ -84,19 +84,14 @@ def clean_filename(name: str | None) -> str:
     return base or "attachment"
 
 
-def blob_path(storage_dir: Path, sha256: str) -> Path:
-    """Where the bytes with this hash live (the hash is checked, so no other path can come out)."""
-    if not _SHA256.fullmatch(sha256):
-        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-    return storage_dir / sha256
-
-
 def store(session: Session, storage_dir: Path, actor: Actor, filename: str | None, content_type: str | None,
-          data: bytes, now: datetime, *, field: str = "attachments") -> Attachment:
-    """Accept one upload by ``actor``: check size and type, keep the bytes, add an unattached row.
+          data: bytes, now: datetime, *, field: str = "attachments",
+          limits: PendingLimits = DEFAULT_LIMITS) -> Attachment:
+    """Accept one upload by ``actor``: check size, type and room, keep the bytes, add an unattached row.
 
     ``content_type`` is what the browser claimed; it is not trusted (the type is sniffed from
-    the bytes) and only kept out of the way. Refusals are InvalidInput on ``field``.
+    the bytes) and only kept out of the way. The same file sent again under the same name
+    while it still waits is the same upload (no second row). Refusals are InvalidInput on ``field``.
     """
     del content_type  # browsers send whatever the file name suggests; the bytes decide
     name = clean_filename(filename)
@@ -110,7 +105,16 @@ def store(session: Session, storage_dir: Path, actor: Actor, filename: str | Non
         raise _refused(field, "{name} cannot be accepted: only photos (JPEG, PNG, WebP), PDF, Word and Excel files.",
                        "file_type", name=name)
     digest = hashlib.sha256(data).hexdigest()
-    _write_blob(storage_dir, digest, data)
+    again = pending_uploads.reusable(session, actor, digest, name)
+    if again is not None:
+        blobs.write(storage_dir, digest, data, now)  # restamped, and rewritten should it have gone
+        again.created_at = now  # waits afresh from now
+        session.flush()
+        return again
+    too_much = pending_uploads.refusal(session, actor, len(data), limits, field)
+    if too_much is not None:
+        raise InvalidInput("The form has errors.", [too_much])
+    blobs.write(storage_dir, digest, data, now)
     row = Attachment(sha256=digest, filename=name, content_type=kind, size=len(data),
                      uploaded_by_id=actor.user_id, instance_id=None, created_at=now)
     session.add(row)
@@ -120,26 +124,6 @@ def store(session: Session, storage_dir: Path, actor: Actor, filename: str | Non
 
 def _refused(field: str, template: str, code: str, **params: object) -> InvalidInput:
     return InvalidInput("The form has errors.", [FieldError(field, template, code, params)])
-
-
-def _write_blob(storage_dir: Path, digest: str, data: bytes) -> None:
-    """Write the bytes once under their hash; a crash never leaves a half-written blob under that name."""
-    path = blob_path(storage_dir, digest)
-    if path.exists():  # equal content is stored once
-        return
-    storage_dir.mkdir(parents=True, exist_ok=True)
-    # A blob written for a transaction that then rolls back stays: it is only reachable through a
-    # row, and the next upload of the same bytes reuses it.
-    handle, temporary = tempfile.mkstemp(dir=storage_dir, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def may_see(session: Session, actor: Actor, attachment: Attachment) -> bool:

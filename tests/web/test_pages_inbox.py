@@ -85,9 +85,11 @@ def test_street_tasks_name_the_department_they_are_about(pages: Pages, flow: Flo
 def test_filters_narrow_the_queue_by_category_street_deadline_and_title(pages: Pages, flow: Flow) -> None:
     flow.deploy_policy()
     flow.blow(departments=["CGW"], title="和平里物业失管", category="WYGL")
-    flow.blow(departments=["CGW"], title="新华里违建", category="WFJS", street="XH", as_="XH.officer")
+    flow.blow(departments=["CGW"], title="新华里违建", category="WFJS", street="XH", community="新华里社区",
+              as_="XH.officer")
     flow.clock.set(at(9, 28, 13, 30))
-    flow.blow(departments=["CGW"], title="光明楼道路不洁", category="DLBJ", street="GM", as_="GM.officer")
+    flow.blow(departments=["CGW"], title="光明楼道路不洁", category="DLBJ", street="GM", community="光明楼社区",
+              as_="GM.officer")
     client = pages.as_("CGW.dispatcher")
 
     def cases(query: str) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from engine import schema
+from engine import pending_uploads, schema
 from escalation import scheduler
 from escalation.sweep import BATCH_SIZE, SweepReport, sweep
 from web.cli.accounts import DEMO_PASSWORD, seed
@@ -44,13 +44,22 @@ def serve(state: CliState, host: str, port: int, fd: int | None, workers: int, t
     run(create_app(services=state.services), bind=bind, workers=workers, threads=threads)
 
 
-def _sweep_once(state: CliState, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
+def _sweep_once(state: CliState, now: datetime | None = None,
+                batch_size: int = BATCH_SIZE) -> tuple[SweepReport, int]:
+    """One sweep, then the cleanup of uploads no form took in time; the report and how many went."""
     services = state.services
-    report = sweep(services.db, services.ctx, services.escalation, now or services.clock.now(),
-                   batch_size=batch_size)
-    if report.timers or report.deadlines or report.failed:
-        log.info("sweep: %s", report)
-    return report
+    at = now or services.clock.now()
+    report = sweep(services.db, services.ctx, services.escalation, at, batch_size=batch_size)
+    settings = services.settings
+    try:
+        removed = pending_uploads.clean(services.db, settings.resolved_attachments_dir, at,
+                                        settings.pending_uploads.max_age)
+    except Exception:  # the sweep's work is committed; a cleanup that fails is tried again next time
+        log.exception("cleaning stale uploads failed")
+        removed = 0
+    if report.timers or report.deadlines or report.failed or removed:
+        log.info("sweep: %s; %d stale upload(s) removed", report, removed)
+    return report, removed
 
 
 def _log_to_console() -> None:
@@ -80,7 +89,7 @@ def worker(state: CliState, interval: float, batch_size: int) -> None:
               help="Due items per transaction.")
 @click.pass_obj
 def sweep_command(state: CliState, at: str | None, batch_size: int) -> None:
-    """Run one sweep now (or at --now) and print what fired."""
+    """Run one sweep now (or at --now) and print what fired and how many stale uploads went."""
     instant = None
     if at is not None:
         try:
@@ -90,8 +99,9 @@ def sweep_command(state: CliState, at: str | None, batch_size: int) -> None:
         if instant.tzinfo is None:
             raise click.BadParameter("give the instant with its UTC offset, e.g. +08:00", param_hint="--now")
     with domain_errors():
-        report = _sweep_once(state, instant, batch_size)
+        report, removed = _sweep_once(state, instant, batch_size)
     click.echo(str(report))
+    click.echo(f"{removed} stale upload(s) removed")
     if report.failed:
         sys.exit(1)
 

@@ -16,7 +16,7 @@ from web.inbox.record import attachment_url
 def upload_fields(schema: Mapping[str, Any] | None) -> list[str]:
     """The file fields of a form, when this installation stores files (else none: they would be lost)."""
     names = attachments.fields_of(schema)
-    return names if names and attachment_url("0") is not None else []
+    return names if names and attachment_url("1") is not None else []  # "1": ids start at 1
 
 
 def take(actor: Actor, schema: Mapping[str, Any] | None, form: MultiDict[str, str],
@@ -30,7 +30,7 @@ def take(actor: Actor, schema: Mapping[str, Any] | None, form: MultiDict[str, st
         stored, errors = store_uploads(actor, files.getlist(name), field=name)
         refused += errors
         if kept or stored:
-            data[name] = [*kept, *stored]
+            data[name] = list(dict.fromkeys([*kept, *stored]))  # a file sent again is the same upload
     return refused
 
 

@@ -25,6 +25,7 @@ def store_uploads(actor: Actor, files: list[FileStorage], *,
     if not chosen:
         return [], []
     storage = services().settings.resolved_attachments_dir
+    limits = services().settings.pending_uploads
     when = now()
 
     def unit(session: Session) -> tuple[list[str], list[FieldError]]:
@@ -32,7 +33,8 @@ def store_uploads(actor: Actor, files: list[FileStorage], *,
         for upload in chosen:
             try:
                 row = attachments.store(session, storage, actor, upload.filename, upload.mimetype,
-                                        upload.read(attachments.MAX_BYTES + 1), when, field=field)
+                                        upload.read(attachments.MAX_BYTES + 1), when, field=field,
+                                        limits=limits)
             except InvalidInput as refused:
                 errors.extend(refused.errors)
             else:

@@ -33,7 +33,7 @@ def new() -> str | Response | tuple[str, int]:
     kept = request.form.getlist("attachments__kept")
     stored, refused = store_uploads(actor, request.files.getlist("attachments"))
     if kept or stored:
-        data["attachments"] = [*kept, *stored]
+        data["attachments"] = list(dict.fromkeys([*kept, *stored]))  # a file sent again is the same upload
     # The uploads were committed in their own transaction: read from a fresh snapshot from here on.
     read_session().rollback()
     if refused:
