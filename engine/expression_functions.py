@@ -116,10 +116,10 @@ def _number_text(name: str, value: Any) -> None:
         raise ExpressionError("{name}() reads at most {limit} characters", name=name, limit=MAX_NUMBER_TEXT)
 
 
-def _int(budget: Budget, value: Any = 0, base: Any = None) -> int:
+def _int(budget: Budget, value: Any = 0, *base: Any) -> int:
     budget.charge(1 + (len(value) if isinstance(value, str) else 0))
     _number_text("int", value)
-    result = int(value) if base is None else int(value, base)
+    result = int(value, *base)
     if result.bit_length() > MAX_INT_BITS:
         raise ExpressionError("the number is too large (more than {bits} bits)", bits=MAX_INT_BITS)
     return result

@@ -7,7 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.expressions import Evaluator, ExpressionError
+from engine.expressions import Budget, Evaluator, ExpressionError
 
 # Designers' tools write timer values as bare ISO 8601 literals (`PT2H`, `R3/PT1H`, a date).
 ISO_TIMER_LITERAL = re.compile(
@@ -31,18 +31,21 @@ class _SafeEnvironment(BasePythonScriptEngineEnvironment):
         self.evaluator = evaluator
         self.allow_script_tasks = allow_script_tasks
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None,
+                 budget: Budget | None = None) -> Any:
         text = expression.strip()
         if ISO_TIMER_LITERAL.match(text):
             return text
         variables = {**(external_context or {}), **context}
-        return self.evaluator.evaluate(text, variables)
+        return self.evaluator.evaluate(text, variables, budget)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         if not self.allow_script_tasks:
             raise ScriptTaskRefused("script tasks are disabled on this server")
+        # One budget for the whole script: many cheap lines must not add up to a dead worker.
+        budget = Budget(self.evaluator.limits)
         for target, expression in script_assignments(script):
-            context[target] = self.evaluate(expression, context, external_context)
+            context[target] = self.evaluate(expression, context, external_context, budget)
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
