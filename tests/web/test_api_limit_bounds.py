@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from escalation.models import ExtensionRequest
-from tests.web.conftest import Api
+from tests.support import Flow
+from tests.web.conftest import Api, Pages
 from tests.web.test_api_supervision import late_whistle  # noqa: F401 - the fixture
 
 HUGE = "9" * 20
@@ -48,3 +49,15 @@ def test_approving_an_unbounded_request_stored_earlier_is_422_and_moves_nothing(
     assert [e["field"] for e in response.get_json()["errors"]] == ["extension"]
     assert api.call("CGW.dispatcher", "GET", f"/tasks/{sign['id']}/deadlines").get_json()["items"] == before
     assert [p["id"] for p in api.call("CGW.head", "GET", "/extensions").get_json()["items"]] == [asked["id"]]
+
+
+def test_the_task_page_refuses_an_unbounded_extension_in_chinese(pages: Pages, flow: Flow) -> None:
+    flow.deploy_policy()
+    case = flow.blow(departments=["CGW"])
+    sign = flow.task(case, "Task_sign", "CGW")
+    response = pages.as_("CGW.dispatcher").post(f"/tasks/{sign.id}/extensions", {
+        "clock": "complete", "extension": HUGE + "wd", "reason": "现场人员不足"})
+    assert response.status_code == 422
+    assert "时限最长为 366wd（一年）" in response.get_data(as_text=True)
+    with flow.db.transaction(write=False) as session:
+        assert session.execute(select(ExtensionRequest.id)).first() is None
