@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, load_only
 
 from engine import blobs, pending_uploads
@@ -176,26 +176,45 @@ def unknown(session: Session, actor: Actor, ids: Iterable[object], *, field: str
     """Errors for ids that are not the actor's pending uploads (or already on ``instance_id``)."""
     values = list(ids)
     wanted = _ids(values)
-    query = select(Attachment.id).where(Attachment.id.in_(wanted), Attachment.uploaded_by_id == actor.user_id)
-    query = query.where(Attachment.instance_id.is_(None) if instance_id is None
-                        else (Attachment.instance_id.is_(None) | (Attachment.instance_id == instance_id)))
-    usable = {str(i) for i in session.execute(query).scalars()} if wanted else set()
-    return [FieldError(f"{field}[{n}]", "Unknown attachment: {id}.", "unknown_attachment", {"id": value})
-            for n, value in enumerate(values) if str(value) not in usable]
+    usable = {str(i) for i in session.execute(_usable(select(Attachment.id), actor, wanted, instance_id)).scalars()} \
+        if wanted else set()
+    return _unknown_errors(values, usable, field)
 
 
 def attach(session: Session, actor: Actor, ids: Iterable[object], instance_id: int, *,
            field: str = "attachments") -> list[Attachment]:
     """Give the actor's uploads ``ids`` to a case; InvalidInput names any id that is not theirs to give."""
     values = list(ids)
-    errors = unknown(session, actor, values, field=field, instance_id=instance_id)
+    wanted = _ids(values)
+    # Locked while they are checked and given: the cleanup of stale uploads skips locked rows, and
+    # a row it removed meanwhile is simply not found (an unknown attachment, not a failed update).
+    rows = list(session.execute(_usable(select(Attachment), actor, wanted, instance_id).with_for_update())
+                .scalars()) if wanted else []
+    errors = _unknown_errors(values, {str(r.id) for r in rows}, field)
     if errors:
         raise InvalidInput("The form has errors.", errors)
-    rows = list(session.execute(select(Attachment).where(Attachment.id.in_(_ids(values)))).scalars())
     for row in rows:
         row.instance_id = instance_id
     session.flush()
     return rows
+
+
+def _usable(query: Select[Any], actor: Actor, wanted: list[int], instance_id: int | None) -> Select[Any]:
+    """``query`` narrowed to the actor's own uploads among ``wanted`` still pending (or on ``instance_id``)."""
+    query = query.where(Attachment.id.in_(wanted), Attachment.uploaded_by_id == actor.user_id)
+    return query.where(Attachment.instance_id.is_(None) if instance_id is None
+                       else (Attachment.instance_id.is_(None) | (Attachment.instance_id == instance_id)))
+
+
+def _unknown_errors(values: list[object], usable: set[str], field: str) -> list[FieldError]:
+    return [FieldError(f"{field}[{n}]", "Unknown attachment: {id}.", "unknown_attachment", {"id": _shown(value)})
+            for n, value in enumerate(values) if str(value) not in usable]
+
+
+def _shown(value: object) -> str:
+    """An id as a message repeats it: never a hostile value whole."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def of_instance(session: Session, instance_id: int) -> list[Attachment]:

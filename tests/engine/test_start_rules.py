@@ -62,3 +62,11 @@ def test_a_start_gives_the_starters_uploads_to_the_new_case(flow: Flow, tmp_path
     case = flow.start("whistle", {**WHISTLE_DATA, "attachments": [str(upload)]}, as_="HP.officer")
     with flow.db.transaction(write=False) as session:
         assert session.get(Attachment, upload).instance_id == case  # type: ignore[union-attr]
+
+
+def test_a_refused_value_is_repeated_only_in_part(flow: Flow) -> None:
+    flow.deploy()
+    with pytest.raises(InvalidInput) as refused:
+        flow.start("whistle", {**WHISTLE_DATA, "attachments": ["9" * 300]}, as_="HP.officer")
+    [message] = [e.message for e in refused.value.errors if e.field == "attachments[0]"]
+    assert message.startswith("Unknown attachment: 9999") and len(message) < 80
