@@ -14,7 +14,7 @@ TEMPLATE_CALLS = {
     "_": 0, "gettext": 0, "lazy_gettext": 0, "N_": 0, "_l": 0,
     "NotFound": 0, "Forbidden": 0, "Conflict": 0, "StaleRevision": 0, "InvalidInput": 0, "ProcessFailed": 0,
     "WhistleError": 0, "ExpressionError": 0, "FieldError": 1, "Problem": 3, "problem": 1, "problem_at": 2,
-    "fail": 0, "translate": 0,
+    "fail": 0, "translate": 0, "Text": 0,
     "Message": 2,
 }
 

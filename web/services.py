@@ -40,7 +40,8 @@ def calendars_of(settings: Settings) -> Calendars:
 def engine_context(settings: Settings, calendars: Calendars | None = None) -> EngineContext:
     """The engine context with working-time timer functions (no database touched)."""
     calendars = calendars or calendars_of(settings)
-    evaluator = Evaluator().with_functions(**timer_functions(calendars))
+    evaluator = Evaluator(time_limit=settings.expression_time_limit_ms / 1000,
+                          max_instances=settings.max_multi_instance).with_functions(**timer_functions(calendars))
     return EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks)
 
 

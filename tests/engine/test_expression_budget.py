@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.clock import PINNED_NOW
+from engine.expression_limits import weight
 from engine.expressions import Budget, Evaluator, ExpressionError
 from escalation.calendars import Calendars
 from escalation.timer_functions import timer_functions
@@ -148,6 +149,18 @@ def test_a_budget_is_spent_across_evaluations_that_share_it() -> None:
     with pytest.raises(ExpressionError, match="too expensive"):
         for _ in range(50):
             EVALUATOR.evaluate("1 + 2 + 3", {}, budget)
+
+
+@pytest.mark.parametrize("source", [
+    "'ab' * 5000", "[0, 1] * 3000 + [2] * 3000", "str(medium)", "sorted(medium)", "medium[::-1]",
+    "long.split()", "long.upper()", "str(medium).split(',')", "[medium, medium, medium]",
+])
+def test_what_an_expression_builds_is_paid_for(source: str) -> None:
+    """The budget is charged at least the weight of every value an expression builds."""
+    variables = {"medium": list(range(3000)), "long": "ab " * 3000}
+    budget = Budget(EVALUATOR.limits)
+    result = EVALUATOR.evaluate(source, variables, budget)
+    assert budget.steps >= weight(result) > 3000
 
 
 # -- the time budget ------------------------------------------------------------------------------------------------
