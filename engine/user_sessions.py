@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.models import User, UserSession
 
@@ -50,10 +50,10 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class Resumed:
-    """A live session: whose it is, and whether its last-seen time is worth writing now."""
+    """A live session: its active user (seats loaded), and whether its last-seen time is worth writing now."""
 
     session_id: int
-    user_id: int
+    user: User
     needs_touch: bool
 
 
@@ -73,19 +73,27 @@ def open_session(session: Session, user: User, *, now: datetime, policy: Session
 
 
 def resume(session: Session, token: str, *, now: datetime, policy: SessionPolicy) -> Resumed | Ended:
-    """The live session a cookie token names at ``now``, or why there is none."""
+    """The live session a cookie token names at ``now``, or why there is none.
+
+    Session, user and seats come in the statements that loading the user alone took
+    before, so checking the session costs every page no extra round trip.
+    """
     if not token or len(token) > 200:
         return Ended.UNKNOWN
-    row = session.execute(select(UserSession).where(UserSession.token_hash == token_digest(token))).scalar_one_or_none()
-    if row is None:
+    found = session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == token_digest(token)).options(selectinload(User.memberships))
+    ).first()
+    if found is None:
         return Ended.UNKNOWN
-    if row.revoked_at is not None:
+    row, user = found
+    if row.revoked_at is not None or not user.is_active:
         return Ended.REVOKED
     if now - row.created_at >= policy.absolute:
         return Ended.EXPIRED
     if now - row.last_seen_at >= policy.idle:
         return Ended.IDLE
-    return Resumed(row.id, row.user_id, needs_touch=now - row.last_seen_at >= TOUCH_EVERY)
+    return Resumed(row.id, user, needs_touch=now - row.last_seen_at >= TOUCH_EVERY)
 
 
 def touch(session: Session, session_id: int, *, now: datetime) -> None:
@@ -103,7 +111,7 @@ def revoke(session: Session, token: str, *, now: datetime, reason: Reason = Reas
 
 
 def revoke_all(session: Session, user_id: int, *, now: datetime, reason: Reason) -> int:
-    """End every live session of a user; returns how many were live."""
+    """End every session of a user not ended yet; returns how many (idle ones included)."""
     count = session.execute(update(UserSession).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
     ).values(revoked_at=now, revoked_reason=reason.value)).rowcount

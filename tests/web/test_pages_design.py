@@ -221,6 +221,7 @@ def test_counts_give_waiting_and_overdue_tasks_per_element(pages: Pages, flow: F
     assert (counts["waiting"], counts["overdue"]) == (2, 0)
     flow.complete(flow.task(case, "Task_sign", "GHZY").id, {}, as_="GHZY.dispatcher")
     flow.clock.set(at(9, 28, 11, 30))  # signing was due at 11:00 (2 working hours)
+    designer = pages.as_("designer")  # two and a half idle hours ended the first session
     counts = designer.get("/design/whistle/versions/1/counts").get_json()
     assert counts["elements"] == {"Task_sign": {"waiting": 1, "overdue": 1},
                                   "Task_report_in": {"waiting": 1, "overdue": 0}}

@@ -16,8 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine import user_sessions
-from engine.actors import Actor, load_actor
-from engine.errors import NotFound
+from engine.actors import Actor, actor_of
 from engine.roles import Role
 from engine.user_sessions import Ended
 from web.db import now, read_session, services, write
@@ -46,12 +45,7 @@ def load_actor_for_request() -> None:
         session.pop(SESSION_KEY)
         _ended(found)
         return
-    try:
-        g.actor = load_actor(read_session(), found.user_id)
-    except NotFound:  # the account was removed or disabled since
-        session.pop(SESSION_KEY)
-        _ended(Ended.REVOKED)
-        return
+    g.actor = actor_of(found.user)
     if found.needs_touch and request.endpoint not in PASSIVE_ENDPOINTS:
         at = now()
         write(lambda s: user_sessions.touch(s, found.session_id, now=at))
