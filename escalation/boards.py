@@ -19,6 +19,7 @@ from engine.errors import NotFound
 from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
+from escalation.overdue import overdue_clock
 from escalation.supervision import DepartmentStats, department_stats
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,7 +93,7 @@ class DepartmentTask:
     assignee: str | None
     created_at: datetime
     completed_at: datetime | None
-    overdue_since: datetime | None  # the earliest passed deadline of a running clock
+    overdue_since: datetime | None  # the earliest deadline of an overdue clock (escalation.overdue)
     level: int  # the highest rung fired on the task
 
     def lateness_seconds(self, now: datetime) -> float | None:
@@ -118,8 +119,7 @@ def _overdue_clocks(now: datetime, departments: list[str] | None, street: str | 
         .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
         .join(ProcessInstance, ProcessInstance.id == TaskDeadline.instance_id)
         .join(Department, Department.id == TaskDeadline.department_id)
-        .where(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
-               TaskDeadline.deadline_at <= now, HumanTask.status.in_(ACTIVE_STATUSES))
+        .where(overdue_clock(now))
     )
     return _scoped(query, origin, departments, street, category)
 
@@ -260,8 +260,7 @@ def department_tasks(session: Session, code: str, now: datetime, *, limit: int =
         raise NotFound("Department {code} does not exist.", code=code)
     overdue_since = (
         select(func.min(TaskDeadline.deadline_at))
-        .where(TaskDeadline.task_id == HumanTask.id, TaskDeadline.is_due_level.is_(True),
-               TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= now)
+        .where(TaskDeadline.task_id == HumanTask.id, overdue_clock(now))
         .correlate(HumanTask).scalar_subquery()
     )
     level = (select(func.max(TaskDeadline.level))
@@ -275,11 +274,11 @@ def department_tasks(session: Session, code: str, now: datetime, *, limit: int =
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
         .where(HumanTask.department_id == department_id, HumanTask.status != TaskStatus.CANCELLED)
-        # Overdue rows only count while the task runs; portable "NULLS LAST" via CASE.
-        .order_by(case((active & late.is_not(None), 0), (active, 1), else_=2), late,
+        # Portable "NULLS LAST" via CASE: overdue first, then running, then done.
+        .order_by(case((late.is_not(None), 0), (active, 1), else_=2), late,
                   HumanTask.created_at.desc(), HumanTask.id.desc())
         .limit(limit)
     )
     return [DepartmentTask(r.id, r.instance_id, r.title, r.name, r.status, r.username, r.created_at, r.completed_at,
-                           r.overdue_since if r.status in ACTIVE_STATUSES else None, r.level or 0)
+                           r.overdue_since, r.level or 0)
             for r in session.execute(query)]

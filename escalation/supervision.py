@@ -12,6 +12,7 @@ from engine.errors import NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
+from escalation.overdue import is_active, overdue_clock, overdue_task, running_clock
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ClockView:
     fired_at: datetime | None
     stopped_at: datetime | None
     missing_years: list[int]
+    task_active: bool  # the task is open or claimed (a clock of an ended task is never overdue)
 
 
 def task_clocks(session: Session, task_id: int) -> list[ClockView]:
@@ -70,13 +72,14 @@ def clocks_for_badges(session: Session, task_ids: list[int]) -> dict[int, list[C
     d = TaskDeadline
     rows = session.execute(
         select(d.task_id, d.clock, d.rule, d.level, d.action, d.is_due_level, d.limit, d.started_at, d.deadline_at,
-               d.due_at, d.fired_at, d.stopped_at)
+               d.due_at, d.fired_at, d.stopped_at, HumanTask.status)
+        .join(HumanTask, HumanTask.id == d.task_id)
         .where(d.task_id.in_(task_ids), d.stopped_at.is_(None), d.is_due_level.is_(True) | d.fired_at.is_not(None))
     )
     for r in rows:
         found.setdefault(r.task_id, []).append(ClockView(
             r.clock, r.rule, r.level, r.action, r.is_due_level, r.limit, r.started_at, r.deadline_at, r.due_at,
-            r.fired_at, r.stopped_at, []))
+            r.fired_at, r.stopped_at, [], is_active(r.status)))
     return found
 
 
@@ -85,22 +88,25 @@ def clocks_for_tasks(session: Session, task_ids: list[int]) -> dict[int, list[Cl
     found: dict[int, list[ClockView]] = {}
     if not task_ids:
         return found
-    rows = session.execute(select(TaskDeadline).where(TaskDeadline.task_id.in_(task_ids))
-                           .order_by(TaskDeadline.task_id, TaskDeadline.clock, TaskDeadline.level)).scalars()
-    for r in rows:
+    rows = session.execute(select(TaskDeadline, HumanTask.status).join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+                           .where(TaskDeadline.task_id.in_(task_ids))
+                           .order_by(TaskDeadline.task_id, TaskDeadline.clock, TaskDeadline.level))
+    for r, status in rows:
         found.setdefault(r.task_id, []).append(ClockView(
             r.clock, r.rule, r.level, r.action, r.is_due_level, r.limit, r.started_at, r.deadline_at, r.due_at,
-            r.fired_at, r.stopped_at, list(r.missing_years or [])))
+            r.fired_at, r.stopped_at, list(r.missing_years or []), is_active(status)))
     return found
 
 
 def deadline_between(after: datetime | None, until: datetime) -> ColumnElement[bool]:
-    """SQL condition on ``human_task``: a running clock of the task is due after ``after``, at or before ``until``."""
-    conditions = [TaskDeadline.task_id == HumanTask.id, TaskDeadline.is_due_level.is_(True),
-                  TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= until]
-    if after is not None:
-        conditions.append(TaskDeadline.deadline_at > after)
-    return exists().where(*conditions)
+    """SQL condition on ``human_task``: a running clock of the task is due after ``after``, at or before ``until``.
+
+    Without ``after`` this is "overdue at ``until``", exactly as :mod:`escalation.overdue` says.
+    """
+    if after is None:
+        return overdue_task(until)
+    return exists().where(TaskDeadline.task_id == HumanTask.id, running_clock(), TaskDeadline.deadline_at > after,
+                          TaskDeadline.deadline_at <= until)
 
 
 def scope_departments(actor_sees_all: bool, own: list[str], requested: str | None) -> list[str] | None:
@@ -161,8 +167,7 @@ def _overdue_query(now: datetime, departments: list[str] | None, street: str | N
         .outerjoin(task_department, task_department.id == TaskDeadline.department_id)
         .outerjoin(origin, origin.id == ProcessInstance.origin_department_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
-        .where(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
-               TaskDeadline.deadline_at <= now, HumanTask.status.in_(ACTIVE_STATUSES))
+        .where(overdue_clock(now))
         .order_by(TaskDeadline.deadline_at, TaskDeadline.task_id)
     )
     if departments is not None:
@@ -223,9 +228,7 @@ def department_stats(session: Session, code: str, now: datetime, *, since: datet
         HumanTask.department_id == department_id, HumanTask.status.in_(ACTIVE_STATUSES))).scalar_one()
     overdue_count = session.execute(select(func.count(func.distinct(TaskDeadline.task_id))).join(
         HumanTask, HumanTask.id == TaskDeadline.task_id).where(
-        TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True),
-        TaskDeadline.stopped_at.is_(None), TaskDeadline.deadline_at <= now,
-        HumanTask.status.in_(ACTIVE_STATUSES))).scalar_one()
+        TaskDeadline.department_id == department_id, overdue_clock(now))).scalar_one()
     due_rungs = and_(TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True))
     if since is not None:
         due_rungs = and_(due_rungs, TaskDeadline.started_at >= since)

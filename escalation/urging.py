@@ -22,6 +22,7 @@ from escalation.config import Escalation
 from escalation.ladder import targets_for as laddertargets_for
 from escalation.models import TaskDeadline
 from escalation.notify import Message
+from escalation.overdue import overdue_clock
 from escalation.policies import Target
 
 URGING_ROLES = frozenset({Role.SUPERVISOR, Role.DISTRICT_LEADER})
@@ -101,7 +102,7 @@ def urge(session: Session, esc: Escalation, actor: Actor, task_id: int, kind: st
     assert instance is not None
     department = session.get(Department, task.department_id) if task.department_id else None
     users = laddertargets_for(session, (Target.DEPT_HEAD, Target.ASSIGNEE), task)
-    overdue, level = _lateness(session, task.id, now)
+    overdue, level = lateness(session, task.id, now)
     targets = sorted(u.username for u in users)
     event = audit.record(session, AUDIT_ACTION, at=now, instance_id=instance.id, task_id=task.id,
                          actor_id=actor.user_id, department_id=task.department_id,
@@ -116,11 +117,11 @@ def urge(session: Session, esc: Escalation, actor: Actor, task_id: int, kind: st
     return Urging(event.id, task.id, instance.id, chosen, note, targets, overdue, level, now)
 
 
-def _lateness(session: Session, task_id: int, now: datetime) -> tuple[bool, int]:
-    """Whether a running clock of the task is past its deadline, and the highest rung fired."""
-    late = session.execute(select(func.count()).select_from(TaskDeadline).where(
-        TaskDeadline.task_id == task_id, TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
-        TaskDeadline.deadline_at <= now)).scalar_one()
+def lateness(session: Session, task_id: int, now: datetime) -> tuple[bool, int]:
+    """Whether the task is overdue at ``now`` (:mod:`escalation.overdue`), and the highest rung fired."""
+    late = session.execute(select(func.count()).select_from(TaskDeadline)
+                           .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+                           .where(TaskDeadline.task_id == task_id, overdue_clock(now))).scalar_one()
     level = session.execute(select(func.max(TaskDeadline.level)).where(
         TaskDeadline.task_id == task_id, TaskDeadline.fired_at.is_not(None))).scalar_one()
     return late > 0, level or 0

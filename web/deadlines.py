@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from escalation.overdue import clock_overdue
 from escalation.supervision import ClockView
 from web.db import now, services
 from web.formatting import duration, local_time
@@ -25,34 +26,36 @@ class Due:
     level: int
     remaining_seconds: float  # working time left (negative: how late, in clock time)
     windows: list[tuple[str, str]]
+    overdue: bool  # escalation.overdue's rule: from the deadline instant on, not only after it
 
 
 def most_urgent(clocks: list[ClockView], department: str | None) -> Due | None:
     """The running clock with the nearest deadline, with the ladder level reached so far."""
-    running = [c for c in clocks if c.stopped_at is None and c.is_due_level]
+    running = [c for c in clocks if c.stopped_at is None and c.is_due_level and c.task_active]
     if not running:
         return None
     clock = min(running, key=lambda c: c.deadline_at)
     reached = max((c.level for c in clocks if c.clock == clock.clock and c.fired_at is not None), default=0)
     current = now()
     calendar = services().escalation.calendars.for_department(department)
-    if current >= clock.deadline_at:
+    if clock_overdue(is_due_level=clock.is_due_level, stopped_at=clock.stopped_at, deadline_at=clock.deadline_at,
+                     task_active=clock.task_active, now=current):
         lateness = (current - clock.deadline_at).total_seconds()
-        return Due(clock.clock, clock.deadline_at, max(reached, clock.level), -lateness, [])
+        return Due(clock.clock, clock.deadline_at, max(reached, clock.level), -lateness, [], True)
     windows = calendar.windows_between(current, clock.deadline_at)[:MAX_COUNTDOWN_WINDOWS]
     remaining = sum((b - a).total_seconds() for a, b in windows)
     if clock.limit.endswith(("min", "h")) and not clock.limit.endswith("wh"):
         windows = [(current, clock.deadline_at)]  # clock-time limits run day and night
         remaining = (clock.deadline_at - current).total_seconds()
     return Due(clock.clock, clock.deadline_at, reached, remaining,
-               [(a.isoformat(), b.isoformat()) for a, b in windows])
+               [(a.isoformat(), b.isoformat()) for a, b in windows], False)
 
 
 def badge(due: Due | None) -> Markup:
     """A coloured badge with the remaining working time, counting down in the browser."""
     if due is None:
         return Markup("")
-    overdue = _("Overdue by %(t)s", t=duration(-due.remaining_seconds)) if due.remaining_seconds < 0 else ""
+    overdue = _("Overdue by %(t)s", t=duration(-due.remaining_seconds)) if due.overdue else ""
     text = overdue or _("%(t)s left", t=duration(due.remaining_seconds))
     title = _("Due %(when)s", when=local_time(due.deadline_at))
     return Markup(
