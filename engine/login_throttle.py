@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,7 @@ def record_failure(session: Session, username: str, address: str, *, now: dateti
     """Count and audit a wrong password; returns when the lock it started ends, if it started one."""
     session.add(LoginEvent(at=now, action="failed", username=printable(username), user_id=user_id,
                            address=address[:KEY_LENGTH]))
+    _forget_stale(session, now, policy)
     started = []
     for scope, key in _keys(username, address):
         limit = policy.limit(scope)
@@ -122,6 +123,14 @@ def clear(session: Session, username: str) -> None:
     """A successful sign-in: the account's failures and its lock history are forgotten."""
     session.execute(update(LoginThrottle).where(LoginThrottle.scope == ACCOUNT, LoginThrottle.key == username)
                     .values(failures=0, locks=0, locked_until=None))
+
+
+def _forget_stale(session: Session, now: datetime, policy: ThrottlePolicy) -> None:
+    """Drop counters nothing depends on any more, so guessing at many names does not grow the table for ever."""
+    quiet_since = now - max(policy.window, policy.max_lock)
+    session.execute(delete(LoginThrottle).where(
+        LoginThrottle.window_started_at <= quiet_since,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now - policy.max_lock)))
 
 
 def _row(session: Session, scope: str, key: str, now: datetime) -> LoginThrottle:

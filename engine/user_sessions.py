@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from engine.models import User, UserSession
@@ -60,11 +60,12 @@ class Resumed:
 def open_session(session: Session, user: User, *, now: datetime, policy: SessionPolicy,
                  user_agent: str = "", address: str = "") -> str:
     """Start a session for ``user``; returns the token for the cookie (only its hash is stored)."""
-    # Keep the table small: the user's own ended sessions go when they sign in again.
-    session.execute(delete(UserSession).where(
-        UserSession.user_id == user.id,
-        or_(UserSession.revoked_at.is_not(None), UserSession.created_at <= now - policy.absolute,
-            UserSession.last_seen_at <= now - policy.idle)))
+    # Keep the table small: every sign-in removes sessions past the absolute limit (anyone's:
+    # they can never be valid again) and this user's own revoked and idle ones.
+    session.execute(delete(UserSession).where(or_(
+        UserSession.created_at <= now - policy.absolute,
+        and_(UserSession.user_id == user.id,
+             or_(UserSession.revoked_at.is_not(None), UserSession.last_seen_at <= now - policy.idle)))))
     token = secrets.token_urlsafe(32)
     session.add(UserSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
                             user_agent=user_agent[:200], address=address[:64]))

@@ -89,3 +89,20 @@ def test_sign_in_opens_a_session_and_clears_the_count(db: Database, clock: FakeC
         with pytest.raises(WrongPassword):
             sign_in(db, "CGW.staff", "guess", now=clock.now(), address="a", user_agent="t", throttle=policy,
                     sessions=SessionPolicy())
+
+
+def test_counters_of_long_quiet_names_are_forgotten(db: Database, clock: FakeClock) -> None:
+    from engine.models import LoginThrottle
+
+    policy = ThrottlePolicy()
+    for name in ("guess.a", "guess.b"):
+        with pytest.raises(WrongPassword):
+            sign_in(db, name, "guess", now=clock.now(), address="10.0.0.7", user_agent="t", throttle=policy,
+                    sessions=SessionPolicy())
+    clock.advance(hours=25)  # beyond the longest lock: nothing depends on those counters any more
+    with pytest.raises(WrongPassword):
+        sign_in(db, "guess.c", "guess", now=clock.now(), address="10.0.0.8", user_agent="t", throttle=policy,
+                sessions=SessionPolicy())
+    with db.transaction(write=False) as session:
+        keys = sorted(session.execute(select(LoginThrottle.key)).scalars())
+    assert keys == ["10.0.0.8", "guess.c"]

@@ -270,3 +270,15 @@ def test_settings_read_the_environment_and_refuse_nonsense() -> None:
     for bad in ("0", "-5", "ten", "9999999"):
         with pytest.raises(ValueError, match="WHISTLE_SESSION_IDLE_MINUTES"):
             Settings.from_env({"WHISTLE_SESSION_IDLE_MINUTES": bad})
+
+
+def test_signing_in_removes_sessions_that_can_never_be_valid_again(make_app: Callable[..., Flask],
+                                                                    clock: FakeClock, db: Database) -> None:
+    app = make_app()
+    sign_in(app, "ZJW.staff")  # abandoned: its holder never comes back
+    sign_in(app)
+    clock.advance(hours=13)
+    sign_in(app)
+    with db.transaction(write=False) as session:
+        created = list(session.execute(select(UserSession.created_at)).scalars())
+    assert created == [clock.now()]
