@@ -19,8 +19,13 @@ from sqlalchemy import select
 from engine.errors import DefinitionInvalid, ProcessFailed, Problem
 from engine.expressions import Evaluator
 from engine.models import HumanTask, ProcessInstance
+from engine.spiff.loops import BoundedParallelMultiInstanceTask
+from engine.spiff.storage import SpecCache
 from engine.validation import Bundle, validate_bundle
-from tests.support import Flow
+from escalation.calendars import Calendars
+from tests.support import PROCESSES, Flow
+from web.services import engine_context
+from web.settings import Settings
 
 STREET = "街道指挥中心值班员"
 # Start and Task_prepare forms: what the tests feed the cardinality, the collection and the loop.
@@ -249,3 +254,38 @@ def test_a_collection_at_the_bound_starts_every_instance(flow: Flow, tmp_path: P
     case, task_id = started(flow, tmp_path, collection("items"), {"items": []})
     flow.complete(task_id, {"items": list(range(100))}, as_="HP.officer")
     assert len(flow.open_tasks(case, "Task_next")) == 100
+
+
+def test_a_loop_that_keeps_repeating_stops_at_the_bound(flow: Flow, tmp_path: Path) -> None:
+    flow.ctx.evaluator = flow.ctx.evaluator.with_limits(max_instances=2)
+    case, task_id = started(flow, tmp_path, standard_loop("", "again"), {"again": True})
+    flow.complete(task_id, {}, as_="HP.officer")
+    (first,) = flow.open_tasks(case, "Task_next")
+    flow.complete(first.id, {}, as_="HP.officer")
+    (second,) = flow.open_tasks(case, "Task_next")  # the loop repeated once, within the bound of 2
+    error = fails_cleanly(flow, case, second.id, {})
+    assert error.params["element"] == "Task_next"
+    assert "the loop ran 2 times and its condition still holds" in error.message
+
+
+def test_specs_stored_before_the_bound_are_restored_bounded() -> None:
+    """Stored specs name the library's classes; loading them gives the bounded ones."""
+    checked = validate_bundle(bundle(model(collection("items"))), Evaluator())
+    stored = json.loads(checked.spec_json)
+    assert stored["spec"]["task_specs"]["Task_next"]["typename"] == "ParallelMultiInstanceTask"
+    specs = SpecCache().get(1, lambda: checked.spec_json)
+    assert isinstance(specs.top.task_specs["Task_next"], BoundedParallelMultiInstanceTask)
+
+
+def test_the_bounds_come_from_the_environment(calendars: Calendars) -> None:
+    settings = Settings.from_env({"WHISTLE_MAX_MULTI_INSTANCE": "7", "WHISTLE_EXPRESSION_TIME_LIMIT_MS": "250"},
+                                 processes_dir=PROCESSES)
+    evaluator = engine_context(settings, calendars).evaluator
+    assert (evaluator.max_instances, evaluator.time_limit) == (7, 0.25)
+    assert "work_hours" in evaluator.functions  # the copy kept the timer helpers
+    defaults = engine_context(Settings(processes_dir=PROCESSES), calendars).evaluator
+    assert (defaults.max_instances, defaults.time_limit) == (100, 1.0)
+    for variable, value in [("WHISTLE_MAX_MULTI_INSTANCE", "0"), ("WHISTLE_MAX_MULTI_INSTANCE", "lots"),
+                            ("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "9999999")]:
+        with pytest.raises(ValueError, match=variable):
+            Settings.from_env({variable: value})
