@@ -24,6 +24,7 @@ def _titles() -> dict[int, str]:
         405: _("Not allowed here"),
         409: _("Someone else got there first"),
         413: _("The upload is too large"),
+        414: _("The address is too long"),
         422: _("Please check what you entered"),
         500: _("Something went wrong"),
     }
@@ -36,6 +37,7 @@ def _messages() -> dict[int, str]:
         404: _("This page or case does not exist, or it belongs to another department."),
         405: _("This address cannot be used this way."),
         413: _("A form may carry at most 32 MB of files, and each file at most 8 MB."),
+        414: _("This address is longer than the server accepts. Please go back and narrow the search."),
         500: _("Nothing was saved. Please try again; if it keeps happening, tell the system administrator."),
     }
 

@@ -36,6 +36,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Payload too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
     500: "Internal server error",

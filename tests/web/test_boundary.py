@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -60,6 +61,16 @@ def test_query_values_outside_their_documented_range_are_400(api: Api, query: st
     response = api.call("DCS.supervisor", "GET", f"{path}?{query}")
     assert response.status_code == 400
     assert "'" + query.split("=")[0] + "'" in response.get_json()["detail"]
+
+
+def test_addresses_over_the_bound_are_414_in_each_format(api: Api, pages: Pages) -> None:
+    staff = pages.as_("CGW.staff")
+    long_query = "q=" + quote("长" * 500)  # 4,500 bytes as a browser sends it
+    page = staff.get(f"/tasks?{long_query}")
+    assert page.status_code == 414 and page.mimetype == "text/html"
+    assert staff.get("/tasks?q=" + quote("长" * 400)).status_code == 200
+    response = api.call("CGW.staff", "GET", f"/tasks?{long_query}")
+    assert response.status_code == 414 and response.mimetype == "application/problem+json"
 
 
 def test_an_undeclared_query_parameter_is_400(api: Api) -> None:

@@ -14,7 +14,7 @@ from web.api import definitions, instances, openapi_escalation, tasks
 from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, \
     path_text, ref
 from web.api.params import BODIES
-from web.boundary import printable
+from web.boundary import MAX_URL_BYTES, printable
 
 
 def register(bp: Blueprint) -> None:
@@ -132,8 +132,13 @@ def document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "`whistle user token USERNAME` prints a token."}},
-            "responses": {"Problem": {"description": "An error (RFC 9457).",
-                                      "content": {"application/problem+json": {"schema": ref("Problem")}}}},
+            "responses": {
+                "Problem": {"description": "An error (RFC 9457).",
+                            "content": {"application/problem+json": {"schema": ref("Problem")}}},
+                "UriTooLong": {"description": f"Path and query longer than {MAX_URL_BYTES} bytes (gunicorn in "
+                                              "front answers request lines over 4094 bytes itself, as HTML).",
+                               "content": {"application/problem+json": {"schema": ref("Problem")},
+                                           "text/html": {"schema": {"type": "string"}}}}},
             "schemas": {**_schemas(), **openapi_escalation.schemas(), **BODIES},
         },
     }

@@ -9,6 +9,8 @@ so the document lists them wherever the code can return them:
   for an id in the query that is out of range (``web.query.IdParam``);
 - 400 for a malformed query parameter (``web.query``);
 - 400 (broken, too deep or not an object), 413 (over the body cap), 415 (not JSON) for a body;
+- 414 on every operation: path and query over ``web.boundary.MAX_URL_BYTES`` (gunicorn, in
+  front, refuses request lines over 4094 bytes with the same status as text/html);
 - 422 on every operation: a NUL or a lone surrogate in any path, query, form or JSON string
   (``web.boundary``), and a body that does not match its schema (``web.api.params``).
 """
@@ -21,6 +23,7 @@ from web.boundary import ID_MAX, ID_MIN
 from web.query import QueryParam
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
+URI_TOO_LONG = {"$ref": "#/components/responses/UriTooLong"}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -64,8 +67,8 @@ def operation(summary: str, responses: dict[str, Any], *, tag: str, path: Iterab
         statuses |= param.statuses()
     if body is not None:
         statuses |= {400, 413, 415}
-    found: dict[str, Any] = {"summary": summary, "tags": [tag],
-                             "responses": {**{str(s): PROBLEM for s in sorted(statuses)}, **responses}}
+    boundary = {str(s): PROBLEM for s in sorted(statuses)} | {"414": URI_TOO_LONG}
+    found: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {**boundary, **responses}}
     if path or query:
         found["parameters"] = [*path, *(p.spec() for p in query)]
     if body is not None:
