@@ -7,7 +7,8 @@ so the document lists them wherever the code can return them:
 - 401 unless public (no or a bad token);
 - 404 for a path parameter (an id outside 1..2**31-1 or a name that matches nothing) and
   for an id in the query that is out of range (``web.query.IdParam``);
-- 400 for a malformed query parameter (``web.query``);
+- 400 for a malformed query parameter (``web.query``) and, on every operation, for one the
+  operation does not declare (``web.api.openapi.refuse_undeclared_query``);
 - 400 (broken, too deep or not an object), 413 (over the body cap), 415 (not JSON) for a body;
 - 414 on every operation: path and query over ``web.boundary.MAX_URL_BYTES`` (gunicorn, in
   front, refuses request lines over 4094 bytes with the same status as text/html);
@@ -58,7 +59,7 @@ def operation(summary: str, responses: dict[str, Any], *, tag: str, path: Iterab
               public: bool = False) -> dict[str, Any]:
     """An operation with the statuses its inputs can produce added to ``responses``."""
     path, query = list(path), list(query)
-    statuses = {422}
+    statuses = {400, 422}
     if not public:
         statuses.add(401)
     if path:
