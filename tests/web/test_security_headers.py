@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +110,8 @@ def test_templates_carry_no_inline_script(path: Path) -> None:
     assert "javascript:" not in html.lower()
 
 
-def test_the_template_scan_sees_every_area(make_templates: Callable[[], list[Path]] = templates) -> None:
+def test_the_template_scan_sees_every_area() -> None:
     """The scan above is not vacuous: it reads the templates that load scripts."""
-    names = {str(p.relative_to(WEB)) for p in make_templates()}
+    names = {str(p.relative_to(WEB)) for p in templates()}
     assert {"templates/base.html", "design/templates/design/viewer.html",
             "supervise/templates/supervise/index.html"} <= names

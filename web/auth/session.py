@@ -53,7 +53,6 @@ def load_actor_for_request() -> None:
 
 def _ended(why: Ended) -> None:
     """Tell the person, once, on the login page they are sent to, why they must sign in again."""
-    g.session_ended = why
     if why == Ended.IDLE:
         minutes = services().settings.session_idle_minutes
         flash(_("You were signed out after %(minutes)s minutes without activity; please sign in again.",
