@@ -97,7 +97,8 @@ def document() -> dict[str, Any]:
                 "200": json_response(ref("Definition"), "The version.")},
                 tag="definitions", path=[_KEY], query=[definitions.VERSION])},
             "/definitions/{key}/bpmn": {"get": operation("Download the BPMN file of a version", {
-                "200": {"description": "The BPMN XML.", "content": {"application/xml": {"schema": {"type": "string"}}}}},
+                "200": {"description": "The BPMN XML.",
+                        "content": {"application/xml": {"schema": {"type": "string"}}}}},
                 tag="definitions", path=[_KEY], query=[definitions.VERSION])},
             "/instances": {
                 "get": operation("Cases the caller may see, newest first", {
