@@ -11,7 +11,8 @@ names, so specs stored before the bound existed are restored bounded too.
 """
 from __future__ import annotations
 
-from collections.abc import Sized
+from collections import Counter
+from collections.abc import Callable, Sized
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -102,6 +103,28 @@ class BoundedStandardLoopTask(StandardLoopTask):
             raise LoopBoundExceeded(my_task, ExpressionError("the loop ran {limit} times and its condition still holds "
                                                              "(WHISTLE_MAX_MULTI_INSTANCE)", limit=limit))
         return False
+
+
+def run_guard(workflow: Any) -> Callable[[Any], None]:
+    """A check called before each engine step of one action: refuse an element that keeps running.
+
+    A cycle of gateways and events with no task in it never waits for anyone; the library
+    would run it until its task tree is too deep to walk (about 500 rounds, seconds of work,
+    megabytes of state) and then stall the case without a word. Within one action no element
+    runs more often than a multi-instance activity may start instances, plus some slack.
+    """
+    limit = 2 * int(getattr(workflow.script_engine, "max_instances", MAX_MULTI_INSTANCE)) + 10
+    runs: Counter[tuple[str, str]] = Counter()
+
+    def guard(task: Any) -> None:
+        key = (task.workflow.spec.name, task.task_spec.name)
+        runs[key] += 1
+        if runs[key] > limit:
+            raise LoopBoundExceeded(task, ExpressionError(
+                "{element} ran {count} times in one step without waiting for anyone: a loop needs a task or a timer",
+                element=task.task_spec.bpmn_id or task.task_spec.name, count=limit))
+
+    return guard
 
 
 # Library class -> bounded class restored in its place.

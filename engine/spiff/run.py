@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import Text
 from engine.expressions import Evaluator, ExpressionError, unwrap
 from engine.spiff.clock import clock
-from engine.spiff.loops import LoopBoundExceeded
+from engine.spiff.loops import LoopBoundExceeded, run_guard
 from engine.spiff.scripts import SafeScriptEngine, ScriptTaskRefused
 from engine.spiff.storage import Specs, serializer
 
@@ -87,14 +87,15 @@ class WorkflowRun:
             start = self._wf.get_next_task(state=TaskState.READY)
             if start is not None:
                 start.data.update(_copy(data))
-            self._wf.do_engine_steps()
+            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
 
     def refresh(self, now: datetime) -> None:
         """Fire due timers and run what follows (the library needs two passes for that)."""
         with clock(now), _run_errors():
             self._wf.refresh_timers()
-            self._wf.do_engine_steps()
-            self._wf.do_engine_steps()
+            guard = run_guard(self._wf)
+            self._wf.do_engine_steps(will_complete_task=guard)
+            self._wf.do_engine_steps(will_complete_task=guard)
 
     def is_ready(self, task_id: str) -> bool:
         """Whether the human task is still waiting to be completed."""
@@ -110,7 +111,7 @@ class WorkflowRun:
             # Replace, never mutate: nested values are shared between tasks' data.
             task.data.update(_copy(data))
             task.run()
-            self._wf.do_engine_steps()
+            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
 
     def send_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
         """Deliver a message by name; False when nothing is waiting for it."""
@@ -118,7 +119,7 @@ class WorkflowRun:
         with clock(now), _run_errors():
             if self._wf.event_manager.catch(event, internal=False) == 0:
                 return False
-            self._wf.do_engine_steps()
+            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
         return True
 
     def cancel(self, now: datetime) -> None:

@@ -54,7 +54,9 @@ def model(middle: str) -> str:
         {refs}
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="Start_case" name="开始" camunda:formKey="bounded_start"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="Start_case" name="开始" camunda:formKey="bounded_start">
+      <bpmn:outgoing>Flow_1</bpmn:outgoing>
+    </bpmn:startEvent>
     <bpmn:sequenceFlow id="Flow_1" sourceRef="Start_case" targetRef="Task_prepare" />
     <bpmn:userTask id="Task_prepare" name="准备" camunda:formKey="bounded_prepare">
       <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
@@ -289,3 +291,33 @@ def test_the_bounds_come_from_the_environment(calendars: Calendars) -> None:
                             ("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "9999999")]:
         with pytest.raises(ValueError, match=variable):
             Settings.from_env({variable: value})
+
+
+CYCLE = """
+    <bpmn:exclusiveGateway id="Gateway_check" name="判断" default="Flow_default">
+      <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:incoming>Flow_back</bpmn:incoming>
+      <bpmn:outgoing>Flow_yes</bpmn:outgoing><bpmn:outgoing>Flow_default</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="Flow_yes" sourceRef="Gateway_check" targetRef="Event_again">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:intermediateThrowEvent id="Event_again" name="再来">
+      <bpmn:incoming>Flow_yes</bpmn:incoming><bpmn:outgoing>Flow_back</bpmn:outgoing>
+    </bpmn:intermediateThrowEvent>
+    <bpmn:sequenceFlow id="Flow_back" sourceRef="Event_again" targetRef="Gateway_check" />
+    <bpmn:sequenceFlow id="Flow_default" sourceRef="Gateway_check" targetRef="Task_next" />
+    <bpmn:userTask id="Task_next" name="下一步">
+      <bpmn:incoming>Flow_default</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
+    </bpmn:userTask>"""
+
+
+def test_a_cycle_without_a_task_fails_on_its_element_instead_of_stalling_the_case(flow: Flow, tmp_path: Path) -> None:
+    """Before, the library ran the cycle ~500 times, grew the state to 366 KB and left the case with no task."""
+    case, task_id = started(flow, tmp_path, CYCLE.format(condition="again"), {"again": True})
+    error = fails_cleanly(flow, case, task_id, {})
+    assert error.params["element"] in ("Gateway_check", "Event_again")
+    assert "ran 210 times in one step without waiting for anyone" in error.message
+    # A cycle that ends within the bound is an ordinary loop.
+    case, task_id = started(flow, tmp_path, CYCLE.format(condition="again"), {"again": False})
+    flow.complete(task_id, {}, as_="HP.officer")
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_next"]
