@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web import api, boundary, deadlines, formatting, home, i18n, page_errors, security_headers
 from web.auth import init_app as init_auth
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         area.init_app(app)
     api.init_app(app)
     csrf.exempt(app.blueprints["api"])  # bearer tokens, not cookies: no cross-site forgery to stop
+    if settings.proxy_count:  # only headers the configured proxies set are believed; unset, they are ignored
+        count = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     return app
 
 

@@ -55,6 +55,9 @@ class Settings:
     login_max_failures: int = 5  # wrong passwords per account name within login_lock_minutes
     login_max_failures_per_address: int = 20  # per network address; 0 turns the address lock off
     login_lock_minutes: int = 15  # the counting window and the first lock (doubling with each lock)
+    # Reverse proxies in front of whistle (nginx terminating HTTPS: 1). Their X-Forwarded-For and
+    # -Proto are then believed, so the address lock sees the visitor, not the proxy.
+    proxy_count: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -141,6 +144,7 @@ _SIGN_IN_BOUNDS = [
     ("WHISTLE_LOGIN_MAX_FAILURES", "login_max_failures", 1, 1000),
     ("WHISTLE_LOGIN_MAX_FAILURES_PER_ADDRESS", "login_max_failures_per_address", 0, 100_000),
     ("WHISTLE_LOGIN_LOCK_MINUTES", "login_lock_minutes", 1, 1440),
+    ("WHISTLE_PROXY_COUNT", "proxy_count", 0, 5),
 ]
 
 

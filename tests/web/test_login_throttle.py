@@ -153,3 +153,25 @@ def test_settings_read_the_environment() -> None:
     assert (policy.account_failures, policy.address_failures, policy.lock.total_seconds()) == (3, 0, 1800)
     with pytest.raises(ValueError, match="WHISTLE_LOGIN_LOCK_MINUTES"):
         Settings.from_env({"WHISTLE_LOGIN_LOCK_MINUTES": "0"})
+
+
+def test_behind_a_proxy_the_visitor_address_is_counted(make_app: Callable[..., Flask]) -> None:
+    """With WHISTLE_PROXY_COUNT=1 one guesser behind nginx does not lock out everyone else."""
+    client = make_app(proxy_count=1).test_client()
+
+    def via_proxy(username: str, password: str, visitor: str) -> Any:
+        token = csrf_token_of(client.get("/login").get_data(as_text=True))
+        return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": visitor})
+
+    for number in range(20):
+        via_proxy(f"guess.{number % 5}", "guess", "203.0.113.9")
+    assert via_proxy("CGW.staff", PASSWORD, "203.0.113.9").status_code == 429
+    assert via_proxy("CGW.staff", PASSWORD, "198.51.100.4").status_code == 302
+    # Without a configured proxy the header is not believed: a guesser cannot pick a fresh address.
+    direct = make_app().test_client()
+    for number in range(20):
+        token = csrf_token_of(direct.get("/login").get_data(as_text=True))
+        direct.post("/login", data={"username": f"other.{number % 5}", "password": "guess", "csrf_token": token},
+                    environ_base={"REMOTE_ADDR": "10.0.4.4"}, headers={"X-Forwarded-For": f"192.0.2.{number}"})
+    assert attempt(direct, "ZJW.staff", PASSWORD, address="10.0.4.4").status_code == 429
