@@ -2,7 +2,10 @@
 
 One server per backend per session, on a fresh database initialised, deployed and seeded
 through the real command line; its clock is a file the tests move (``live.clock.set``).
-Screenshots land in ``test-artifacts/screenshots/``.
+Every test starts from the state the first one found: no cases, tasks, events, clocks or
+notifications, and the clock on real time (``live.reset()``, run before each test), so what
+a test counts is what it made, whatever ran before it. Deployed processes, policies, users and
+tokens stay. Screenshots land in ``test-artifacts/screenshots/``.
 """
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from engine.clock import FileClock
+from engine.database import Database
 from tests.databases import create_schema, drop_schema
 from tests.http_client import LiveServer, environment, whistle
 from tests.support import PROCESSES
@@ -27,6 +32,9 @@ CHROMIUM = os.environ.get("WHISTLE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "whistle-demo"
+# What cases write, children first (plain DELETEs: the server keeps its connections and caches).
+CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
+               "task_event", "human_task", "instance_department", "process_instance"]
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +59,22 @@ class Live:
         """Run a ``whistle`` command against this server's database and clock."""
         return whistle(*args, env=self.env)
 
+    def reset(self) -> None:
+        """Back to the state after seeding: no case or anything a case wrote, the clock on real time."""
+        db = self.extra.get("db")
+        if not isinstance(db, Database):
+            db = self.extra["db"] = Database(self.url, pool_size=1)
+        with db.transaction() as session:
+            for table in CASE_TABLES:
+                session.execute(text(f"DELETE FROM {table}"))
+        self.clock.path.write_text("")
+
+    def close(self) -> None:
+        """Release the test's own connections to the server's database."""
+        db = self.extra.pop("db", None)
+        if isinstance(db, Database):
+            db.dispose()
+
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
@@ -70,12 +94,22 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     whistle("deploy", str(PROCESSES), env=env)
     whistle("seed-demo", env=env)
     server = LiveServer(env, tmp / "server.log")
+    found = Live(server, url, env, FileClock(clock_path), request.param)
     try:
-        yield Live(server, url, env, FileClock(clock_path), request.param)
+        yield found
     finally:
+        found.close()
         server.stop()
         if schema_name is not None:
             drop_schema(schema_name)
+
+
+@pytest.fixture(autouse=True)
+def clean_live(request: pytest.FixtureRequest) -> None:
+    """Each test that uses a live server finds it as the first test did (see the module docstring)."""
+    if "live" in request.fixturenames:
+        live: Live = request.getfixturevalue("live")
+        live.reset()
 
 
 @pytest.fixture(scope="session")
