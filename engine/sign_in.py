@@ -54,7 +54,8 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime, addres
     with db.transaction() as session:
         login_throttle.clear(session, username)
         user = session.get(User, user_id)
-        assert user is not None
+        if user is None or not user.is_active:  # removed or disabled a moment ago
+            raise WrongPassword("Wrong username or password.")
         token = user_sessions.open_session(session, user, now=now, policy=sessions, user_agent=user_agent,
                                            address=address)
     return SignedIn(user_id, token)
