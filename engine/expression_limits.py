@@ -24,6 +24,7 @@ MAX_SEQUENCE_LENGTH = 100_000  # the weight any value built or handled by an exp
 MAX_NUMBER_TEXT = 4096  # characters int() and float() will read
 MAX_ROUND_DIGITS = 400  # round(x, n): |n| above this only costs time (10**n is computed)
 MAX_MULTI_INSTANCE = 100  # instances one multi-instance activity or loop may start
+ACTION_FACTOR = 10  # one engine action may spend ten evaluations' steps and time in all
 
 
 class ExpressionError(Exception):
@@ -52,15 +53,43 @@ class Limits:
     time_limit: float = TIME_LIMIT
     clock: Callable[[], float] = time.monotonic
 
+    def for_action(self) -> Limits:
+        """The bounds of one engine action (a completion, a message, a timer): many evaluations' worth."""
+        return Limits(self.max_steps * ACTION_FACTOR, self.time_limit * ACTION_FACTOR, self.clock)
 
-class Budget:
-    """The steps left and the deadline of one evaluation."""
 
-    __slots__ = ("clock", "deadline", "limits", "steps")
+class ActionBudget:
+    """The budget of one engine action: every evaluation and every engine step in it is charged here."""
 
     def __init__(self, limits: Limits) -> None:
+        self.limits = limits.for_action()
+        self.steps = 0
+        self.deadline = limits.clock() + self.limits.time_limit
+
+    def charge(self, steps: int = 1) -> None:
+        """Spend ``steps``; refuse once the action's budget or time is used up."""
+        self.steps += steps
+        if self.steps > self.limits.max_steps:
+            raise ExpressionError("this step of the process is too expensive (more than {steps} steps)",
+                                  steps=self.limits.max_steps)
+        if self.limits.clock() > self.deadline:
+            raise ExpressionError("this step of the process took longer than {seconds} s",
+                                  seconds=self.limits.time_limit)
+
+
+class Budget:
+    """The steps left and the deadline of one evaluation.
+
+    ``outer`` is the budget of the whole engine action the evaluation belongs to: every
+    step is charged there too, so many cheap evaluations cannot add up to a dead worker.
+    """
+
+    __slots__ = ("clock", "deadline", "limits", "outer", "steps")
+
+    def __init__(self, limits: Limits, outer: ActionBudget | None = None) -> None:
         self.limits = limits
         self.clock = limits.clock
+        self.outer = outer
         self.steps = 0
         self.deadline = limits.clock() + limits.time_limit
 
@@ -73,6 +102,8 @@ class Budget:
         if self.clock() > self.deadline:
             raise ExpressionError("the expression took longer than {seconds} s to evaluate",
                                   seconds=self.limits.time_limit)
+        if self.outer is not None:
+            self.outer.charge(steps)
 
     def charge_weight(self, *values: Any) -> int:
         """Spend the weight of ``values``; refuse any one heavier than the sequence limit."""

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from engine.errors import Text
+from engine.expression_limits import ActionBudget
 from engine.expressions import MAX_MULTI_INSTANCE, ExpressionError
 
 
@@ -105,8 +106,8 @@ class BoundedStandardLoopTask(StandardLoopTask):
         return False
 
 
-def run_guard(workflow: Any) -> Callable[[Any], None]:
-    """A check called before each engine step of one action: refuse an element that keeps running.
+def run_guard(workflow: Any, action: ActionBudget) -> Callable[[Any], None]:
+    """A check called before each engine step of one action: charge ``action``, refuse an element that keeps running.
 
     A cycle of gateways and events with no task in it never waits for anyone; the library
     would run it until its task tree is too deep to walk (about 500 rounds, seconds of work,
@@ -117,6 +118,10 @@ def run_guard(workflow: Any) -> Callable[[Any], None]:
     runs: Counter[tuple[str, str]] = Counter()
 
     def guard(task: Any) -> None:
+        try:
+            action.charge()  # the action's deadline, checked between steps that evaluate nothing
+        except ExpressionError as error:
+            raise LoopBoundExceeded(task, error) from None
         key = (task.workflow.spec.name, task.task_spec.name)
         runs[key] += 1
         if runs[key] > limit:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Text
+from engine.expression_limits import ActionBudget
 from engine.expressions import Evaluator, ExpressionError, unwrap
 from engine.spiff.clock import clock
 from engine.spiff.loops import LoopBoundExceeded, run_guard
@@ -83,17 +84,16 @@ class WorkflowRun:
 
     def start(self, data: Mapping[str, Any], now: datetime) -> None:
         """Put the start data on the start task and run until people are needed."""
-        with clock(now), _run_errors():
+        with clock(now), _run_errors(), self._action() as guard:
             start = self._wf.get_next_task(state=TaskState.READY)
             if start is not None:
                 start.data.update(_copy(data))
-            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
+            self._wf.do_engine_steps(will_complete_task=guard)
 
     def refresh(self, now: datetime) -> None:
         """Fire due timers and run what follows (the library needs two passes for that)."""
-        with clock(now), _run_errors():
+        with clock(now), _run_errors(), self._action() as guard:
             self._wf.refresh_timers()
-            guard = run_guard(self._wf)
             self._wf.do_engine_steps(will_complete_task=guard)
             self._wf.do_engine_steps(will_complete_task=guard)
 
@@ -107,25 +107,35 @@ class WorkflowRun:
         task = self._find(task_id)
         if task is None or task.state != TaskState.READY:
             raise EngineRunError("the task is no longer waiting", element=None)
-        with clock(now), _run_errors():
+        with clock(now), _run_errors(), self._action() as guard:
             # Replace, never mutate: nested values are shared between tasks' data.
             task.data.update(_copy(data))
             task.run()
-            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
+            self._wf.do_engine_steps(will_complete_task=guard)
 
     def send_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
         """Deliver a message by name; False when nothing is waiting for it."""
         event = BpmnEvent(MessageEventDefinition(name), payload=_copy(payload))
-        with clock(now), _run_errors():
+        with clock(now), _run_errors(), self._action() as guard:
             if self._wf.event_manager.catch(event, internal=False) == 0:
                 return False
-            self._wf.do_engine_steps(will_complete_task=run_guard(self._wf))
+            self._wf.do_engine_steps(will_complete_task=guard)
         return True
 
     def cancel(self, now: datetime) -> None:
         """End the workflow where it stands: every unfinished task is cancelled, nothing more runs."""
         with clock(now), _run_errors():
             self._wf.cancel()
+
+    @contextmanager
+    def _action(self) -> Iterator[Callable[[Any], None]]:
+        """One action's budget: shared by its evaluations, charged by each engine step (via the guard)."""
+        environment = self._wf.script_engine.environment
+        environment.action = ActionBudget(environment.evaluator.limits)
+        try:
+            yield run_guard(self._wf, environment.action)
+        finally:
+            environment.action = None
 
     # -- state -----------------------------------------------------------------
 

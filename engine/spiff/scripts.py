@@ -7,6 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.expression_limits import ActionBudget
 from engine.expressions import Budget, Evaluator, ExpressionError
 
 # Designers' tools write timer values as bare ISO 8601 literals (`PT2H`, `R3/PT1H`, a date).
@@ -30,6 +31,7 @@ class _SafeEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__({})
         self.evaluator = evaluator
         self.allow_script_tasks = allow_script_tasks
+        self.action: ActionBudget | None = None  # set by WorkflowRun for the length of one action
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None,
                  budget: Budget | None = None) -> Any:
@@ -37,13 +39,13 @@ class _SafeEnvironment(BasePythonScriptEngineEnvironment):
         if ISO_TIMER_LITERAL.match(text):
             return text
         variables = {**(external_context or {}), **context}
-        return self.evaluator.evaluate(text, variables, budget)
+        return self.evaluator.evaluate(text, variables, budget or Budget(self.evaluator.limits, self.action))
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         if not self.allow_script_tasks:
             raise ScriptTaskRefused("script tasks are disabled on this server")
         # One budget for the whole script: many cheap lines must not add up to a dead worker.
-        budget = Budget(self.evaluator.limits)
+        budget = Budget(self.evaluator.limits, self.action)
         for target, expression in script_assignments(script):
             context[target] = self.evaluate(expression, context, external_context, budget)
         return True

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.clock import PINNED_NOW
-from engine.expression_limits import weight
+from engine.expression_limits import ActionBudget, weight
 from engine.expressions import Budget, Evaluator, ExpressionError
 from escalation.calendars import Calendars
 from escalation.timer_functions import timer_functions
@@ -249,3 +249,18 @@ def test_timer_helpers_within_a_year_still_count_working_time(timers: Evaluator)
         assert timers.evaluate("work_days(200)", {}).startswith("PT")
 
 
+
+
+def test_an_action_budget_bounds_the_evaluations_it_contains() -> None:
+    clock = SteppingClock(0.1)
+    evaluator = Evaluator(time_limit=1.0, clock=clock)
+    action = ActionBudget(evaluator.limits)  # ten evaluations' worth: 10 s
+    for _ in range(10):
+        evaluator.evaluate("1 + 1", {}, Budget(evaluator.limits, action))  # each one well within its second
+    with pytest.raises(ExpressionError, match="this step of the process took longer than 10.0 s"):
+        for _ in range(100):
+            evaluator.evaluate("1 + 1", {}, Budget(evaluator.limits, action))
+    steps = ActionBudget(Evaluator(max_steps=10).limits)
+    with pytest.raises(ExpressionError, match="this step of the process is too expensive \\(more than 100 steps\\)"):
+        for _ in range(100):
+            Evaluator(max_steps=10).evaluate("1 + 1", {}, Budget(Evaluator(max_steps=10).limits, steps))

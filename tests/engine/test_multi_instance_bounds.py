@@ -321,3 +321,13 @@ def test_a_cycle_without_a_task_fails_on_its_element_instead_of_stalling_the_cas
     case, task_id = started(flow, tmp_path, CYCLE.format(condition="again"), {"again": False})
     flow.complete(task_id, {}, as_="HP.officer")
     assert [t.element_id for t in flow.open_tasks(case)] == ["Task_next"]
+
+
+def test_many_evaluations_in_one_step_share_one_budget(flow: Flow, tmp_path: Path) -> None:
+    """Each condition fits its own budget, but the action as a whole may spend ten conditions' worth."""
+    flow.ctx.evaluator = flow.ctx.evaluator.with_limits(max_steps=1000)
+    case, task_id = started(flow, tmp_path, CYCLE.format(condition="len(str(items)) > 0"),
+                            {"items": list(range(100))})
+    error = fails_cleanly(flow, case, task_id, {})
+    assert error.params["element"] == "Gateway_check"
+    assert "this step of the process is too expensive (more than 10000 steps)" in error.message
