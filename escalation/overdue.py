@@ -27,7 +27,7 @@ from escalation.models import TaskDeadline
 
 
 def running_clock() -> ColumnElement[bool]:
-    """SQL condition on a ``task_deadline`` row joined to its ``human_task``: the clock's deadline row, still running."""
+    """SQL condition on a ``task_deadline`` row joined to its ``human_task``: a running clock's deadline row."""
     return and_(TaskDeadline.is_due_level.is_(True), TaskDeadline.stopped_at.is_(None),
                 HumanTask.status.in_(ACTIVE_STATUSES))
 

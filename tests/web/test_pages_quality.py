@@ -1,8 +1,9 @@
 """Every page, crawled as each role: no error answers, no English left untranslated, CSRF in every form.
 
 The crawler signs in, follows the links a user can see (GET only), and checks each page:
-it answers 2xx/3xx (a 4xx or 5xx behind a link the user was shown fails the test); visible text and the attributes people read (placeholder, title, aria-label, alt, button
-values) must carry no English words, except inside ``<code>``/``<pre>`` or elements marked
+it answers 2xx/3xx (a 4xx or 5xx behind a link the user was shown fails the test); visible
+text and the attributes people read (placeholder, title, aria-label, alt, button values)
+must carry no English words, except inside ``<code>``/``<pre>`` or elements marked
 ``translate="no"`` (codes, usernames, identifiers); every form that posts carries a CSRF token.
 """
 from __future__ import annotations
