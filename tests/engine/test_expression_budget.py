@@ -88,6 +88,19 @@ def test_functions_methods_and_operators_on_huge_values_are_refused(source: str)
         EVALUATOR.evaluate(source, DATA)
 
 
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("source", ["str(deep)", "deep == other", "deep < other", "deep in [other]"])
+def test_deeply_nested_values_fail_cleanly(source: str) -> None:
+    """Printing or comparing a value nested 40,000 deep (light enough to pass the weight bound) recurses in C."""
+    refused(source, "the expression nests too deeply", data={"deep": _nested(40_000), "other": _nested(40_000)})
+
+
 def test_constant_time_operations_on_huge_values_are_allowed() -> None:
     """Naming, measuring and indexing a large value costs nothing and stays allowed."""
     assert EVALUATOR.evaluate("len(items) + items[-1] + table['7']", DATA) == BIG + BIG - 1 + 7
