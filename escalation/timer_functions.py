@@ -8,13 +8,13 @@ from typing import Any
 from engine.clock import pinned_now
 from engine.expressions import ExpressionError
 from escalation.calendars import Calendars
-from escalation.limits import Limit, Unit
+from escalation.limits import MAX_LIMIT_DAYS, MAXIMUM, Limit, Unit
 
-# A timer at most a year away: longer waits are a process design error, and counting
-# working time walks the calendar day by day, so the amount must be bounded before it runs.
-LONGEST_TIMER = timedelta(days=366)
-MAX_WORK_DAYS = 366
-MAX_WORK_HOURS = 366 * 24
+# A timer at most a year away, like every limit: longer waits are a process design error, and
+# counting working time walks the calendar day by day, so the amount is bounded before it runs.
+LONGEST_TIMER = timedelta(days=MAX_LIMIT_DAYS)
+MAX_WORK_DAYS = int(MAXIMUM[Unit.WORK_DAYS])
+MAX_WORK_HOURS = int(MAXIMUM[Unit.WORK_HOURS])
 
 
 def timer_functions(calendars: Calendars) -> dict[str, Callable[..., Any]]:
