@@ -18,8 +18,9 @@ from lxml import etree
 from engine import spiff
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, NSMAP, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
-from engine.expressions import LITERAL_NAMES, Evaluator, ExpressionError
+from engine.expressions import Evaluator, ExpressionError
 from engine.forms import check_form, read_form
+from engine.loop_checks import cardinality_refusal, loop_maximum_refusal
 from engine.roles import role_for_lane
 
 HUMAN_TASKS = {"userTask", "manualTask", "task"}
@@ -322,38 +323,16 @@ class _Checker:
                          reason=Text(error.template, error.params))
 
     def _check_cardinality(self, activity: Any, text: str | None) -> None:
-        """A cardinality that needs no case data is computed now: above the bound, the model is refused."""
         if text is None or not text.strip() or self._refusal(text) is not None:
             return  # reported by _check_expression
-        try:
-            tree = self.evaluator.compile(text)
-        except ExpressionError:
-            return
-        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        if any(isinstance(n, ast.Name) and n.id not in called and n.id not in LITERAL_NAMES for n in ast.walk(tree)):
-            return  # depends on the case: checked when the activity starts
-        try:
-            count = self.evaluator.evaluate(text, {})
-        except ExpressionError as error:
-            self.problem(activity, "loopCardinality {expression} refused: {reason}", expression=text.strip(),
-                         reason=Text(error.template, error.params))
-            return
-        limit = self.evaluator.max_instances
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            self.problem(activity, "loopCardinality {expression} is not a whole number of at least 0",
-                         expression=text.strip())
-        elif count > limit:
-            self.problem(activity, "loopCardinality {expression} starts {count} instances, above the limit of "
-                                   "{limit} (WHISTLE_MAX_MULTI_INSTANCE)", expression=text.strip(), count=count,
-                         limit=limit)
+        refusal = cardinality_refusal(self.evaluator, text)
+        if refusal is not None:
+            self.problem(activity, refusal.template, **refusal.params)
 
     def _check_loop_maximum(self, activity: Any, text: str | None) -> None:
-        """A standard loop repeats at most the bound; a larger loopMaximum is refused."""
-        limit = self.evaluator.max_instances
-        value = (text or "").strip()
-        if value and value.lstrip("+-").isdigit() and len(value) < 20 and int(value) > limit:
-            self.problem(activity, "loopMaximum {count} is above the limit of {limit} (WHISTLE_MAX_MULTI_INSTANCE)",
-                         count=value, limit=limit)
+        refusal = loop_maximum_refusal(self.evaluator, text)
+        if refusal is not None:
+            self.problem(activity, refusal.template, **refusal.params)
 
     def _refusal(self, text: str) -> ExpressionError | None:
         """Why ``text`` is refused: a forbidden construct, or a part without variables that fails (``10**10**10``)."""

@@ -184,11 +184,12 @@ def test_a_cardinality_that_reads_case_data_is_left_to_run_time() -> None:
     assert checked.key == "bounded"
 
 
-def test_a_loop_maximum_above_the_bound_is_refused() -> None:
-    text = model(standard_loop('loopMaximum="100000"', "True"))
+@pytest.mark.parametrize("maximum", ["100000", "101", "9" * 40])
+def test_a_loop_maximum_above_the_bound_is_refused(maximum: str) -> None:
+    text = model(standard_loop(f'loopMaximum="{maximum}"', "True"))
     (problem,) = problems(text)
     assert (problem.element, problem.line) == ("Task_next", line_of(text, 'id="Task_next"'))
-    assert "loopMaximum 100000 is above the limit of 100" in problem.message
+    assert f"loopMaximum {maximum[:30]} is above the limit of 100" in problem.message
     assert validate_bundle(bundle(model(standard_loop('loopMaximum="100"', "True"))), Evaluator())
 
 
