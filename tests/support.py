@@ -87,11 +87,14 @@ class Flow:
         with self.db.transaction() as session:
             return deploy_policy(session, path, now=self.clock.now())
 
-    def sweep(self, esc: Any) -> Any:
-        """Run one sweep at the fake clock's now."""
+    def sweep(self, esc: Any, *, failures: int = 0) -> Any:
+        """Run one sweep at the fake clock's now; it must fail exactly ``failures`` times (default none)."""
         from escalation.sweep import sweep
 
-        return sweep(self.db, self.ctx, esc, self.clock.now())
+        report = sweep(self.db, self.ctx, esc, self.clock.now())
+        # A sweep that fails quietly (a rung never marked fired, say) must not pass as "nothing due".
+        assert report.failed == failures, f"the sweep failed {report.failed} time(s): {report}"
+        return report
 
     def start(self, key: str, data: Mapping[str, Any], *, as_: str) -> int:
         """Start a case as ``as_``; returns the instance id."""

@@ -29,7 +29,7 @@ def late_whistle(api: Api, esc: Escalation) -> dict:
     case = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
         **WHISTLE_DATA, "departments": ["CGW", "ZJW"]}}).get_json()
     api.clock.set(at(9, 28, 12, 0))
-    sweep(api.db, api.app_ctx, esc, api.clock.now())
+    assert sweep(api.db, api.app_ctx, esc, api.clock.now()).failed == 0
     return case
 
 

@@ -45,7 +45,7 @@ def busy_district(api: Api, esc: Escalation) -> dict:
     sign = next(t for t in case["open_tasks"] if t["department"] == "CGW")
     api.call("CGW.dispatcher", "POST", f"/tasks/{sign['id']}/complete", {"data": {"note": "已签收"}})
     api.clock.set(datetime(2026, 9, 29, 16, 0, tzinfo=SHANGHAI))
-    sweep(api.db, api.app_ctx, esc, api.clock.now())
+    assert sweep(api.db, api.app_ctx, esc, api.clock.now()).failed == 0
     return case
 
 
