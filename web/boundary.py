@@ -1,10 +1,12 @@
 """The request boundary: what every request must satisfy before any handler reads it.
 
 Registered once in the app factory, so every route inherits it: ids in URLs are row ids
-(``<id:name>``, 1..2**31-1, the column range; anything else names nothing: 404); bodies
-are capped before they are read (413); JSON is parsed once, refused when broken or nested
-too deep (400); and no string of the path, query, form or JSON body may carry a NUL or a
-lone surrogate (422 naming the field), because neither survives the database or UTF-8.
+(``<id:name>``, 1..2**31-1, the column range; anything else names nothing: 404); overlong
+addresses are refused (414); bodies are capped before they are read (413); JSON is parsed
+once, refused when broken or nested too deep (400); and no string of the path, query,
+form or JSON body may carry a NUL or a lone surrogate (422 naming the field), because
+neither survives the database or UTF-8. ``local_target`` is the one check of redirect
+targets (``next``). See docs/request-boundary.md.
 """
 from __future__ import annotations
 
@@ -36,11 +38,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=ID_MIN, max=ID_MAX)
-
-
-def id_in_range(value: int) -> bool:
-    """Whether ``value`` can be a row id at all."""
-    return ID_MIN <= value <= ID_MAX
 
 
 def has_bad_character(text: str) -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engine.context import EngineContext
 from engine.database import Database
@@ -14,6 +15,7 @@ from escalation.config import Escalation
 from tests.support import PROCESSES, WHISTLE_DATA, FakeClock, Flow
 from tests.web.conftest import Api, Pages, csrf_token_of
 from web.app import create_app
+from web.boundary import IdConverter
 from web.services import Services
 from web.settings import Settings
 
@@ -178,3 +180,10 @@ def test_a_whistle_with_ordinary_text_still_starts(api: Api, flow: Flow) -> None
     response = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
         **WHISTLE_DATA, "description": "第一行\r\n第二行\t<b>不是标签</b>"}})
     assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def test_every_integer_in_a_url_rule_is_a_bounded_id(app: Flask) -> None:
+    plain = [rule.rule for rule in app.url_map.iter_rules() for converter in rule._converters.values()
+             if isinstance(converter, IntegerConverter) and not isinstance(converter, IdConverter)]
+    assert plain == [], "use <id:...>: a plain <int:...> lets 2**31 reach the database"
+    assert any(isinstance(c, IdConverter) for rule in app.url_map.iter_rules() for c in rule._converters.values())
