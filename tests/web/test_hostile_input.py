@@ -1,12 +1,14 @@
 """Every rule of the URL map, as every role, with hostile ids, strings and bodies: never a 5xx, never a traceback.
 
+A refusal (4xx) comes as problem+json from the API and as the HTML error page elsewhere.
+
 For each rule and method, and each role (signed out, street officer, department staff,
 supervisor, designer, admin), hypothesis draws a few requests (fixed seed): ids huge,
-negative, zero or not numbers; strings with NUL, lone surrogates, CR/LF, HTML or 20,000
-characters, in the path, the query, a form or a JSON body; JSON nested 100,000 deep,
+negative, zero or not numbers; strings with NUL, lone surrogates, CR/LF, HTML or thousands
+of characters, in the path, the query, a form or a JSON body; JSON nested 100,000 deep,
 broken JSON and wrong content types. Real ids of a busy district are mixed in so that
 handlers get past their lookups and meet the hostile fields. The walk collects every
-5xx or traceback and fails with the list.
+5xx, traceback or refusal in the wrong format and fails with the list.
 """
 from __future__ import annotations
 
@@ -220,8 +222,11 @@ def _walk(rule: Rule, method: str, caller: Caller, world: World, fields: list[st
                                       data=request.get("data"), content_type=request.get("content_type"),
                                       headers=headers)
         text = response.get_data(as_text=True)
-        if response.status_code >= 500 or TRACEBACK.search(text):
+        # Refusals come in the reader's format: problem+json from the API, the error page elsewhere.
+        expected = "application/problem+json" if request["path"].startswith("/api/") else "text/html"
+        refused_oddly = 400 <= response.status_code < 500 and response.mimetype != expected
+        if response.status_code >= 500 or TRACEBACK.search(text) or refused_oddly:
             failures.append(f"{method} {request['path']}?{request['query'][:200]} as {caller.role}: "
-                            f"{response.status_code} body={request.get('data', b'')[:120]!r}")
+                            f"{response.status_code} {response.mimetype} body={request.get('data', b'')[:120]!r}")
 
     probe()
