@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import WhistleError
+from web.boundary import UPLOAD_TYPES
 from web.i18n import translate
 from web.problems import status_of
 
@@ -36,10 +37,18 @@ def _messages() -> dict[int, str]:
         403: _("Your role does not allow this. Ask your department head if you think it should."),
         404: _("This page or case does not exist, or it belongs to another department."),
         405: _("This address cannot be used this way."),
-        413: _("A form may carry at most 32 MB of files, and each file at most 8 MB."),
+        413: _too_large(),
         414: _("This address is longer than the server accepts. Please go back and narrow the search."),
         500: _("Nothing was saved. Please try again; if it keeps happening, tell the system administrator."),
     }
+
+
+def _too_large() -> str:
+    """What was too large: the files of an upload, or the text of any other form (web.boundary)."""
+    if (request.mimetype or "") in UPLOAD_TYPES:
+        return _("A form may carry at most 32 MB of files, and each file at most 8 MB.")
+    limit = current_app.extensions["whistle"].settings.max_body_bytes
+    return _("A form may carry at most %(size)s KB of text.", size=limit // 1024)
 
 
 def page(status: int, message: str | None = None) -> tuple[str, int]:

@@ -187,3 +187,11 @@ def test_every_integer_in_a_url_rule_is_a_bounded_id(app: Flask) -> None:
              if isinstance(converter, IntegerConverter) and not isinstance(converter, IdConverter)]
     assert plain == [], "use <id:...>: a plain <int:...> lets 2**31 reach the database"
     assert any(isinstance(c, IdConverter) for rule in app.url_map.iter_rules() for c in rule._converters.values())
+
+
+def test_a_page_form_over_the_cap_is_a_413_page_that_says_so(small_app: Flask) -> None:
+    client = small_app.test_client()
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": "x", "password": "长" * 3000, "csrf_token": token})
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "一个表单的文字内容最多 4 KB" in response.get_data(as_text=True)
