@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import accounts
 from engine.context import EngineContext
 from engine.database import Database
-from engine.models import UserSession
+from engine.models import ApiToken, UserSession
 from escalation.config import Escalation
 from tests.support import FakeClock
 from tests.web.conftest import csrf_token_of
@@ -191,17 +191,23 @@ def test_deactivation_ends_every_session(make_app: Callable[..., Flask], clock: 
 
 
 def test_whistle_user_revoke_signs_the_user_out_everywhere(make_app: Callable[..., Flask], db: Database,
-                                                            tmp_path: Path) -> None:
+                                                            tmp_path: Path, clock: FakeClock) -> None:
     from web.cli import cli, register_commands
 
     register_commands()
     app = make_app()
     client, bystander = sign_in(app), sign_in(app, "ZJW.staff")
     url = db.url.render_as_string(hide_password=False)
+    with db.transaction() as session:  # other tests leave tokens of CGW.staff too: count what is there
+        user = accounts.user_by_name(session, "CGW.staff")
+        accounts.issue_token(session, user, label="revoke test", now=clock.now())
+        tokens = session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id))
     result = CliRunner().invoke(cli, ["--database-url", url, "--instance", str(tmp_path / "cli"),
                                       "user", "revoke", "CGW.staff"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "0 token(s) of CGW.staff withdrawn, 1 session(s) ended" in result.output
+    assert f"{tokens} token(s) of CGW.staff withdrawn, 1 session(s) ended" in result.output
+    with db.transaction(write=False) as session:
+        assert not session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id))
     assert not signed_in(client)
     assert signed_in(bystander)
     help_text = CliRunner().invoke(cli, ["user", "revoke", "--help"]).output
