@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, load_only
 from engine import blobs, pending_uploads
 from engine.access import may_see_instance
 from engine.actors import Actor
-from engine.errors import FieldError, InvalidInput, NotFound
 from engine.blobs import blob_path  # noqa: F401 - where callers find a blob
+from engine.errors import FieldError, InvalidInput, NotFound
 from engine.models import Attachment, ProcessInstance
 from engine.pending_uploads import DEFAULT_LIMITS, PendingLimits
 

@@ -22,7 +22,6 @@ from engine.expression_limits import (
     ExpressionError,
     check_number,
     is_int,
-    weight,
 )
 
 

@@ -30,6 +30,7 @@ from engine.models import (
     User,
 )
 from engine.models.tasks import ACTIVE_STATUSES
+
 # The street's rules live with the other start rules; re-exported for the street's pages.
 from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, communities, street_seats, summonable  # noqa: F401
 from engine.withdrawal import WithdrawalNote, withdrawal_note

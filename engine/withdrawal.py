@@ -48,7 +48,8 @@ def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: in
     text = reason.strip() if isinstance(reason, str) else ""
     if not REASON_MIN <= len(text) <= REASON_MAX:
         raise InvalidInput("The form has errors.", [
-            FieldError("reason", "Between {low} and {high} characters.", "length", {"low": REASON_MIN, "high": REASON_MAX})
+            FieldError("reason", "Between {low} and {high} characters.", "length",
+                       {"low": REASON_MIN, "high": REASON_MAX})
         ])
 
     def admit(instance: ProcessInstance) -> None:

@@ -73,18 +73,12 @@ class Settings:
         if env.get("WHISTLE_PROCESSES_DIR"):
             values["processes_dir"] = Path(env["WHISTLE_PROCESSES_DIR"])
         if env.get("WHISTLE_ALLOW_SCRIPT_TASKS"):
-            values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in ("1", "true", "yes")
+            values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in _TRUE
         if env.get("WHISTLE_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
-        if env.get("WHISTLE_MAX_BODY_BYTES"):
-            values["max_body_bytes"] = int(env["WHISTLE_MAX_BODY_BYTES"])
-        if env.get("WHISTLE_MAX_JSON_DEPTH"):
-            values["max_json_depth"] = int(env["WHISTLE_MAX_JSON_DEPTH"])
-        values.update(_sign_in_values(env))
-        values.update(_expression_values(env))
-        values.update(_upload_values(env))
+        values.update(_bounded_values(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -137,8 +131,19 @@ class Settings:
         return key
 
 
-# Sign-in settings from the environment: (variable, field, lowest, highest allowed).
-_SIGN_IN_BOUNDS = [
+class SettingsError(ValueError):
+    """A ``WHISTLE_*`` variable holds a value whistle cannot use; the message names it and its range."""
+
+
+# Whole-number settings from the environment: (variable, field, lowest, highest allowed).
+_BOUNDED_INTS = [
+    ("WHISTLE_MAX_BODY_BYTES", "max_body_bytes", 1024, 64 * 1024 * 1024),
+    ("WHISTLE_MAX_JSON_DEPTH", "max_json_depth", 2, 256),
+    ("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "expression_time_limit_ms", 10, 60_000),
+    ("WHISTLE_MAX_MULTI_INSTANCE", "max_multi_instance", 1, 10_000),
+    ("WHISTLE_PENDING_UPLOAD_HOURS", "pending_upload_hours", 1, 24 * 365),
+    ("WHISTLE_PENDING_UPLOAD_FILES", "pending_upload_files", 1, 10_000),
+    ("WHISTLE_PENDING_UPLOAD_MB", "pending_upload_megabytes", 1, 100_000),
     ("WHISTLE_SESSION_IDLE_MINUTES", "session_idle_minutes", 1, 525_600),  # up to a year (test servers)
     ("WHISTLE_SESSION_MAX_HOURS", "session_max_hours", 1, 87_600),
     ("WHISTLE_LOGIN_MAX_FAILURES", "login_max_failures", 1, 1000),
@@ -146,47 +151,20 @@ _SIGN_IN_BOUNDS = [
     ("WHISTLE_LOGIN_LOCK_MINUTES", "login_lock_minutes", 1, 1440),
     ("WHISTLE_PROXY_COUNT", "proxy_count", 0, 5),
 ]
+_TRUE = ("1", "true", "yes")
 
 
-def _sign_in_values(env: Any) -> dict[str, Any]:
-    """The sign-in settings present in ``env``; ValueError naming the variable when one is out of bounds."""
+def _bounded_values(env: Any) -> dict[str, Any]:
+    """The whole-number and on/off settings present in ``env``; SettingsError naming the first bad one."""
     values: dict[str, Any] = {}
-    for variable, name, low, high in _SIGN_IN_BOUNDS:
+    for variable, name, low, high in _BOUNDED_INTS:
         if env.get(variable):
-            try:
-                number = int(env[variable])
-            except ValueError:
-                number = low - 1
-            if not low <= number <= high:
-                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
-            values[name] = number
+            text = env[variable].strip()
+            # Digits counted before int(): a 5,000-digit value must not cost a conversion.
+            if not (text.isascii() and text.isdigit() and len(text) <= 12 and low <= int(text) <= high):
+                raise SettingsError(f"{variable} must be a whole number from {low} to {high}, "
+                                    f"not {env[variable][:40]!r}")
+            values[name] = int(text)
     if env.get("WHISTLE_SESSION_COOKIE_SECURE"):
-        values["session_cookie_secure"] = env["WHISTLE_SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
-    return values
-
-
-def _expression_values(env: Any) -> dict[str, Any]:
-    """The expression bounds present in ``env``; ValueError naming the variable when one is out of bounds."""
-    values: dict[str, Any] = {}
-    for variable, name, low, high in [("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "expression_time_limit_ms", 10, 60_000),
-                                      ("WHISTLE_MAX_MULTI_INSTANCE", "max_multi_instance", 1, 10_000)]:
-        if env.get(variable):
-            text = env[variable].strip()
-            if not text.isdigit() or not low <= int(text) <= high:
-                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
-            values[name] = int(text)
-    return values
-
-
-def _upload_values(env: Any) -> dict[str, Any]:
-    """The pending-upload bounds present in ``env``; ValueError naming the variable when one is out of bounds."""
-    values: dict[str, Any] = {}
-    for variable, name, low, high in [("WHISTLE_PENDING_UPLOAD_HOURS", "pending_upload_hours", 1, 24 * 365),
-                                      ("WHISTLE_PENDING_UPLOAD_FILES", "pending_upload_files", 1, 10_000),
-                                      ("WHISTLE_PENDING_UPLOAD_MB", "pending_upload_megabytes", 1, 100_000)]:
-        if env.get(variable):
-            text = env[variable].strip()
-            if not text.isdigit() or not low <= int(text) <= high:
-                raise ValueError(f"{variable} must be a whole number from {low} to {high}, not {env[variable]!r}")
-            values[name] = int(text)
+        values["session_cookie_secure"] = env["WHISTLE_SESSION_COOKIE_SECURE"].lower() in _TRUE
     return values

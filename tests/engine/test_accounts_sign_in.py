@@ -64,7 +64,7 @@ def test_the_dummy_hash_is_made_lazily_and_once(scrypt_calls: list[dict[str, Any
 def test_sign_in_refuses_and_audits_odd_names(db: Database, clock: FakeClock) -> None:
     policy = ThrottlePolicy(account_failures=2, address_failures=100)
     for name in ("\ud800", "a\x00b", "王五", "x" * 65):
-        for attempt in range(3):
+        for _attempt in range(3):
             with pytest.raises((WrongPassword, LoginLocked)):
                 sign_in(db, name, "guess", now=clock.now(), address="10.0.0.9", user_agent="t", throttle=policy,
                         sessions=SessionPolicy())

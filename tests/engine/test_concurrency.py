@@ -278,7 +278,8 @@ def test_a_withdrawal_racing_a_completion_leaves_one_consistent_outcome(racing: 
     assert sum(outcomes.values()) == rounds, outcomes
 
 
-def _cases(db: Database, clock: FakeClock, rounds: int, departments: list[str]) -> tuple[EngineContext, Flow, list[int]]:
+def _cases(db: Database, clock: FakeClock, rounds: int,
+           departments: list[str]) -> tuple[EngineContext, Flow, list[int]]:
     """A fresh engine context, a flow on ``db`` and ``rounds`` whistles summoning ``departments``."""
     ctx = EngineContext()
     flow = Flow(db, ctx, clock)

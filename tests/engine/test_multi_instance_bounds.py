@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.errors import DefinitionInvalid, ProcessFailed, Problem
+from engine.errors import DefinitionInvalid, Problem, ProcessFailed
 from engine.expressions import Evaluator
 from engine.models import HumanTask, ProcessInstance
 from engine.spiff.loops import BoundedParallelMultiInstanceTask

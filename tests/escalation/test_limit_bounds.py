@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -42,7 +42,7 @@ def test_a_year_of_working_days_is_counted_quickly() -> None:
 
 
 def test_a_due_date_beyond_the_calendar_is_a_limit_error_not_an_overflow() -> None:
-    start = datetime(9999, 12, 1, 9, 0, tzinfo=timezone.utc)
+    start = datetime(9999, 12, 1, 9, 0, tzinfo=UTC)
     for text in ("366d", "366wd", "8784h", "8784wh"):
         with pytest.raises(LimitError) as refused:
             Limit.parse(text).due(start, WorkCalendar(statutory=False))

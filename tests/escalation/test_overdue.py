@@ -34,7 +34,6 @@ from web.deadlines import badge, most_urgent
 from web.services import Services
 from web.settings import Settings
 
-
 REMAINING = re.compile(r'<span class="remaining">([^<]*)</span>')
 
 

@@ -20,7 +20,7 @@ POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 def alias_bomb(head: str = "process: whistle\nlimits_by: whistle_type\n") -> str:
     """A few hundred bytes that expand to 9**8 (43 million) strings when aliases are followed."""
     lines = [head + 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for previous, name in zip("abcdefg", "bcdefgh"):
+    for previous, name in zip("abcdefg", "bcdefgh", strict=False):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     lines.append("limits: {enforcement: {sign: *h}}")
     return "\n".join(lines) + "\n"

@@ -5,8 +5,8 @@ after which the wrongly summoned unit could read it.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest

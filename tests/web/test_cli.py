@@ -106,3 +106,16 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot use the database" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("variable", "value"), [("WHISTLE_SESSION_IDLE_MINUTES", "0"),
+                                                  ("WHISTLE_MAX_BODY_BYTES", "9" * 5000),
+                                                  ("WHISTLE_MAX_JSON_DEPTH", "deep"),
+                                                  ("WHISTLE_PENDING_UPLOAD_MB", "-1")])
+def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path, variable: str, value: str) -> None:
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path), "init"], env={variable: value})
+    assert result.exit_code == 1
+    assert f"Error: {variable} must be a whole number from" in result.output
+    assert len(result.output) < 200  # the refused value is quoted cut short
+    assert "Traceback" not in result.output and result.exception is not None
+    assert not (tmp_path / "whistle.sqlite3").exists()  # nothing was started half-configured

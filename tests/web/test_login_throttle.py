@@ -134,7 +134,7 @@ def test_the_limits_are_settings(make_app: Callable[..., Flask]) -> None:
     assert attempt(client, "CGW.staff", "guess").status_code == 401
     assert "请 3 分钟后再试" in attempt(client, "CGW.staff", "guess").get_data(as_text=True)
     no_address_lock = make_app(login_max_failures_per_address=0, login_max_failures=100).test_client()
-    for number in range(30):
+    for _number in range(30):
         attempt(no_address_lock, "ZJW.staff", "guess", address="10.0.3.3")
     assert attempt(no_address_lock, "ZJW.staff", PASSWORD, address="10.0.3.3").status_code == 302
 

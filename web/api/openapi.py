@@ -11,8 +11,17 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request
 
 from web.api import definitions, instances, openapi_escalation, tasks
-from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, \
-    path_text, ref
+from web.api.openapi_parts import (
+    PROBLEM,
+    json_body,
+    json_response,
+    list_of,
+    operation,
+    page_of,
+    path_id,
+    path_text,
+    ref,
+)
 from web.api.params import BODIES
 from web.boundary import MAX_URL_BYTES, printable
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 from web.api import extensions, supervision
-from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, \
-    path_text, ref
+from web.api.openapi_parts import (
+    PROBLEM,
+    json_body,
+    json_response,
+    list_of,
+    operation,
+    page_of,
+    path_id,
+    path_text,
+    ref,
+)
 
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from web.cli.state import CliState
-from web.settings import Settings
+from web.settings import Settings, SettingsError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +18,11 @@ from web.settings import Settings
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, instance_path: Path | None) -> None:
     """whistle: BPMN workflows for 街乡吹哨、部门报到 and cross-department case handling."""
-    ctx.obj = CliState(Settings.from_env(database_url=database_url, instance_path=instance_path))
+    try:
+        settings = Settings.from_env(database_url=database_url, instance_path=instance_path)
+    except SettingsError as error:  # one line naming the variable, never a traceback
+        raise click.ClickException(str(error)) from None
+    ctx.obj = CliState(settings)
 
 
 def register_commands() -> None:
