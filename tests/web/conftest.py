@@ -1,7 +1,7 @@
 """Fixtures for API tests: an app on the test database, tokens for demo users, a JSON client."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,21 @@ from web.settings import Settings
 
 
 @pytest.fixture
-def app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock, tmp_path: Path) -> Flask:
+def make_app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock,
+             tmp_path: Path) -> Callable[..., Flask]:
+    """``make_app(**settings)``: the app on the test database and fake clock with these settings."""
+
+    def make(**changes: Any) -> Flask:
+        settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret", **changes)
+        return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
     """The whistle app on the test database with the fake clock."""
-    settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret")
-    return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
+    return make_app()
 
 
 @dataclass

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,29 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine.context import EngineContext
 from engine.database import Database
 from engine.models import LoginEvent, User
-from escalation.config import Escalation
 from tests.support import FakeClock
 from tests.web.conftest import csrf_token_of
-from web.app import create_app
-from web.services import Services
 from web.settings import Settings
 
 PASSWORD = "whistle-demo"
-
-
-@pytest.fixture
-def make_app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock,
-             tmp_path: Path) -> Callable[..., Flask]:
-    """``make_app(**settings)``: the app on the test database and fake clock with these settings."""
-
-    def make(**changes: Any) -> Flask:
-        settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret", **changes)
-        return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
-
-    return make
 
 
 @pytest.fixture

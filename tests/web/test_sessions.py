@@ -13,29 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine import accounts
-from engine.context import EngineContext
 from engine.database import Database
 from engine.models import ApiToken, UserSession
-from escalation.config import Escalation
 from tests.support import FakeClock
 from tests.web.conftest import csrf_token_of
-from web.app import create_app
-from web.services import Services
 from web.settings import Settings
 
 PASSWORD = "whistle-demo"
-
-
-@pytest.fixture
-def make_app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock,
-             tmp_path: Path) -> Callable[..., Flask]:
-    """``make_app(**settings)``: the app on the test database and fake clock with these settings."""
-
-    def make(**changes: Any) -> Flask:
-        settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret", **changes)
-        return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
-
-    return make
 
 
 def sign_in(app: Flask, username: str = "CGW.staff") -> FlaskClient:
