@@ -31,14 +31,26 @@ def check_policy_file(path: Path) -> Policy:
 
 def deploy_policy(session: Session, path: Path, *, now: datetime) -> PolicyDeployResult:
     """Store a policy file as a new version of its process's policy, unless it is unchanged."""
-    policy = check_policy_file(path)
+    return store_policy(session, check_policy_file(path), path.name, now=now)
+
+
+def deploy_policy_text(session: Session, text: str, name: str, *, now: datetime) -> PolicyDeployResult:
+    """Check a policy text (problems located in ``name``) and store it like a file; DefinitionInvalid if broken."""
+    policy, problems = read_policy(text, name)
+    if policy is None:
+        raise DefinitionInvalid(problems)
+    return store_policy(session, policy, name, now=now)
+
+
+def store_policy(session: Session, policy: Policy, filename: str, *, now: datetime) -> PolicyDeployResult:
+    """Store a checked policy as version N+1 of its process's policy; the newest version when unchanged."""
     current = session.execute(
         select(SlaPolicy).where(SlaPolicy.process_key == policy.process).order_by(SlaPolicy.version.desc()).limit(1)
     ).scalar_one_or_none()
     if current is not None and current.sha256 == policy.sha256:
         return PolicyDeployResult(current, created=False)
     row = SlaPolicy(process_key=policy.process, version=(current.version + 1) if current else 1,
-                    filename=path.name, sha256=policy.sha256, source=policy.source, deployed_at=now)
+                    filename=filename, sha256=policy.sha256, source=policy.source, deployed_at=now)
     session.add(row)
     session.flush()
     return PolicyDeployResult(row, created=True)
