@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from escalation.models import Notification
 
 log = logging.getLogger(__name__)
+
+# Parameters that hold an instant, stored as ISO 8601 in UTC; pages show them in local time.
+INSTANT_PARAMS = frozenset({"deadline", "old_deadline", "new_deadline"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,19 @@ def mark_read(session: Session, user_id: int, notification_id: int, now: datetim
     if found.read_at is None:
         found.read_at = now
     return found
+
+
+def mark_all_read(session: Session, user_id: int, now: datetime) -> int:
+    """Mark every unread notification of the user read; how many there were."""
+    return session.execute(update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                           .values(read_at=now).execution_options(synchronize_session=False)).rowcount
+
+
+def close_for_case(session: Session, instance_id: int, now: datetime) -> int:
+    """Mark every unread notification about a case read (its reminders mean nothing once it is gone)."""
+    return session.execute(update(Notification).where(Notification.instance_id == instance_id,
+                                                      Notification.read_at.is_(None))
+                           .values(read_at=now).execution_options(synchronize_session=False)).rowcount
 
 
 class InAppNotifier:

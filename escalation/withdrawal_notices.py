@@ -8,12 +8,17 @@ from engine.hooks import HookEvent
 from engine.models import HumanTask, TaskStatus, User
 from escalation.config import Escalation
 from escalation.ladder import members
-from escalation.notify import Message
+from escalation.notify import Message, close_for_case
 
 
 def notify_withdrawn(session: Session, esc: Escalation, event: HookEvent) -> None:
-    """One message per person who held or could take a task the withdrawal cancelled (not the withdrawer)."""
+    """Close the case's unread notices, then tell everyone who held or could take a cancelled task (not the withdrawer).
+
+    Reminders and 督办 notices about a case that no longer exists would only call people to
+    work that is gone, so they are marked read; the withdrawal notice itself stays unread.
+    """
     instance = event.instance
+    close_for_case(session, instance.id, event.at)
     cancelled = session.execute(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.CANCELLED,
                                 HumanTask.completed_at == event.at).order_by(HumanTask.id)
