@@ -19,6 +19,28 @@
     ];
   }
 
+  // The main menu on phones: folded behind a button (a real <button>, so Tab, Enter and Space work);
+  // Escape folds it again and gives focus back. Without this script the menu simply stays open.
+  var topbar = document.querySelector(".topbar");
+  var menuToggle = topbar && topbar.querySelector(".menu-toggle");
+  if (menuToggle) {
+    var setMenu = function (open) {
+      topbar.classList.toggle("menu-open", open);
+      menuToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    topbar.classList.add("has-menu-toggle");
+    menuToggle.hidden = false;
+    menuToggle.addEventListener("click", function () {
+      setMenu(menuToggle.getAttribute("aria-expanded") !== "true");
+    });
+    topbar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && topbar.classList.contains("menu-open")) {
+        setMenu(false);
+        menuToggle.focus();
+      }
+    });
+  }
+
   // <select data-submit-on-change>: choosing an option submits its form (no inline onchange: CSP forbids it).
   document.addEventListener("change", function (event) {
     var target = event.target;
