@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import gettext as _
 
+from escalation.limits import Limit, LimitError, Unit
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -73,6 +75,41 @@ def duration(seconds: float | None) -> str:
     return _("%(m)s min", m=mins)
 
 
+# How a limit reads, per unit: (one, many). Chinese has one form; English needs both.
+LIMIT_WORDS = {
+    Unit.MINUTES: (N_("%(n)s minute"), N_("%(n)s minutes")),
+    Unit.HOURS: (N_("%(n)s hour"), N_("%(n)s hours")),
+    Unit.WORK_HOURS: (N_("%(n)s working hour"), N_("%(n)s working hours")),
+    Unit.WORK_DAYS: (N_("%(n)s working day"), N_("%(n)s working days")),
+    Unit.DAYS: (N_("%(n)s calendar day"), N_("%(n)s calendar days")),
+}
+
+
+def limit(text: str | None) -> str:
+    """A limit such as ``2wh`` in words ("2 working hours" / "2个工作小时"); the text itself if unreadable."""
+    if not text:
+        return ""
+    try:
+        parsed = Limit.parse(text)
+    except LimitError:
+        return str(text)
+    amount = int(parsed.amount) if parsed.amount == int(parsed.amount) else parsed.amount
+    one, many = LIMIT_WORDS[parsed.unit]
+    return _(one if amount == 1 else many, n=amount)
+
+
+def working_duration(seconds: float | None) -> str:
+    """Working time in working hours ("3 working h 20 min" / "3个工作小时20分"): a working day is no 24 h."""
+    if seconds is None:
+        return ""
+    hours, mins = divmod(int(abs(seconds) // 60), 60)
+    if hours and mins:
+        return _("%(h)s working h %(m)s min", h=hours, m=mins)
+    if hours:
+        return _("%(h)s working hours", h=hours)
+    return _("%(m)s min", m=mins)
+
+
 def label(key: str | None) -> str:
     """The translated label of an action, status or clock id (the id itself if unknown)."""
     if key is None:
@@ -83,4 +120,4 @@ def label(key: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters."""
-    app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label)
+    app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit)

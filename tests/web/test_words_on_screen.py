@@ -1,0 +1,114 @@
+"""Words and numbers on pages: limits in words, which kind of time a badge counts, the server's now."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
+from lxml import html as lxml_html
+
+from tests.support import SHANGHAI, Flow
+from tests.web.conftest import Pages
+from web.formatting import limit
+
+
+@pytest.fixture
+def whistle(flow: Flow) -> int:
+    """A 综合执法哨 on 违法建设 (complete within 7wd) summoning CGW, blown Monday 2026-09-28 09:00."""
+    flow.deploy_policy()
+    return flow.blow(departments=["CGW"], title="和平里七区5号楼楼顶违建")
+
+
+@pytest.mark.parametrize(("text", "zh", "en"), [
+    ("2wh", "2个工作小时", "2 working hours"),
+    ("1wh", "1个工作小时", "1 working hour"),
+    ("7wd", "7个工作日", "7 working days"),
+    ("1wd", "1个工作日", "1 working day"),
+    ("15d", "15天（自然日）", "15 calendar days"),
+    ("24h", "24小时", "24 hours"),
+    ("30min", "30分钟", "30 minutes"),
+    ("1.5wh", "1.5个工作小时", "1.5 working hours"),
+])
+def test_a_limit_reads_in_words_in_both_languages(app: Flask, text: str, zh: str, en: str) -> None:
+    with app.test_request_context("/"):
+        with force_locale("zh_CN"):
+            assert limit(text) == zh
+        with force_locale("en"):
+            assert limit(text) == en
+
+
+def test_an_unreadable_limit_is_shown_as_written(app: Flask) -> None:
+    with app.test_request_context("/"):
+        assert limit("2 weeks") == "2 weeks"
+        assert limit(None) == ""
+
+
+def test_the_task_page_names_its_limits_in_words(pages: Pages, flow: Flow, whistle: int) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")
+    body = pages.as_("CGW.dispatcher").get(f"/tasks/{sign.id}").get_data(as_text=True)
+    tree = lxml_html.fromstring(body)
+    shown = {c.get("data-clock"): c.xpath(".//h3/span[contains(@class, 'limit')]")[0].text_content().strip()
+             for c in tree.xpath("//div[contains(@class, 'clock ')]")}
+    assert shown["complete"] == "2个工作小时"  # 综合执法哨: sign within 2wh
+    assert all(v.endswith(("个工作小时", "个工作日")) for v in shown.values()), shown
+
+
+def test_extension_requests_name_the_extension_in_words(pages: Pages, flow: Flow, whistle: int) -> None:
+    flow.complete(flow.task(whistle, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
+    report_in = flow.task(whistle, "Task_report_in", "CGW")
+    staff = pages.as_("CGW.staff")
+    staff.post(f"/tasks/{report_in.id}/claim")
+    asked = staff.post(f"/tasks/{report_in.id}/extensions", {"clock": "complete", "extension": "2wd",
+                                                              "reason": "需要协调产权单位"})
+    assert asked.status_code in (200, 302, 303)
+    page = lxml_html.fromstring(staff.get(f"/tasks/{report_in.id}").get_data(as_text=True))
+    assert [s.text_content() for s in page.xpath("//section[contains(@class, 'extension-history')]//li/strong")] \
+        == ["2个工作日"]
+    head = lxml_html.fromstring(pages.as_("CGW.head").get("/tasks/extensions").get_data(as_text=True))
+    assert "2个工作日" in [s.text_content() for s in head.xpath("//table[contains(@class, 'extensions-table')]//strong")]
+
+
+def badge_of(body: str) -> lxml_html.HtmlElement:
+    """The due badge at the head of a task page."""
+    found = lxml_html.fromstring(body).xpath("//div[@class='task-head']//span[@data-countdown]")
+    assert found, "the task page shows no due badge"
+    return found[0]
+
+
+def test_remaining_time_counts_working_hours_and_says_so(pages: Pages, flow: Flow, whistle: int) -> None:
+    # Signed: the report-in clock (1wd) runs; Monday 09:00 plus a working day is 8 working hours away.
+    flow.complete(flow.task(whistle, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
+    report_in = flow.task(whistle, "Task_report_in", "CGW")
+    badge = badge_of(pages.as_("CGW.staff").get(f"/tasks/{report_in.id}").get_data(as_text=True))
+    text = badge.text_content().strip()
+    assert text.startswith("剩余 ") and "个工作小时" in text, text
+    assert badge.get("data-unit") == "working"
+    assert "天" not in text  # a working day is not shown as days of 24 hours
+
+
+def test_lateness_keeps_its_detail_and_says_it_is_calendar_time(pages: Pages, flow: Flow, whistle: int) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")
+    flow.clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))  # two weeks on: every clock is late
+    body = pages.as_("CGW.dispatcher").get(f"/tasks/{sign.id}").get_data(as_text=True)
+    badge = badge_of(body)
+    text = badge.text_content().strip()
+    assert text.startswith("已超时 ") and text.endswith("（自然时间）") and "天" in text, text
+    assert "{t}" in badge.get("data-overdue-text") and "（自然时间）" in badge.get("data-overdue-text")
+    formats = json.loads(badge.get("data-formats"))
+    assert formats["dh"] == "{d}天{h}小时" and formats["wh"] == "{h}个工作小时"
+
+
+def test_the_badge_carries_the_servers_now(pages: Pages, flow: Flow, whistle: int) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")
+    flow.clock.set(datetime(2026, 9, 28, 10, 17, tzinfo=SHANGHAI))
+    badge = badge_of(pages.as_("CGW.dispatcher").get(f"/tasks/{sign.id}").get_data(as_text=True))
+    assert datetime.fromisoformat(badge.get("data-server-now")) == flow.clock.now()
+
+
+def test_english_badges_label_the_kind_of_time(pages: Pages, flow: Flow, whistle: int) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")
+    flow.clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))
+    badge = badge_of(pages.as_("CGW.dispatcher", lang="en").get(f"/tasks/{sign.id}").get_data(as_text=True))
+    assert badge.text_content().strip().endswith("(calendar time)")
