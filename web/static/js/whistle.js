@@ -49,8 +49,21 @@
     }
   });
 
-  // Countdowns in working time: the server sends the working intervals between now and the
-  // deadline; remaining time only runs down inside them (lunch, nights and holidays excluded).
+  // Countdowns: the server sends the working intervals between its now and the deadline; remaining
+  // time only runs down inside them (lunch, nights and holidays excluded). Lateness runs in calendar
+  // time. The device's clock may be wrong by minutes or days, so the page's server time sets an
+  // offset once, and every tick reads the server's time as device time plus that offset.
+  var offsetMs = null;
+
+  function serverNow() {
+    if (offsetMs === null) {
+      var carrier = document.querySelector("[data-server-now]");
+      var server = carrier ? Date.parse(carrier.getAttribute("data-server-now")) : NaN;
+      offsetMs = isNaN(server) ? 0 : server - Date.now();
+    }
+    return Date.now() + offsetMs;
+  }
+
   function remainingMs(intervals, now) {
     var total = 0;
     intervals.forEach(function (pair) {
@@ -60,24 +73,39 @@
     return total;
   }
 
-  function format(ms, lang) {
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, key) {
+      return values.hasOwnProperty(key) ? String(values[key]) : whole;
+    });
+  }
+
+  // The same words the server wrote (data-formats, translated there): calendar time as days and hours,
+  // working time in working hours (a working day is not 24 hours).
+  function format(ms, formats, working) {
     var minutes = Math.floor(ms / 60000), hours = Math.floor(minutes / 60), rest = minutes % 60;
-    if (lang === "en") { return hours ? hours + " h " + rest + " min" : rest + " min"; }
-    return hours ? hours + "小时" + rest + "分" : rest + "分钟";
+    var days = Math.floor(hours / 24);
+    if (working) {
+      if (hours && rest) { return fill(formats.whm, {h: hours, m: rest}); }
+      return hours ? fill(formats.wh, {h: hours}) : fill(formats.m, {m: rest});
+    }
+    if (days) { return fill(formats.dh, {d: days, h: hours % 24}); }
+    return hours ? fill(formats.hm, {h: hours, m: rest}) : fill(formats.m, {m: rest});
   }
 
   function tick() {
-    var now = Date.now(), lang = document.documentElement.lang === "en" ? "en" : "zh";
+    var now = serverNow();
     document.querySelectorAll("[data-countdown]").forEach(function (node) {
+      var label = node.querySelector(".remaining"), formats;
+      if (!label) { return; }
+      try { formats = JSON.parse(node.getAttribute("data-formats")); } catch (error) { return; }
+      if (!formats) { return; }  // an older page without the words: keep the server's text
       var intervals = JSON.parse(node.getAttribute("data-countdown"));
       var deadline = Date.parse(node.getAttribute("data-deadline"));
-      var label = node.querySelector(".remaining");
-      if (!label) { return; }
       if (now >= deadline) {
-        label.textContent = node.getAttribute("data-overdue-text");
+        label.textContent = fill(node.getAttribute("data-overdue-text"), {t: format(now - deadline, formats, false)});
       } else {
-        var left = node.getAttribute("data-left-text") || "{t}";
-        label.textContent = left.replace("{t}", format(remainingMs(intervals, now), lang));
+        var working = node.getAttribute("data-unit") === "working";
+        label.textContent = fill(node.getAttribute("data-left-text"), {t: format(remainingMs(intervals, now), formats, working)});
       }
     });
   }
