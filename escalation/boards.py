@@ -195,9 +195,9 @@ def _iso_week(start: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def department_ratings(session: Session, *, departments: list[str] | None = None,
-                       since: datetime | None = None) -> dict[str, Ratings]:
-    """Average street ratings per rated department, from completed 评价 (Task_rate) tasks."""
+def department_ratings(session: Session, *, departments: list[str] | None = None, since: datetime | None = None,
+                       until: datetime | None = None) -> dict[str, Ratings]:
+    """Average street ratings per rated department, from 评价 (Task_rate) tasks completed in [since, until)."""
     query = (
         select(TaskEvent.payload, HumanTask.context)
         .join(HumanTask, HumanTask.id == TaskEvent.task_id)
@@ -205,6 +205,8 @@ def department_ratings(session: Session, *, departments: list[str] | None = None
     )
     if since is not None:
         query = query.where(TaskEvent.at >= since)
+    if until is not None:
+        query = query.where(TaskEvent.at < until)
     if departments is not None:
         query = query.where(HumanTask.context["department"].as_string().in_(departments))
     marks: dict[str, dict[str, list[float]]] = {}
@@ -231,16 +233,16 @@ def _ratings(code: str, count: int, marks: dict[str, list[float]]) -> Ratings:
 
 
 def scoreboard(session: Session, now: datetime, *, departments: list[str] | None = None,
-               since: datetime | None = None) -> list[ScoreRow]:
-    """Scores of the district departments (or of ``departments``), most overdue first."""
+               since: datetime | None = None, until: datetime | None = None) -> list[ScoreRow]:
+    """Scores of the district departments (or of ``departments``) over [since, until), most overdue first."""
     query = select(Department.code, Department.name).order_by(Department.code)
     if departments is None:
         query = query.where(Department.kind == DepartmentKind.DISTRICT_DEPARTMENT)
     else:
         query = query.where(Department.code.in_(departments))
     rows = session.execute(query).all()
-    ratings = department_ratings(session, departments=[code for code, _ in rows], since=since)
-    board = [ScoreRow(code, name, department_stats(session, code, now, since=since),
+    ratings = department_ratings(session, departments=[code for code, _ in rows], since=since, until=until)
+    board = [ScoreRow(code, name, department_stats(session, code, now, since=since, until=until),
                       ratings.get(code) or Ratings(code, 0, None, None, None)) for code, name in rows]
     return sorted(board, key=lambda r: (-r.stats.overdue, -r.stats.open, r.code))
 

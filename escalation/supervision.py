@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from engine.errors import NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
-from escalation.overdue import is_active, overdue_clock, overdue_task, running_clock
+from escalation.overdue import clock_overdue, is_active, overdue_clock, overdue_task, running_clock
 
 
 @dataclass(frozen=True)
@@ -126,15 +127,18 @@ class DepartmentStats:
     open: int
     overdue: int
     completed: int
-    on_time_rate: float | None  # completed within the completion limit / completed with a limit
+    on_time_rate: float | None  # completed within the completion limit / (completed + open and overdue)
     median_sign_seconds: float | None  # claim (sign) time after the task arrived
-    report_in_rate: float | None  # 报到率: arrivals within the limit / arrivals due
+    report_in_rate: float | None  # 报到率: 签收/到场 steps done in time / (done + open and overdue)
 
 
 def overdue(session: Session, now: datetime, *, departments: list[str] | None = None, street: str | None = None,
             category: str | None = None, level: int | None = None, limit: int = 50,
             offset: int = 0) -> tuple[list[OverdueRow], bool]:
-    """Tasks past a running clock's deadline, the latest first (``departments``: only these)."""
+    """Overdue tasks, each once, the latest first (``departments``: only these).
+
+    A task late on both clocks is one row: its clock with the earliest deadline.
+    """
     query = _overdue_query(now, departments, street, category, level)
     rows = session.execute(query.limit(limit + 1).offset(offset))
     found = [
@@ -219,8 +223,30 @@ def escalations(session: Session, *, departments: list[str] | None = None, insta
     return found[:limit], len(found) > limit
 
 
-def department_stats(session: Session, code: str, now: datetime, *, since: datetime | None = None) -> DepartmentStats:
-    """Open and overdue work now; rates and medians over tasks created since ``since``."""
+# The steps of 报到 (签收 and 到场): the BPMN ``clock`` property of whistle.bpmn's Task_sign and Task_report_in.
+REPORT_IN_RULES = ("sign", "arrive")
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """A due-level clock row of one task, as the rates read it."""
+
+    task_id: int
+    clock: str
+    rule: str
+    deadline_at: datetime
+    stopped_at: datetime | None
+    started_at: datetime
+    status: TaskStatus
+
+
+def department_stats(session: Session, code: str, now: datetime, *, since: datetime | None = None,
+                     until: datetime | None = None) -> DepartmentStats:
+    """Open and overdue work now; rates and medians over tasks whose clocks started in [since, until).
+
+    A task counts in a rate once it is decided: completed, or overdue at ``now`` by the one rule
+    of :mod:`escalation.overdue` (an open task past its deadline is late, not "not yet counted").
+    """
     department_id = session.execute(select(Department.id).where(Department.code == code)).scalar_one_or_none()
     if department_id is None:
         raise NotFound("Department {code} does not exist.", code=code)
@@ -229,41 +255,52 @@ def department_stats(session: Session, code: str, now: datetime, *, since: datet
     overdue_count = session.execute(select(func.count(func.distinct(TaskDeadline.task_id))).join(
         HumanTask, HumanTask.id == TaskDeadline.task_id).where(
         TaskDeadline.department_id == department_id, overdue_clock(now))).scalar_one()
-    due_rungs = and_(TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True))
+    due_rungs = and_(TaskDeadline.department_id == department_id, TaskDeadline.is_due_level.is_(True),
+                     HumanTask.status != TaskStatus.CANCELLED)
     if since is not None:
         due_rungs = and_(due_rungs, TaskDeadline.started_at >= since)
-    completions = session.execute(
-        select(TaskDeadline.stopped_at, TaskDeadline.deadline_at)
-        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
-        .where(due_rungs, TaskDeadline.clock == "complete", HumanTask.status == TaskStatus.COMPLETED)
-    ).all()
-    signs = session.execute(
-        select(TaskDeadline.started_at, TaskDeadline.stopped_at)
-        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
-        .where(due_rungs, TaskDeadline.clock == "report_in", TaskDeadline.stopped_at.is_not(None),
-               HumanTask.status != TaskStatus.CANCELLED)
-    ).all()
-    arrivals = session.execute(
-        select(TaskDeadline.stopped_at, TaskDeadline.deadline_at, HumanTask.status)
-        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
-        .where(due_rungs, TaskDeadline.rule == "arrive", TaskDeadline.clock == "complete",
-               (HumanTask.status == TaskStatus.COMPLETED) | (TaskDeadline.deadline_at <= now))
-    ).all()
+    if until is not None:
+        due_rungs = and_(due_rungs, TaskDeadline.started_at < until)
+    clocks = [_Clock(*row) for row in session.execute(
+        select(TaskDeadline.task_id, TaskDeadline.clock, TaskDeadline.rule, TaskDeadline.deadline_at,
+               TaskDeadline.stopped_at, TaskDeadline.started_at, HumanTask.status)
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id).where(due_rungs)).all()]
     completed_count = session.execute(select(func.count()).select_from(HumanTask).where(
         HumanTask.department_id == department_id, HumanTask.status == TaskStatus.COMPLETED,
-        *([HumanTask.created_at >= since] if since else []))).scalar_one()
-    on_time = [stopped <= deadline for stopped, deadline in completions if stopped is not None]
-    sign_seconds = [(stopped - started).total_seconds() for started, stopped in signs]
-    arrived = [s == TaskStatus.COMPLETED and stopped is not None and stopped <= d for stopped, d, s in arrivals]
+        *([HumanTask.created_at >= since] if since else []),
+        *([HumanTask.created_at < until] if until else []))).scalar_one()
+    by_task: dict[int, list[_Clock]] = {}
+    for c in clocks:
+        by_task.setdefault(c.task_id, []).append(c)
+    sign_seconds = [(c.stopped_at - c.started_at).total_seconds() for c in clocks
+                    if c.clock == "report_in" and c.stopped_at is not None]
     return DepartmentStats(
         department=code,
         open=open_count,
         overdue=overdue_count,
         completed=completed_count,
-        on_time_rate=_rate(on_time),
+        on_time_rate=_rate(_on_time(by_task.values(), now)),
         median_sign_seconds=statistics.median(sign_seconds) if sign_seconds else None,
-        report_in_rate=_rate(arrived),
+        report_in_rate=_rate(_on_time([t for t in by_task.values() if t[0].rule in REPORT_IN_RULES], now)),
     )
+
+
+def _on_time(tasks: Iterable[list[_Clock]], now: datetime) -> list[bool]:
+    """One flag per decided task: completed within its completion limit (True), or late (False).
+
+    A completed task is judged by its completion clock (by its only clock when it has no
+    completion clock); an open task is late once any of its clocks is overdue at ``now``;
+    open tasks not yet overdue are undecided and left out.
+    """
+    flags = []
+    for task in tasks:
+        if task[0].status == TaskStatus.COMPLETED:
+            judged = [c for c in task if c.clock == "complete"] or task
+            flags.append(all(c.stopped_at is not None and c.stopped_at <= c.deadline_at for c in judged))
+        elif any(clock_overdue(is_due_level=True, stopped_at=c.stopped_at, deadline_at=c.deadline_at,
+                               task_active=is_active(c.status), now=now) for c in task):
+            flags.append(False)
+    return flags
 
 
 def _rate(flags: list[bool]) -> float | None:

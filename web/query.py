@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import abort, request
@@ -16,6 +16,7 @@ from flask import abort, request
 from web.boundary import ID_MAX, ID_MIN, printable
 
 _INTEGER = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only: int() would also take "١٢", "1_0" and " 7 "
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, as for integers
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,27 @@ class InstantParam(QueryParam):
     def schema(self) -> dict[str, Any]:
         """A date-time string."""
         return {"type": "string", "format": "date-time"}
+
+
+@dataclass(frozen=True)
+class DateParam(QueryParam):
+    """A calendar day, YYYY-MM-DD (what a date input sends)."""
+
+    def read(self) -> date | None:
+        """The day, or None when absent or empty; 400 when not a YYYY-MM-DD date."""
+        raw = self.raw()
+        if not raw:
+            return None
+        try:
+            if not _DATE.fullmatch(raw):
+                raise ValueError(raw)
+            return date.fromisoformat(raw)
+        except ValueError:
+            return self.refuse("a date, e.g. 2026-09-28")
+
+    def schema(self) -> dict[str, Any]:
+        """A date string."""
+        return {"type": "string", "format": "date"}
 
 
 def paging(max_limit: int, default_limit: int = 50) -> tuple[IntParam, IntParam]:

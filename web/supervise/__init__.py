@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/charts/trend.json", "chart_trend", charts.trend, methods=["GET"])
     bp.add_url_rule("/departments", "departments", scores.departments, methods=["GET"])
     bp.add_url_rule("/departments/<code>", "department", scores.department, methods=["GET"])
+    bp.add_app_template_filter(scores.sign_time, "sign_time")
     app.register_blueprint(bp)

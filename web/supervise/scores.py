@@ -9,9 +9,10 @@ from escalation import boards, urging
 from escalation.boards import ScoreRow
 from web.auth.session import current_actor
 from web.db import now, read_session
-from web.formatting import local_time
+from web.formatting import duration, local_time
 from web.supervise.access import require_department, scope, supervision_page
 from web.supervise.csv_export import csv_response
+from web.supervise.periods import PERIODS, read_period
 
 DRILL_DOWN_LIMIT = 200
 
@@ -19,10 +20,27 @@ DRILL_DOWN_LIMIT = 200
 @supervision_page
 def departments() -> str | Response:
     """Every department the reader covers with its scores; ``?format=csv`` downloads them."""
-    rows = boards.scoreboard(read_session(), now(), departments=scope(None))
+    period = read_period(now())
+    rows = boards.scoreboard(read_session(), now(), departments=scope(None), since=period.since, until=period.until)
     if request.args.get("format") == "csv":
         return _csv(rows)
-    return render_template("supervise/departments.html", rows=rows)
+    return render_template("supervise/departments.html", rows=rows, period=period, periods=PERIODS)
+
+
+def sign_time(seconds: float | None) -> str:
+    """A median time to sign, to the second below an hour ("1分8秒", "45秒")."""
+    # Whole minutes showed a 40 s median as "0分钟", which reads as "signed at once".
+    if seconds is None:
+        return ""
+    whole = int(round(seconds))
+    if whole >= 3600:
+        return duration(whole)
+    minutes, rest = divmod(whole, 60)
+    if not minutes:
+        return _("%(s)s s", s=rest)
+    if not rest:
+        return _("%(m)s min", m=minutes)
+    return _("%(m)s min %(s)s s", m=minutes, s=rest)
 
 
 def _percent(rate: float | None) -> object:
@@ -46,9 +64,11 @@ def department(code: str) -> str:
     require_department(code)
     session = read_session()
     name = boards.department_name(session, code)
-    score = boards.scoreboard(session, now(), departments=[code])[0]
+    period = read_period(now())
+    score = boards.scoreboard(session, now(), departments=[code], since=period.since, until=period.until)[0]
     tasks = boards.department_tasks(session, code, now(), limit=DRILL_DOWN_LIMIT)
     return render_template(
-        "supervise/department.html", code=code, name=name, score=score, tasks=tasks, now=now(),
+        "supervise/department.html", code=code, name=name, score=score, tasks=tasks, now=now(), period=period,
+        periods=PERIODS,
         limit=DRILL_DOWN_LIMIT, urged=urging.urgings_for_tasks(session, [t.task_id for t in tasks]),
         may_urge=urging.may_urge(current_actor()))
