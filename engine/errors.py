@@ -106,6 +106,12 @@ class InvalidInput(WhistleError):
         self.errors = list(errors or [])
 
 
+class NeedsConfirmation(InvalidInput):
+    """The data is valid, but a rule suspects a mistake (e.g. a duplicate); sending it again confirmed goes ahead."""
+
+    code = "needs_confirmation"
+
+
 @dataclass(frozen=True)
 class Problem:
     """A located problem in a deployable file: ``file:line: element: message``."""

@@ -20,7 +20,16 @@ from engine import audit, definitions, start_rules
 from engine.actors import Actor
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
-from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProcessFailed, StaleRevision
+from engine.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NeedsConfirmation,
+    NotFound,
+    ProcessFailed,
+    StaleRevision,
+)
 from engine.forms import validate_data
 from engine.hooks import HookEvent, TaskHook
 from engine.models import HumanTask, InstanceStatus, ProcessInstance
@@ -50,8 +59,13 @@ def start(
     *,
     now: datetime,
     business_key: str | None = None,
+    confirmed: bool = False,
 ) -> ProcessInstance:
-    """Start the newest version of ``process_key`` with start-form ``data`` on behalf of ``actor``."""
+    """Start the newest version of ``process_key`` with start-form ``data`` on behalf of ``actor``.
+
+    Valid data a process's warnings object to (a suspected duplicate) raises NeedsConfirmation
+    unless ``confirmed``.
+    """
     definition = definitions.get(session, process_key)
     parts = ctx.parts(session, definition.id)
     directory = ctx.directory(session)
@@ -64,6 +78,11 @@ def start(
         errors += start_rules.check(session, actor, definition.key, form, payload)
     if errors:
         raise InvalidInput("The form has errors.", errors)
+    if not confirmed and isinstance(payload, dict):
+        doubts = start_rules.warnings(session, actor, definition.key, payload, now=now,
+                                      duplicate_days=ctx.duplicate_days)
+        if doubts:
+            raise NeedsConfirmation("This may repeat an earlier case; confirm to start it anyway.", doubts)
     origin_id = _origin(actor, start_info, payload, parts)
     with _process_errors():
         run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)

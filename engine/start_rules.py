@@ -8,6 +8,7 @@ business rules of its own (the whistle's live in ``engine.whistle_rules``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ Rule = Callable[[Session, Actor, Mapping[str, Any]], list[FieldError]]
 # The business rules of a process, by process key. When practices become packs, each pack
 # brings its entry here; until then the whistle's is the only one.
 PROCESS_RULES: Mapping[str, Rule] = {whistle_rules.PROCESS_KEY: whistle_rules.check}
+# Warnings: rules a starter may knowingly override (a suspected duplicate), given the window in days.
+WarningRule = Callable[..., list[FieldError]]
+PROCESS_WARNINGS: Mapping[str, WarningRule] = {whistle_rules.PROCESS_KEY: whistle_rules.duplicates}
 
 
 def check(session: Session, actor: Actor, process_key: str, form: Mapping[str, Any] | None,
@@ -40,6 +44,13 @@ def check(session: Session, actor: Actor, process_key: str, form: Mapping[str, A
     if rule is not None:
         errors.extend(rule(session, actor, data))
     return errors
+
+
+def warnings(session: Session, actor: Actor, process_key: str, data: Mapping[str, Any], *, now: datetime,
+             duplicate_days: int) -> list[FieldError]:
+    """What a starter must confirm before valid start ``data`` starts a case (none for most processes)."""
+    rule = PROCESS_WARNINGS.get(process_key)
+    return rule(session, actor, data, now=now, days=duplicate_days) if rule is not None else []
 
 
 def after_start(session: Session, actor: Actor, form: Mapping[str, Any] | None, data: Mapping[str, Any],

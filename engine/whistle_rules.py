@@ -7,7 +7,9 @@ point (page, API, CLI, connector) asked for it.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine import catalog
 from engine.actors import Actor, Seat
 from engine.errors import FieldError
-from engine.models import Department, DepartmentKind
+from engine.models import Department, DepartmentKind, InstanceStatus, ProcessInstance
 from engine.roles import Role
 
 PROCESS_KEY = "whistle"
@@ -25,6 +27,8 @@ STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
 MAX_CHECKED = 100
 QUOTED_CODES = 5
 QUOTED_LENGTH = 20
+# The most recent cases of a street a duplicate check compares (a street blows a few a day, not hundreds).
+DUPLICATE_SCAN = 200
 
 
 def street_seats(actor: Actor, roles: tuple[Role, ...] = STREET_ROLES) -> list[Seat]:
@@ -69,6 +73,42 @@ def check(session: Session, actor: Actor, data: Mapping[str, Any]) -> list[Field
         if known and community not in known:
             errors.append(FieldError("community", "Not one of the allowed values.", "enum"))
     return errors
+
+
+def duplicates(session: Session, actor: Actor, data: Mapping[str, Any], *, now: datetime,
+               days: int) -> list[FieldError]:
+    """A warning per case of the same street, category and address blown in the last ``days`` days (not withdrawn).
+
+    Addresses are compared normalised (full-width folded, whitespace and case ignored), so
+    "和平里七区 5 号楼" and "和平里七区５号楼" are the same place.
+    """
+    category, address = data.get("category"), data.get("address")
+    streets = [s.department_id for s in _streets_of(actor, data)]
+    if days <= 0 or not isinstance(category, str) or not isinstance(address, str) or not streets:
+        return []
+    wanted = same_address(address)
+    rows = session.execute(
+        select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.created_at, ProcessInstance.case_data)
+        .where(ProcessInstance.process_key == PROCESS_KEY, ProcessInstance.origin_department_id.in_(streets),
+               ProcessInstance.created_at >= now - timedelta(days=days),
+               ProcessInstance.status != InstanceStatus.CANCELLED)
+        .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc()).limit(DUPLICATE_SCAN)
+    ).all()
+    return [FieldError("address", "Suspected duplicate: case {id} ({title}) was blown for the same category and "
+                                  "address within the last {days} days.", "suspected_duplicate",
+                       {"id": r.id, "title": r.title, "days": days, "at": r.created_at})
+            for r in rows if _same_case(r.case_data, category, wanted)]
+
+
+def same_address(text: str) -> str:
+    """An address as compared for duplicates: NFKC (full-width to half-width), no whitespace, case folded."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def _same_case(case_data: Mapping[str, Any] | None, category: str, address: str) -> bool:
+    data = case_data or {}
+    other = data.get("address")
+    return data.get("category") == category and isinstance(other, str) and same_address(other) == address
 
 
 def _streets_of(actor: Actor, data: Mapping[str, Any]) -> list[Seat]:

@@ -77,9 +77,12 @@ def check(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str,
 
 
 def blow(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any], *,
-         now: datetime) -> ProcessInstance:
-    """Start a whistle for the actor's street; the start checks the street's rules and takes the uploads."""
-    return instances.start(session, ctx, actor, PROCESS_KEY, data, now=now)
+         now: datetime, confirmed: bool = False) -> ProcessInstance:
+    """Start a whistle for the actor's street; the start checks the street's rules and takes the uploads.
+
+    A suspected duplicate raises NeedsConfirmation listing the earlier cases, unless ``confirmed``.
+    """
+    return instances.start(session, ctx, actor, PROCESS_KEY, data, now=now, confirmed=confirmed)
 
 
 @dataclass(frozen=True)

@@ -116,8 +116,12 @@ def calendars() -> Calendars:
 
 @pytest.fixture
 def ctx(calendars: Calendars) -> EngineContext:
-    """A fresh engine context wired like production (its caches must not outlive the emptied tables)."""
-    return engine_context(Settings(processes_dir=PROCESSES), calendars)
+    """A fresh engine context wired like production (its caches must not outlive the emptied tables).
+
+    Without the suspected-duplicate warning: most tests blow the same whistle again and again
+    (tests/web/test_duplicates.py turns it on).
+    """
+    return engine_context(Settings(processes_dir=PROCESSES, duplicate_days=0), calendars)
 
 
 @pytest.fixture

@@ -94,5 +94,7 @@ def environment(database_url: str, instance: Path) -> dict[str, str]:
     env.update(WHISTLE_DATABASE_URL=database_url, WHISTLE_INSTANCE_PATH=str(instance), WHISTLE_SECRET_KEY="e2e",
                # Tests move the server's clock by hours and days while a browser stays signed in:
                # sessions must not end under them (tests/web/test_sessions.py tests the limits).
-               WHISTLE_SESSION_IDLE_MINUTES="525600", WHISTLE_SESSION_MAX_HOURS="87600")
+               WHISTLE_SESSION_IDLE_MINUTES="525600", WHISTLE_SESSION_MAX_HOURS="87600",
+               # Tests blow the same whistle many times; tests/web/test_duplicates.py tests the warning.
+               WHISTLE_DUPLICATE_DAYS="0")
     return env

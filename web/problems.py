@@ -12,6 +12,7 @@ from engine.errors import (
     DefinitionInvalid,
     Forbidden,
     InvalidInput,
+    NeedsConfirmation,
     NotFound,
     ProcessFailed,
     WhistleError,
@@ -79,6 +80,8 @@ def from_domain(error: WhistleError) -> Response:
             {"file": p.file, "line": p.line, "element": p.element, "message": translate(p.template, p.params)}
             for p in error.problems
         ]
+    if isinstance(error, NeedsConfirmation):  # the earlier cases, for a client to show before it confirms
+        extensions["cases"] = [e.params["id"] for e in error.errors if "id" in e.params]
     if "claimed_by" in error.params:
         extensions["claimed_by"] = error.params["claimed_by"]
     return problem(status_of(error), translate(error.template, error.params), code=error.code, **extensions)

@@ -42,7 +42,8 @@ def engine_context(settings: Settings, calendars: Calendars | None = None) -> En
     calendars = calendars or calendars_of(settings)
     evaluator = Evaluator(time_limit=settings.expression_time_limit_ms / 1000,
                           max_instances=settings.max_multi_instance).with_functions(**timer_functions(calendars))
-    return EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks)
+    return EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks,
+                         duplicate_days=settings.duplicate_days)
 
 
 def wire(ctx: EngineContext, calendars: Calendars) -> Escalation:

@@ -47,6 +47,9 @@ class Settings:
     # limit, and how many instances one multi-instance activity or loop may start.
     expression_time_limit_ms: int = 1000
     max_multi_instance: int = 100
+    # A whistle of the same street, category and address within this many days is a suspected
+    # duplicate the officer confirms before it is blown (engine.whistle_rules); 0 turns the check off.
+    duplicate_days: int = 3
     # Signing in (see docs and engine.user_sessions / engine.login_throttle): a session ends after
     # this long without a request, and at the latest this long after sign-in.
     session_idle_minutes: int = 30
@@ -141,6 +144,7 @@ _BOUNDED_INTS = [
     ("WHISTLE_MAX_JSON_DEPTH", "max_json_depth", 2, 256),
     ("WHISTLE_EXPRESSION_TIME_LIMIT_MS", "expression_time_limit_ms", 10, 60_000),
     ("WHISTLE_MAX_MULTI_INSTANCE", "max_multi_instance", 1, 10_000),
+    ("WHISTLE_DUPLICATE_DAYS", "duplicate_days", 0, 365),
     ("WHISTLE_PENDING_UPLOAD_HOURS", "pending_upload_hours", 1, 24 * 365),
     ("WHISTLE_PENDING_UPLOAD_FILES", "pending_upload_files", 1, 10_000),
     ("WHISTLE_PENDING_UPLOAD_MB", "pending_upload_megabytes", 1, 100_000),

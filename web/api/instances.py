@@ -52,11 +52,13 @@ def start_instance() -> tuple[Response, int, dict[str, str]]:
     key: str = body["process"]
     data = body.get("data", {})
     business_key = body.get("business_key")
+    confirmed = body.get("confirmed") is True
     actor = current_actor()
     ctx = services().ctx
 
     def unit(session: Session) -> dict[str, object]:
-        instance = instances.start(session, ctx, actor, key, data, now=now(), business_key=business_key)
+        instance = instances.start(session, ctx, actor, key, data, now=now(), business_key=business_key,
+                                   confirmed=confirmed)
         return _case_json(session, instance.id)
 
     body_out = write(unit)

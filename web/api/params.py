@@ -22,7 +22,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "StartRequest": {"type": "object", "required": ["process"], "properties": {
         "process": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Process key, e.g. whistle."},
         "data": {"type": "object", "description": "Start form data."},
-        "business_key": {"type": "string", "maxLength": 128}}},
+        "business_key": {"type": "string", "maxLength": 128},
+        "confirmed": {"type": "boolean", "description": "Start it although a rule suspects a mistake (a "
+                      "suspected duplicate answers 422 needs_confirmation listing the earlier cases)."}}},
     "MessageRequest": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255}, "payload": {"type": "object"}}},
     "CancelRequest": {"type": "object", "required": ["reason"], "properties": {

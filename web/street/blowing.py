@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine import attachments, whistles
-from engine.errors import FieldError, InvalidInput
+from engine.errors import FieldError, InvalidInput, NeedsConfirmation
 from engine.roles import Role
+from web import form_tokens
 from web.auth.session import current_actor, roles_required
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, fields_for, parse
@@ -19,6 +20,8 @@ from web.street.attachments import store_uploads
 # The start form's fields in the order the page shows them; ``street`` only for officers of several streets.
 SHOWN = ("whistle_type", "category", "title", "community", "address", "description", "departments",
          "attachments", "street")
+# The checkbox that blows the whistle although it looks like a duplicate of a recent one.
+CONFIRM = "confirm_duplicate"
 
 
 @roles_required(Role.STREET_OFFICER)
@@ -27,8 +30,12 @@ def new() -> str | Response | tuple[str, int]:
     actor = current_actor()
     ctx = services().ctx
     schema = whistles.start_form(read_session(), ctx)
+    token = request.form.get(form_tokens.FIELD)
     if request.method == "GET":
         return _page(schema, {}, [])
+    done = form_tokens.used(token)
+    if done:  # Back, then 吹哨 again: the whistle was blown the first time
+        return form_tokens.replayed(done, _("Open the whistle already blown"))
     data = parse(schema, request.form)
     kept = request.form.getlist("attachments__kept")
     stored, refused = store_uploads(actor, request.files.getlist("attachments"))
@@ -38,13 +45,20 @@ def new() -> str | Response | tuple[str, int]:
     read_session().rollback()
     if refused:
         return _page(schema, data, refused + whistles.check(read_session(), ctx, actor, data), 422)
+    confirmed = request.form.get(CONFIRM) == "1"
     try:
-        instance_id = write(lambda session: whistles.blow(session, ctx, actor, data, now=now()).id)
+        instance_id = write(lambda session: whistles.blow(session, ctx, actor, data, now=now(),
+                                                          confirmed=confirmed).id)
+    except NeedsConfirmation as doubt:  # the same place and category was blown lately: ask before a second case
+        read_session().rollback()
+        return _page(schema, data, [], 409, duplicates=[_earlier(e) for e in doubt.errors])
     except InvalidInput as error:
         read_session().rollback()
         return _page(schema, data, error.errors, 422)
+    target = url_for("street.show", instance_id=instance_id)
+    form_tokens.use(token, target)
     flash(_("The whistle is blown: the departments have been summoned."), "success")
-    return redirect(url_for("street.show", instance_id=instance_id))
+    return redirect(target)
 
 
 @roles_required(Role.STREET_OFFICER)
@@ -57,9 +71,14 @@ def suggestion() -> str:
     return render_template("street/_departments.html", field=field)
 
 
+def _earlier(doubt: FieldError) -> dict[str, Any]:
+    """An earlier case a suspected duplicate names: its id, title and when it was blown."""
+    return {"id": doubt.params.get("id"), "title": doubt.params.get("title"), "at": doubt.params.get("at")}
+
+
 def _page(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError],
-          status: int = 200) -> tuple[str, int]:
-    """The form with what was entered, each message beside its field, the rest on top."""
+          status: int = 200, *, duplicates: list[dict[str, Any]] | None = None) -> tuple[str, int]:
+    """The form with what was entered, each message beside its field, the rest on top, suspected duplicates first."""
     actor = current_actor()
     session = read_session()
     by_name = _fields(schema, data, errors)
@@ -67,7 +86,9 @@ def _page(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError]
     names = {f.name for f in shown}
     general = [translate(e.template, e.params) for e in errors if _base(e.field) not in names]
     kept = attachments.pending(session, actor, data.get("attachments") or [])
-    return render_template("street/new.html", fields=shown, kept=kept, general=general), status
+    token = form_tokens.carried(request.form.get(form_tokens.FIELD))  # one token over every correction
+    return render_template("street/new.html", fields=shown, kept=kept, general=general, duplicates=duplicates,
+                           confirm=CONFIRM, token_field=form_tokens.FIELD, token=token), status
 
 
 def _fields(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError]) -> dict[str, Field]:
