@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -76,6 +77,15 @@ def user_by_name(session: Session, username: str) -> User:
     if user is None:
         raise NotFound("User {username} does not exist.", username=username)
     return user
+
+
+def display_names_by_login(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Display names of the users with these login names (unknown ones are left out)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
+    return {username: name for username, name in rows}
 
 
 def check_password(session: Session, username: str, password: str) -> User | None:

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from escalation.limits import Limit, LimitError, Unit
+from web.people import people
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -119,5 +120,6 @@ def label(key: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters."""
+    """Register the filters, and ``people(logins)`` (display names by login name) for tables of tasks."""
     app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit)
+    app.jinja_env.globals["people"] = people

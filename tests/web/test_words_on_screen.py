@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -112,3 +113,33 @@ def test_english_badges_label_the_kind_of_time(pages: Pages, flow: Flow, whistle
     flow.clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))
     badge = badge_of(pages.as_("CGW.dispatcher", lang="en").get(f"/tasks/{sign.id}").get_data(as_text=True))
     assert badge.text_content().strip().endswith("(calendar time)")
+
+
+# Who did what: people by their display names, not their login names
+
+LOGIN = re.compile(r"\b(?:HP|CGW|ZJW|DCS|QLD)\.(?:officer|leader|dispatcher|staff|head|supervisor)\b")
+
+
+def visible_text(body: str) -> str:
+    """What a reader sees: the text of the page's main part (titles and attributes aside)."""
+    tree = lxml_html.fromstring(body)
+    main = tree.xpath("//main") or [tree]
+    return " ".join(main[0].text_content().split())
+
+
+def test_pages_name_people_by_their_display_names(pages: Pages, flow: Flow, whistle: int) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")
+    flow.claim(sign.id, as_="CGW.dispatcher")
+    flow.clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))  # late: the boards list the held task
+    seen = {
+        "case page": pages.as_("HP.officer").get(f"/cases/{whistle}"),
+        "street board": pages.as_("HP.officer").get(f"/whistles/{whistle}"),
+        "task page": pages.as_("CGW.head").get(f"/tasks/{sign.id}"),
+        "overdue board": pages.as_("DCS.supervisor").get("/supervise"),
+        "department page": pages.as_("DCS.supervisor").get("/supervise/departments/CGW"),
+    }
+    logins = {where: LOGIN.findall(visible_text(r.get_data(as_text=True))) for where, r in seen.items()}
+    assert all(r.status_code == 200 for r in seen.values())
+    assert {where: found for where, found in logins.items() if found} == {}
+    assert all("城管委接哨员" in visible_text(r.get_data(as_text=True))
+               for where, r in seen.items() if where != "street board"), "the holder is named on each page"
