@@ -143,3 +143,10 @@ def test_pages_name_people_by_their_display_names(pages: Pages, flow: Flow, whis
     assert {where: found for where, found in logins.items() if found} == {}
     assert all("城管委接哨员" in visible_text(r.get_data(as_text=True))
                for where, r in seen.items() if where != "street board"), "the holder is named on each page"
+
+
+def test_the_case_page_names_the_process_not_its_key(pages: Pages, whistle: int) -> None:
+    body = pages.as_("HP.officer").get(f"/cases/{whistle}").get_data(as_text=True)
+    head = lxml_html.fromstring(body).xpath("//h1/following-sibling::p[1]")[0]
+    assert head.xpath(".//span[@class='process-name']")[0].text_content() == "街乡吹哨、部门报到"
+    assert "whistle" not in " ".join(head.text_content().split())

@@ -6,11 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from engine import withdrawal
+from engine.actors import Actor
 from engine.cases import case_record
+from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, StaleRevision
-from engine.models import InstanceStatus
+from engine.models import InstanceStatus, ProcessInstance
 from escalation import supervision
 from web.auth.session import current_actor, login_required
+from web.boundary import local_target
 from web.cases.diagram import case_diagram
 from web.cases.reported import data_by_entry, shown_values
 from web.cases.timeline import merged
@@ -35,9 +38,13 @@ def show(instance_id: int) -> str:
 
 @login_required
 def withdraw(instance_id: int) -> Response | tuple[str, int]:
-    """Withdraw a running case with a reason (the starting unit only); 422 keeps what was typed."""
+    """Withdraw a running case with a reason and a ticked confirmation (the starting unit only); 422 keeps the text."""
     actor, ctx = current_actor(), services().ctx
     reason = request.form.get("reason", "")
+    back = local_target(request.form.get("next"), url_for("cases.show", instance_id=instance_id), prefix="/whistles/")
+    if request.form.get("confirm") != "yes":
+        unconfirmed = {"confirm": _("Tick the box to confirm the withdrawal.")}
+        return _render(instance_id, reason=reason, errors=unconfirmed), 422
 
     def unit(session: Session) -> None:
         withdrawal.withdraw(session, ctx, actor, instance_id, reason, now=now())
@@ -45,18 +52,25 @@ def withdraw(instance_id: int) -> Response | tuple[str, int]:
     try:
         write(unit)
     except InvalidInput as error:
-        messages = {e.field: translate(e.template, e.params) for e in error.errors}
-        return _render(instance_id, reason=reason, reason_error=messages.get("reason", "")), 422
+        return _render(instance_id, reason=reason,
+                       errors={e.field: translate(e.template, e.params) for e in error.errors}), 422
     except StaleRevision:
         raise
     except (Conflict, Forbidden) as error:
         flash(translate(error.template, error.params), "error")
     else:
         flash(_("The case is withdrawn. The departments have been told why."), "success")
-    return redirect(url_for("cases.show", instance_id=instance_id))
+    return redirect(back)
 
 
-def _render(instance_id: int, *, reason: str = "", reason_error: str = "") -> str:
+def may_withdraw_case(session: Session, ctx: EngineContext, actor: Actor, instance_id: int) -> bool:
+    """Whether ``actor`` may withdraw the case now (it runs, and they are of its starting unit)."""
+    case = session.get(ProcessInstance, instance_id)
+    return (case is not None and case.status == InstanceStatus.RUNNING
+            and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
+
+
+def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None = None) -> str:
     session, ctx, actor = read_session(), services().ctx, current_actor()
     record = case_record(session, actor, instance_id)
     case = record.instance
@@ -66,10 +80,11 @@ def _render(instance_id: int, *, reason: str = "", reason_error: str = "") -> st
     may_withdraw = (case.status == InstanceStatus.RUNNING
                     and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
     return render_template("cases/show.html", record=record, case=case, escalations=escalations,
+                           process_name=parts.name or case.process_key,
                            reported=shown_values(start_form, case.case_data, dict(record.departments)),
                            entry_data=data_by_entry(record, parts), department_names=dict(record.departments),
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
-                           withdraw_reason=reason, withdraw_error=reason_error,
+                           withdraw_reason=reason, withdraw_errors=errors or {},
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX))
 
 
