@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.actors import Actor
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from engine.models import Department, HumanTask, ProcessInstance, TaskEvent
+from engine.models import Department, HumanTask, ProcessInstance, TaskEvent, User
 from engine.models.tasks import ACTIVE_STATUSES
 from engine.roles import Role
 from escalation.config import Escalation
@@ -63,6 +63,16 @@ class Urging:
     overdue: bool
     level: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class UrgingEntry:
+    """One 督办 or 催办 on a task as its page lists it: what, who sent it, when, with which note."""
+
+    kind: UrgeKind
+    by: str | None
+    at: datetime
+    note: str
 
 
 @dataclass(frozen=True)
@@ -138,3 +148,22 @@ def urgings_for_tasks(session: Session, task_ids: list[int]) -> dict[int, Urging
     for task_id, at in rows:
         last[task_id] = max(at, last.get(task_id, at))
     return {task_id: UrgingSummary(counts[task_id], last[task_id]) for task_id in counts}
+
+
+def urgings_on(session: Session, task_id: int) -> list[UrgingEntry]:
+    """Every 督办 and 催办 sent by hand about one task, newest first (from the audit trail)."""
+    rows = session.execute(
+        select(TaskEvent.at, TaskEvent.payload, User.display_name)
+        .outerjoin(User, User.id == TaskEvent.actor_id)
+        .where(TaskEvent.action == AUDIT_ACTION, TaskEvent.task_id == task_id)
+        .order_by(TaskEvent.id.desc())
+    ).all()
+    found = []
+    for at, payload, name in rows:
+        payload = payload if isinstance(payload, dict) else {}
+        try:
+            kind = UrgeKind(payload.get("kind"))
+        except ValueError:
+            continue  # an entry this version cannot name is left out rather than mislabelled
+        found.append(UrgingEntry(kind, name, at, str(payload.get("note") or "")))
+    return found

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from escalation import notify
 from web.auth.session import current_actor, login_required
 from web.db import now, read_session, write
-from web.home.notification_text import notification_text
+from web.home.notification_text import notification_kind, notification_text
 from web.navigation import nav_items_for, start_page
 
 
@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/notifications/<id:notification_id>/read", "read", read, methods=["POST"])
     bp.add_url_rule("/notifications/read-all", "read_all", read_all, methods=["POST"])
     app.register_blueprint(bp)
-    app.jinja_env.filters["notification_text"] = notification_text
+    app.jinja_env.filters.update(notification_text=notification_text, notification_kind=notification_kind)
     app.add_url_rule("/", "home", home)
     app.jinja_env.globals["nav_items"] = lambda: nav_items_for(g.get("actor"))
 

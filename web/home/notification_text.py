@@ -4,10 +4,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
+
 from escalation.models import Notification
 from escalation.notify import INSTANT_PARAMS
-from web.formatting import local_time
+from web.formatting import N_, label, local_time
 from web.i18n import translate
+
+# Kinds of notice only the notifications panel names (the ladder's and urging's kinds are general labels).
+KINDS = {
+    "returned": N_("Back to you"),
+    "rework": N_("Sent back for rework"),
+    "case_closed": N_("Case closed"),
+}
+
+
+def notification_kind(kind: str) -> str:
+    """The translated name of a kind of notice."""
+    return gettext(KINDS[kind]) if kind in KINDS else label(kind)
 
 
 def shown_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,10 @@ from engine.actors import Actor
 from engine.cases import CaseRecord, case_record
 from engine.context import EngineContext
 from engine.errors import FieldError
-from engine.models import HumanTask, TaskStatus
+from engine.models import Department, HumanTask, TaskStatus
+from escalation.handoffs import Handoff, handoff_to
 from escalation.supervision import ClockView, task_clocks
+from escalation.urging import UrgingEntry, urgings_on
 from web.forms import Field, Option, fields_for
 from web.i18n import translate
 from web.inbox import uploads
@@ -72,6 +74,9 @@ class TaskPage:
     held_by_me: bool
     held_by_other: bool
     holder_name: str | None
+    rework: Handoff | None = None  # the check that sent this step back (退回重办), shown as a banner on top
+    rework_unit: str | None = None
+    urgings: list[UrgingEntry] = field(default_factory=list)  # 督办/催办 sent about this task, newest first
 
     @property
     def task(self) -> HumanTask:
@@ -110,6 +115,8 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
     mine = task.status == TaskStatus.CLAIMED and task.assignee_id == actor.user_id
     options = [Option(code, name) for code, name in names.items()]
     files = uploads.names(session, task.instance_id)
+    handoff = handoff_to(session, task)
+    rework = handoff if handoff is not None and handoff.rework else None
     return TaskPage(
         detail=detail,
         record=record,
@@ -130,7 +137,16 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
         held_by_other=task.status == TaskStatus.CLAIMED and not mine,
         holder_name=inbox.display_names(session, [task.assignee_id]).get(task.assignee_id) if task.assignee_id
         else None,
+        rework=rework,
+        rework_unit=_unit_name(session, rework.department_id) if rework else None,
+        urgings=urgings_on(session, task.id),
     )
+
+
+def _unit_name(session: Session, department_id: int | None) -> str | None:
+    """The name of the unit that sent a step back."""
+    found = session.get(Department, department_id) if department_id is not None else None
+    return found.name if found else None
 
 
 def form_fields(schema: dict[str, Any] | None, values: Mapping[str, Any] | None, errors: list[FieldError] | None,
