@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from escalation.limits import Limit, LimitError, Unit
+from web.form_buttons import submit_label
 from web.people import people
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -120,6 +121,6 @@ def label(key: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters, and ``people(logins)`` (display names by login name) for tables of tasks."""
+    """Register the filters, ``people(logins)`` (display names by login) and ``submit_label(schema)``."""
     app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit)
-    app.jinja_env.globals["people"] = people
+    app.jinja_env.globals.update(people=people, submit_label=submit_label)

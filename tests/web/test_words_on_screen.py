@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import force_locale
 from lxml import html as lxml_html
 
-from tests.support import SHANGHAI, Flow
+from tests.support import SHANGHAI, WHISTLE_ANSWERS, Flow
 from tests.web.conftest import Pages
 from web.formatting import limit
 
@@ -150,3 +150,32 @@ def test_the_case_page_names_the_process_not_its_key(pages: Pages, whistle: int)
     head = lxml_html.fromstring(body).xpath("//h1/following-sibling::p[1]")[0]
     assert head.xpath(".//span[@class='process-name']")[0].text_content() == "街乡吹哨、部门报到"
     assert "whistle" not in " ".join(head.text_content().split())
+
+
+# Each step's button names its action (from the form schema, not the code)
+
+
+def button(pages: Pages, username: str, task_id: int, lang: str = "zh_CN") -> str:
+    """The submit button's words on a task page."""
+    body = pages.as_(username, lang=lang).get(f"/tasks/{task_id}").get_data(as_text=True)
+    found = lxml_html.fromstring(body).xpath("//section[@id='task-form']//button[@type='submit']")
+    assert found, f"no submit button on task {task_id} for {username}"
+    return found[-1].text_content().strip()
+
+
+def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whistle: int) -> None:
+    seen = {}
+    for element, who in [("Task_sign", "CGW.dispatcher"), ("Task_report_in", "CGW.staff"),
+                         ("Task_handle", "CGW.staff")]:
+        task = flow.task(whistle, element, "CGW")
+        seen[element] = button(pages, who, task.id)
+        if element == "Task_sign":
+            seen["en"] = button(pages, who, task.id, lang="en")
+        flow.complete(task.id, WHISTLE_ANSWERS[element], as_=who)
+    verify = flow.open_tasks(whistle, "Task_verify")[0]
+    seen["Task_verify"] = button(pages, "HP.officer", verify.id)
+    flow.complete(verify.id, {"satisfied": True}, as_="HP.officer")
+    rate = flow.open_tasks(whistle, "Task_rate")[0]
+    seen["Task_rate"] = button(pages, "HP.leader", rate.id)
+    assert seen == {"Task_sign": "签收", "en": "Sign for the whistle", "Task_report_in": "到场报到",
+                    "Task_handle": "提交处置结果", "Task_verify": "提交核验结果", "Task_rate": "提交评价"}
