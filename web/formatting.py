@@ -77,6 +77,16 @@ def duration(seconds: float | None) -> str:
     return _("%(m)s min", m=mins)
 
 
+# A case's states: one word each, the same on every page (a case 已结案, its tasks 已办结).
+CASE_STATUS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled")}
+
+
+def case_status(value: str | None) -> str:
+    """The translated word for a case's state (tasks use ``label``: their done is 已办结)."""
+    found = CASE_STATUS.get(str(value))
+    return _(found) if found is not None else str(value or "")
+
+
 # How a limit reads, per unit: (one, many). Chinese has one form; English needs both.
 LIMIT_WORDS = {
     Unit.MINUTES: (N_("%(n)s minute"), N_("%(n)s minutes")),
@@ -122,5 +132,6 @@ def label(key: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters, ``people(logins)`` (display names by login) and ``submit_label(schema)``."""
-    app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit)
+    app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit,
+                                 case_status=case_status)
     app.jinja_env.globals.update(people=people, submit_label=submit_label)

@@ -179,3 +179,20 @@ def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whis
     seen["Task_rate"] = button(pages, "HP.leader", rate.id)
     assert seen == {"Task_sign": "签收", "en": "Sign for the whistle", "Task_report_in": "到场报到",
                     "Task_handle": "提交处置结果", "Task_verify": "提交核验结果", "Task_rate": "提交评价"}
+
+
+# One word per state: a closed case is 已结案 everywhere, a done task 已办结
+
+
+def test_a_closed_case_is_called_closed_on_every_page(pages: Pages, flow: Flow, whistle: int) -> None:
+    flow.run_department(whistle, "CGW")
+    flow.rate(whistle, "CGW")
+    assert flow.instance(whistle).status.value == "completed"
+    officer = pages.as_("HP.officer")
+    case_page = lxml_html.fromstring(officer.get(f"/cases/{whistle}").get_data(as_text=True))
+    board = lxml_html.fromstring(officer.get(f"/whistles/{whistle}").get_data(as_text=True))
+    case_badge = case_page.xpath("//h1/following-sibling::p[1]//span[contains(@class, 'badge')]")[0]
+    board_badge = board.xpath("//span[contains(@class, 'badge status-completed')]")[0]
+    assert (case_badge.text_content(), board_badge.text_content()) == ("已结案", "已结案")
+    task_states = {b.text_content() for b in case_page.xpath("//table//span[contains(@class, 'status-completed')]")}
+    assert task_states == {"已办结"}
