@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.errors import FieldError
 from web.i18n import current_lang, translate
+from web.upload_rules import UploadRules, upload_rules
 
 LONG_TEXT = 200  # strings allowed to be longer than this get a text area
 
@@ -38,6 +39,7 @@ class Field:
     value: Any = None
     error: str = ""
     maxlength: int | None = None
+    upload: UploadRules | None = None  # attachments only: the types and sizes told beside the field
 
 
 def fields_for(schema: dict[str, Any] | None, *, values: dict[str, Any] | None = None,
@@ -58,6 +60,7 @@ def fields_for(schema: dict[str, Any] | None, *, values: dict[str, Any] | None =
             name=name, label=_text(spec, "title") or name, widget=widget, required=name in required,
             hint=_text(spec, "description"), options=options, value=values.get(name, spec.get("default")),
             error=by_field.get(name, ""), maxlength=spec.get("maxLength"),
+            upload=upload_rules() if widget == "attachments" else None,
         ))
     return found
 

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from engine import attachments
 from engine.errors import WhistleError
-from web.boundary import UPLOAD_TYPES
+from web.boundary import UPLOAD_TYPES, local_target
 from web.i18n import translate
 from web.problems import status_of
 
 log = logging.getLogger(__name__)
+MEGABYTE = 1024 * 1024
 
 
 def _titles() -> dict[int, str]:
@@ -45,9 +48,12 @@ def _messages() -> dict[int, str]:
 
 def _too_large() -> str:
     """What was too large: the files of an upload, or the text of any other form (web.boundary)."""
+    settings = current_app.extensions["whistle"].settings
     if (request.mimetype or "") in UPLOAD_TYPES:
-        return _("A form may carry at most 32 MB of files, and each file at most 8 MB.")
-    limit = current_app.extensions["whistle"].settings.max_body_bytes
+        return _("A form may carry at most %(total)s MB of files, and each file at most %(file)s MB. Nothing was "
+                 "saved: go back to the form and choose fewer or smaller files.",
+                 total=settings.max_upload_bytes // MEGABYTE, file=attachments.MAX_BYTES // MEGABYTE)
+    limit = settings.max_body_bytes
     return _("A form may carry at most %(size)s KB of text.", size=limit // 1024)
 
 
@@ -57,11 +63,35 @@ def page(status: int, message: str | None = None) -> tuple[str, int]:
     text = message or _messages().get(status, "")
     if request.headers.get("HX-Request"):
         return f'<div class="flash flash-error" role="alert">{_escape(text or title)}</div>', status
+    if "actor" not in g:
+        _signed_in()
     try:
-        return render_template("errors/error.html", status=status, title=title, message=text), status
+        return render_template("errors/error.html", status=status, title=title, message=text,
+                               back=_back() if status == 413 else None), status
     except Exception:  # the error page itself failed: still answer, plainly, without a traceback
         log.exception("error page %s could not be rendered", status)
         return f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{_escape(title)}</p>", status
+
+
+def _signed_in() -> None:
+    """Who is signed in, for a request refused before the sign-in hook ran (a 413 or CSRF failure while the
+    form was read): the page keeps its menu and name instead of looking signed out."""
+    from web.auth.session import load_actor_for_request
+
+    try:
+        load_actor_for_request()
+    except Exception:  # the error page must still be answered; it then shows the signed-out top bar
+        log.exception("could not load the signed-in user for an error page")
+        g.actor = None
+
+
+def _back() -> str | None:
+    """The page a refused form was sent from (this site only): the way back from a 413."""
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc and came_from.netloc != request.host:
+        return None
+    target = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return local_target(target, "") or None
 
 
 def _escape(text: str) -> str:
