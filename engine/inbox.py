@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, union_all
+from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from engine.access import task_visible
@@ -194,6 +194,12 @@ def page_rows(session: Session, query: Select[tuple[object, ...]], *, limit: int
     """One page of :func:`filtered` rows and whether more follow."""
     rows = session.execute(query.limit(limit + 1).offset(offset)).all()
     return [PageRow(*row) for row in rows[:limit]], len(rows) > limit
+
+
+def count_rows(session: Session, query: Select[tuple[object, ...]], *, cap: int) -> int:
+    """How many rows ``query`` holds, counting no further than ``cap`` (tab badges say "99+", not 12,345)."""
+    capped = query.order_by(None).limit(cap).subquery()
+    return int(session.execute(select(func.count()).select_from(capped)).scalar_one())
 
 
 def page_row(session: Session, actor: Actor, task_id: int) -> PageRow | None:

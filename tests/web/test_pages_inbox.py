@@ -69,7 +69,7 @@ def test_each_department_sees_its_own_queue(pages: Pages, whistle: int) -> None:
         ("签收", "城管委", "和平里七区5号楼楼顶违建", "和平街道", "违法建设")]
     assert [r["task"] for r in rows(pages.as_("ZJW.staff"), "/tasks?tab=department")] == ["签收"]
     assert rows(pages.as_("SWJ.dispatcher"), "/tasks?tab=department") == []
-    mine = pages.as_("CGW.dispatcher").get("/tasks")
+    mine = pages.as_("CGW.dispatcher").get("/tasks?tab=mine")  # a bare /tasks opens the queue holding the work
     assert "你手上没有任务" in text(mine)
 
 

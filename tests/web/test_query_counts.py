@@ -53,5 +53,5 @@ def test_the_inbox_page_and_the_task_api_read_a_fixed_number_of_statements(pages
         flow.blow(departments=["CGW"], title=f"第{n + 3}件")
     many = statements()
     assert many == few, f"statements for 2 rows {few}, for 12 rows {many}"
-    # The user, memberships, rows, rungs, departments, categories; the API: user, memberships, rows.
-    assert few == (6, 3)
+    # The user, memberships, two tab counts, rows, rungs, departments, categories; the API: user, memberships, rows.
+    assert few == (8, 3)

@@ -9,6 +9,7 @@ from engine.models import InstanceStatus
 from tests.support import Flow
 from tests.web.conftest import Api, Pages
 
+CONFIRM = {"confirm": "yes"}  # the ticked confirmation box
 REASON = "误吹哨：问题已由社区自行解决"
 
 
@@ -20,7 +21,7 @@ def test_the_street_withdraws_from_the_case_page_and_departments_read_why(pages:
     page = officer.get(f"/cases/{case}").get_data(as_text=True)
     assert "撤销本案件" in page and f'action="/cases/{case}/withdraw"' in page
 
-    done = officer.post(f"/cases/{case}/withdraw", {"reason": REASON})
+    done = officer.post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM})
     assert done.status_code == 302 and done.headers["Location"] == f"/cases/{case}"
     after = officer.get(f"/cases/{case}").get_data(as_text=True)
     assert "案件已撤销，已将原因通知相关部门。" in after
@@ -39,7 +40,7 @@ def test_the_whistle_board_shows_who_withdrew_it_and_which_stages_stopped(pages:
     flow.complete(flow.task(case, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
     flow.clock.advance(minutes=20)
     officer = pages.as_("HP.officer")
-    officer.post(f"/cases/{case}/withdraw", {"reason": REASON})
+    officer.post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM})
     tree = lxml_html.fromstring(officer.get(f"/whistles/{case}").get_data(as_text=True))
     states = {row.get("data-department"): [td.get("data-state") for td in row.xpath("./td[@data-stage]")]
               for row in tree.xpath("//tr[@data-department]")}
@@ -55,7 +56,7 @@ def test_the_whistle_board_shows_who_withdrew_it_and_which_stages_stopped(pages:
 def test_a_missing_reason_keeps_the_page_and_changes_nothing(pages: Pages, flow: Flow) -> None:
     case = flow.blow(departments=["CGW"])
     officer = pages.as_("HP.officer")
-    refused = officer.post(f"/cases/{case}/withdraw", {"reason": "撤"})
+    refused = officer.post(f"/cases/{case}/withdraw", {"reason": "撤", **CONFIRM})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "<details open>" in html and 'class="field-error"' in html and ">撤</textarea>" in html
@@ -66,10 +67,10 @@ def test_departments_see_no_withdraw_form_and_are_refused(pages: Pages, flow: Fl
     case = flow.blow(departments=["CGW"])
     dispatcher = pages.as_("CGW.dispatcher")
     assert "撤销本案件" not in dispatcher.get(f"/cases/{case}").get_data(as_text=True)
-    refused = dispatcher.post(f"/cases/{case}/withdraw", {"reason": REASON})
+    refused = dispatcher.post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM})
     assert refused.status_code == 302
     assert f"只有发起案件 {case} 的单位或系统管理员可以撤销。" in dispatcher.get(f"/cases/{case}").get_data(as_text=True)
-    assert pages.as_("XH.officer").post(f"/cases/{case}/withdraw", {"reason": REASON}).status_code == 404
+    assert pages.as_("XH.officer").post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM}).status_code == 404
     assert flow.instance(case).status == InstanceStatus.RUNNING
 
 

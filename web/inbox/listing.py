@@ -35,6 +35,16 @@ INBOXES = {
 }
 
 
+# The tabs that hold work waiting for someone: they carry a count, and a bare /tasks opens the first that has any.
+WORK_TABS = (Tab.MINE, Tab.DEPARTMENT)
+COUNT_CAP = 100  # a tab badge counts this far and then says "99+"
+
+
+def landing_tab(counts: Mapping[Tab, int]) -> Tab:
+    """The tab a reader who asked for none lands on: the first holding work, else 我的待办."""
+    return next((tab for tab in WORK_TABS if counts.get(tab)), Tab.MINE)
+
+
 class Due(enum.StrEnum):
     """How close to its deadline a task must be to be listed."""
 
@@ -48,6 +58,7 @@ class InboxQuery:
     """The state of an inbox page; anything unreadable in the URL falls back to the default."""
 
     tab: Tab = Tab.MINE
+    tab_chosen: bool = True  # False: the URL named no tab, so the page picks one (landing_tab)
     category: str = ""
     street: str = ""
     due: Due = Due.ALL
@@ -63,6 +74,7 @@ class InboxQuery:
             page = 1
         return cls(
             tab=_choice(Tab, args.get("tab"), Tab.MINE),
+            tab_chosen=bool(args.get("tab")),
             category=args.get("category", "").strip()[:32],
             street=args.get("street", "").strip()[:32],
             due=_choice(Due, args.get("due"), Due.ALL),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,18 +12,21 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from engine import catalog, inbox, tasks
+from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, StaleRevision
-from engine.models import DepartmentKind
+from engine.inbox import Filters
+from engine.models import Department, DepartmentKind
 from engine.roles import Role
 from escalation import extensions, supervision
 from web.auth.session import current_actor, login_required
 from web.boundary import local_target
 from web.db import now, read_session, services, write
 from web.i18n import translate
-from web.inbox.listing import PAGE_SIZE, Due, InboxQuery, Tab
+from web.inbox.listing import COUNT_CAP, INBOXES, PAGE_SIZE, WORK_TABS, Due, InboxQuery, Tab, landing_tab
 from web.inbox.rows import row_context
 
 DECIDERS = (Role.DEPT_HEAD, Role.STREET_LEADER)  # who decides on extension requests
+STREET_ROLES = {Role.STREET_OFFICER, Role.STREET_LEADER, Role.GRID_WORKER}
 
 
 @login_required
@@ -30,17 +34,30 @@ def index() -> str:
     """One page of one tab, filtered; due badges for the whole page from one clock query."""
     query = InboxQuery.from_args(request.args)
     session, actor = read_session(), current_actor()
+    counts = {tab: inbox.count_rows(session, inbox.filtered(actor, *INBOXES[tab], Filters()), cap=COUNT_CAP)
+              for tab in WORK_TABS}
+    if not query.tab_chosen:
+        query = replace(query, tab=landing_tab(counts))
     scope, status = query.inbox
     rows, more = inbox.page_rows(session, inbox.filtered(actor, scope, status, query.filters(now())),
                                  limit=PAGE_SIZE, offset=query.offset)
     clocks = supervision.clocks_for_badges(session, [row.id for row in rows])
     departments = catalog.departments(session)  # read once: the street filter and the rows' names
-    streets = [(d.code, d.name) for d in departments if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
+    streets = street_choices(actor, departments)
     decides = any(actor.has_role(role) for role in DECIDERS)
     pending = len(extensions.pending_for(session, actor)) if decides else 0
     return render_template("inbox/index.html", query=query, rows=rows, more=more, clocks=clocks, tabs=list(Tab),
-                           dues=list(Due), streets=streets, decides=decides, pending=pending,
+                           dues=list(Due), streets=streets, decides=decides, pending=pending, counts=counts,
+                           count_cap=COUNT_CAP,
                            **row_context(session, actor, departments))
+
+
+def street_choices(actor: Actor, departments: list[Department]) -> list[tuple[str, str]]:
+    """The streets one may filter by: a street's own people see their own street(s), not every street."""
+    streets = [d for d in departments if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
+    if actor.roles & STREET_ROLES:
+        streets = [d for d in streets if d.id in actor.department_ids]
+    return [(d.code, d.name) for d in streets]
 
 
 @login_required

@@ -15,6 +15,7 @@ from web.forms import parse
 from web.i18n import translate
 from web.inbox import task_page, uploads
 from web.inbox.task_page import ExtensionForm
+from web.street import boards
 
 
 @login_required
@@ -50,7 +51,7 @@ def complete(task_id: int) -> Response | tuple[str, int]:
         flash(translate(error.template, error.params), "error")
         return redirect(url_for("inbox.task", task_id=task_id))
     flash(_("%(task)s is done.", task=found.task.name), "success")
-    return redirect(url_for("inbox.index", tab="department"))
+    return redirect(boards.after_completion(actor, found.task) or url_for("inbox.index", tab="department"))
 
 
 @login_required

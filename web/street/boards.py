@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import render_template, url_for
 
-from engine import whistles
+from engine import whistles, withdrawal
+from engine.actors import Actor
 from engine.errors import NotFound
+from engine.models import HumanTask
 from engine.roles import Role
 from escalation.supervision import clocks_for_badges
 from web.auth.session import current_actor, roles_required
+from web.cases import may_withdraw_case
 from web.db import read_session, services
 from web.deadlines import most_urgent
 from web.formatting import N_
@@ -61,9 +64,18 @@ def show(instance_id: int) -> str:
             if due is not None:
                 deadlines[running.task_id] = due.deadline_at
     choices = _choice_labels(whistles.form_of(session, services().ctx, board.definition_id))
+    may_withdraw = may_withdraw_case(session, services().ctx, current_actor(), instance_id)
     return render_template("street/board.html", board=board, clocks=clocks, deadlines=deadlines, choices=choices,
+                           may_withdraw=may_withdraw, reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
                            stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
                            action_labels=ACTION_LABELS)
+
+
+def after_completion(actor: Actor, task: HumanTask) -> str | None:
+    """Where the street goes after 核验 or 评价: back to that whistle's board, where the next department waits."""
+    if task.element_id in ACTION_LABELS and actor.roles & {Role.STREET_OFFICER, Role.STREET_LEADER}:
+        return url_for("street.show", instance_id=task.instance_id)
+    return None
 
 
 def _choice_labels(schema: dict[str, Any]) -> dict[str, dict[str, str]]:
