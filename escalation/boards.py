@@ -173,20 +173,22 @@ def weekly_trend(session: Session, now: datetime, *, weeks: int = 12, department
                  tz: ZoneInfo = SHANGHAI) -> list[WeekCount]:
     """Overdue events per ISO week for the last ``weeks`` weeks (this one included), oldest first.
 
-    An overdue event is a fired rung at the due level (100%), one per clock that ran out.
+    An overdue event is a task whose due-level rung (100%) fired that week: a task counts once a
+    week however many of its clocks ran out, as on every other board.
     """
     starts = [week_start(now, tz) - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     origin = aliased(Department)
     query = (
-        select(EscalationRecord.fired_at)
+        select(EscalationRecord.task_id, EscalationRecord.fired_at)
         .join(TaskDeadline, TaskDeadline.id == EscalationRecord.deadline_id)
         .join(ProcessInstance, ProcessInstance.id == EscalationRecord.instance_id)
         .outerjoin(Department, Department.id == EscalationRecord.department_id)
         .where(TaskDeadline.is_due_level.is_(True), EscalationRecord.fired_at >= starts[0],
                EscalationRecord.fired_at <= now)
     )
-    counts = Counter(week_start(fired, tz) for fired in
-                     session.execute(_scoped(query, origin, departments, street, category)).scalars())
+    weeks = {(task_id, week_start(fired, tz))
+             for task_id, fired in session.execute(_scoped(query, origin, departments, street, category))}
+    counts = Counter(week for _, week in weeks)
     return [WeekCount(_iso_week(start), start, counts[start]) for start in starts]
 
 

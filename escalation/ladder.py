@@ -16,6 +16,8 @@ from escalation.models import EscalationRecord, TaskDeadline
 from escalation.notify import Message
 from escalation.policies import Action, ClockKind, LadderStep, Target
 
+MAX_ATTEMPTS = 3  # a rung that failed this often is given up (the sweep stops taking it)
+
 # English templates, translated where they are shown; one per action and clock.
 TEMPLATES: dict[tuple[Action, ClockKind], str] = {
     (Action.REMIND, ClockKind.REPORT_IN): "Reminder: please sign for {task} of case {case} before {deadline}.",
@@ -38,8 +40,17 @@ TEMPLATES: dict[tuple[Action, ClockKind], str] = {
 }
 
 
-def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadline, now: datetime) -> EscalationRecord:
-    """Fire one due rung exactly as its policy says; the caller commits."""
+def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadline,
+         now: datetime) -> EscalationRecord | None:
+    """Fire one due rung exactly as its policy says; the caller commits.
+
+    Returns None when the rung's twin fires for it (see :func:`twins`): one deadline, one firing.
+    """
+    if rung.fired_at is not None:  # a twin earlier in this batch fired for it
+        return None
+    others = twins(session, rung)
+    if any(other.id < rung.id for other in others):
+        return None  # the earlier twin fires for both; it marks this one fired when it does
     task = session.get(HumanTask, rung.task_id)
     # Only the title: the row also holds the whole workflow state.
     title = session.execute(select(ProcessInstance.title).where(ProcessInstance.id == rung.instance_id)).scalar_one()
@@ -71,7 +82,27 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
     if step.reassign:
         tasks.reassign_up(session, ctx, task.id, now=now, reason=f"escalation level {rung.level}")
     rung.fired_at = now
+    for other in others:  # covered by this firing: no second record, notification or audit row
+        other.fired_at = now
     return record
+
+
+def twins(session: Session, rung: TaskDeadline) -> list[TaskDeadline]:
+    """The live rungs of the task's other clock at the same level and instant (a 签收 task's two clocks).
+
+    When a task's report-in and completion clocks share a limit and a start, every rung of both
+    falls due together; they are one deadline and fire once, by the rung armed first (the report-in
+    clock's, whose words fit a task nobody has signed for yet). A rung given up after its
+    attempts does not hold its twin back.
+    """
+    return list(session.execute(
+        select(TaskDeadline).where(
+            TaskDeadline.task_id == rung.task_id, TaskDeadline.level == rung.level, TaskDeadline.id != rung.id,
+            TaskDeadline.clock != rung.clock, TaskDeadline.due_at == rung.due_at,
+            TaskDeadline.fired_at.is_(None), TaskDeadline.stopped_at.is_(None),
+            TaskDeadline.attempts < MAX_ATTEMPTS)
+        .order_by(TaskDeadline.id)
+    ).scalars())
 
 
 def targets_for(session: Session, targets: tuple[Target, ...], task: HumanTask) -> list[User]:

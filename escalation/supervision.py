@@ -153,10 +153,17 @@ def overdue(session: Session, now: datetime, *, departments: list[str] | None = 
 def _overdue_query(now: datetime, departments: list[str] | None, street: str | None, category: str | None,
                    level: int | None) -> Select[tuple[object, ...]]:
     task_department, origin = aliased(Department), aliased(Department)
-    fired = aliased(TaskDeadline)
-    reached = (select(func.max(fired.level)).where(fired.task_id == TaskDeadline.task_id,
-                                                   fired.clock == TaskDeadline.clock, fired.fired_at.is_not(None))
+    fired, other = aliased(TaskDeadline), aliased(TaskDeadline)
+    # The highest rung fired on the task, whichever clock fired it (twin rungs fire once: escalation.ladder).
+    reached = (select(func.max(fired.level)).where(fired.task_id == TaskDeadline.task_id, fired.fired_at.is_not(None))
                .correlate(TaskDeadline).scalar_subquery())
+    # One row per task: the overdue clock with the earliest deadline (the lower id on a tie) speaks for it.
+    earlier = exists().where(
+        other.task_id == TaskDeadline.task_id, other.id != TaskDeadline.id, other.is_due_level.is_(True),
+        other.stopped_at.is_(None), other.deadline_at <= now,
+        (other.deadline_at < TaskDeadline.deadline_at)
+        | ((other.deadline_at == TaskDeadline.deadline_at) & (other.id < TaskDeadline.id)),
+    ).correlate(TaskDeadline)
     category_of = ProcessInstance.case_data["category"].as_string()
     query = (
         select(
@@ -171,7 +178,7 @@ def _overdue_query(now: datetime, departments: list[str] | None, street: str | N
         .outerjoin(task_department, task_department.id == TaskDeadline.department_id)
         .outerjoin(origin, origin.id == ProcessInstance.origin_department_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
-        .where(overdue_clock(now))
+        .where(overdue_clock(now), ~earlier)
         .order_by(TaskDeadline.deadline_at, TaskDeadline.task_id)
     )
     if departments is not None:

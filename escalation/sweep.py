@@ -26,7 +26,7 @@ from escalation.models import TaskDeadline
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = ladder.MAX_ATTEMPTS
 TIMER_RETRY = timedelta(minutes=5)  # a broken instance's timers are tried again after this
 
 
@@ -107,7 +107,9 @@ def _deadline_batch(session: Session, ctx: EngineContext, esc: Escalation, now: 
     for rung in sorted(rungs, key=lambda r: (r.task_id, r.id)):
         try:
             with session.begin_nested():
-                ladder.fire(session, ctx, esc, rung, now)
+                record = ladder.fire(session, ctx, esc, rung, now)
+            if record is None:  # its twin fired for it (one deadline, one firing)
+                continue
             report.deadlines += 1
             report.lateness.append((now - rung.due_at).total_seconds())
         except Exception as error:  # one broken rung must not stop the others

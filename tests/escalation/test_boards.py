@@ -47,20 +47,20 @@ def test_overdue_tasks_count_once_per_task_by_department_and_highest_level(
         flow: Flow, whistle: int, esc: Escalation) -> None:
     assert counts(flow) == ([], [])
     flow.clock.set(at(9, 28, 10, 40))
-    swept(flow, esc, 8)  # levels 1 and 2 of both clocks of both signing tasks
+    swept(flow, esc, 4)  # levels 1 and 2 of both signing tasks (their two clocks are one deadline: one firing)
     flow.clock.set(at(9, 28, 10, 50))
     flow.complete(flow.task(whistle, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
     flow.clock.set(at(9, 28, 11, 30))  # past the 11:00 deadline, before the sweep fires level 3
     by_department, by_level = counts(flow)
     assert by_department == [DepartmentCount("ZJW", "区住房和城乡建设委员会", "住建委", 1)]
     assert by_level == [LevelCount(2, 1)]  # two clocks ran out, one task
-    swept(flow, esc, 2)  # level 3 of ZJW's two clocks; CGW's stopped at 10:50
+    swept(flow, esc, 1)  # level 3 of ZJW's task, once for both clocks; CGW's stopped at 10:50
     assert counts(flow)[1] == [LevelCount(3, 1)]
 
 
 def test_overdue_counts_follow_department_street_and_category(flow: Flow, whistle: int, esc: Escalation) -> None:
     flow.clock.set(at(9, 28, 12, 0))
-    swept(flow, esc, 12)  # levels 1-3 of two clocks of two signing tasks
+    swept(flow, esc, 6)  # levels 1-3 of two signing tasks (once for both clocks)
     by_department, by_level = counts(flow)
     assert [(c.code, c.tasks) for c in by_department] == [("CGW", 1), ("ZJW", 1)]
     assert by_level == [LevelCount(3, 2)]
@@ -72,26 +72,26 @@ def test_overdue_counts_follow_department_street_and_category(flow: Flow, whistl
     assert counts(flow, category="HJWS") == ([], [])
 
 
-def test_weekly_trend_counts_due_level_rungs_per_iso_week(flow: Flow, esc: Escalation) -> None:
+def test_weekly_trend_counts_overdue_tasks_per_iso_week(flow: Flow, esc: Escalation) -> None:
     flow.deploy_policy()
     flow.clock.set(at(9, 14, 9, 0))  # ISO week 38
     flow.blow(departments=["CGW"])
     flow.clock.set(at(9, 14, 12, 0))
-    swept(flow, esc, 6)  # two clocks of one signing task reach 100% (levels 1-3 each)
+    swept(flow, esc, 3)  # both clocks of one signing task reach 100% together (levels 1-3, fired once)
     flow.clock.set(at(9, 28, 9, 0))  # ISO week 40
     flow.blow(departments=["CGW", "ZJW"])
     flow.clock.set(at(9, 28, 12, 0))
-    # Four more overdue events (levels 1-3 of two new tasks' two clocks: 12 rungs); the old task's later
-    # rungs (+1wd, +5wd: 4 more) are not overdue events.
-    swept(flow, esc, 16)
+    # Two more overdue tasks (levels 1-3 of two new tasks: 6 firings); the old task's later
+    # rungs (+1wd, +5wd: 2 more) are not overdue events.
+    swept(flow, esc, 8)
     with flow.db.transaction(write=False) as session:
         trend = boards.weekly_trend(session, flow.clock.now())
         only_zjw = boards.weekly_trend(session, flow.clock.now(), departments=["ZJW"], weeks=3)
         elsewhere = boards.weekly_trend(session, flow.clock.now(), street="XH")
     assert len(trend) == 12 and trend[0].week == "2026-W29" and trend[-1].week == "2026-W40"
     assert trend[-1].starts == at(9, 28, 0, 0)
-    assert {t.week: t.events for t in trend if t.events} == {"2026-W38": 2, "2026-W40": 4}
-    assert [(t.week, t.events) for t in only_zjw] == [("2026-W38", 0), ("2026-W39", 0), ("2026-W40", 2)]
+    assert {t.week: t.events for t in trend if t.events} == {"2026-W38": 1, "2026-W40": 2}
+    assert [(t.week, t.events) for t in only_zjw] == [("2026-W38", 0), ("2026-W39", 0), ("2026-W40", 1)]
     assert sum(t.events for t in elsewhere) == 0
 
 
@@ -123,7 +123,7 @@ def test_ratings_average_the_streets_marks_per_department(flow: Flow) -> None:
 def test_scoreboard_joins_stats_and_ratings(flow: Flow, whistle: int, esc: Escalation) -> None:
     rate(flow, whistle, "CGW", {"speed": 5, "cooperation": 4, "fulfilment": 5})
     flow.clock.set(at(9, 28, 12, 0))
-    swept(flow, esc, 6)  # levels 1-3 of ZJW's two signing clocks; CGW finished at once
+    swept(flow, esc, 3)  # levels 1-3 of ZJW's signing task (once for both clocks); CGW finished at once
     with flow.db.transaction(write=False) as session:
         board = boards.scoreboard(session, flow.clock.now())
         mine = boards.scoreboard(session, flow.clock.now(), departments=["CGW"])
@@ -140,7 +140,7 @@ def test_department_tasks_list_overdue_first(flow: Flow, whistle: int, esc: Esca
     flow.clock.set(at(9, 28, 9, 30))
     early = flow.blow(departments=["ZJW"], whistle_type="difficult")  # signing within 1wd: not late at noon
     flow.clock.set(at(9, 28, 12, 0))
-    swept(flow, esc, 12)  # levels 1-3 of the first whistle's four clocks; the difficult one is not yet at 50%
+    swept(flow, esc, 6)  # levels 1-3 of the first whistle's two signing tasks; the difficult one is not yet at 50%
     with flow.db.transaction(write=False) as session:
         tasks = boards.department_tasks(session, "ZJW", flow.clock.now())
         with pytest.raises(NotFound):

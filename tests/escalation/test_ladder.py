@@ -71,26 +71,24 @@ def test_each_rung_fires_once_at_its_instant_to_its_targets(flow: Flow, whistle:
     flow.clock.set(at(9, 28, 9, 59))
     swept(flow, esc, 0)
     flow.clock.set(at(9, 28, 10, 0))
-    swept(flow, esc, 2)  # level 1 of both clocks
+    # The 签收 task's two clocks share limit and start: one deadline, each rung fires once for both.
+    swept(flow, esc, 1)
     swept(flow, esc, 0)  # exactly once
-    assert fired(flow, whistle) == [("report_in", 1, "remind", ["CGW.dispatcher"]),
-                                    ("complete", 1, "remind", ["CGW.dispatcher"])]
+    assert fired(flow, whistle) == [("report_in", 1, "remind", ["CGW.dispatcher"])]
     flow.clock.set(at(9, 28, 10, 36))
-    swept(flow, esc, 2)
+    swept(flow, esc, 1)
     swept(flow, esc, 0)
-    assert fired(flow, whistle)[2:] == [("report_in", 2, "notify", ["CGW.head"]),
-                                        ("complete", 2, "notify", ["CGW.head"])]
+    assert fired(flow, whistle)[1:] == [("report_in", 2, "notify", ["CGW.head"])]
     flow.clock.set(at(9, 28, 11, 0))
-    swept(flow, esc, 2)
+    swept(flow, esc, 1)
     swept(flow, esc, 0)
     assert all(row.fired_at is not None for key, row in rungs(flow, flow.task(whistle, "Task_sign", "CGW").id).items()
                if key[1] <= 3)
-    assert fired(flow, whistle)[4:] == [("report_in", 3, "overdue_duban", ["CGW.head", "DCS.supervisor"]),
-                                        ("complete", 3, "overdue_duban", ["CGW.head", "DCS.supervisor"])]
+    assert fired(flow, whistle)[2:] == [("report_in", 3, "overdue_duban", ["CGW.head", "DCS.supervisor"])]
     with flow.db.transaction(write=False) as session:
         head = session.execute(select(User).where(User.username == "CGW.head")).scalar_one()
         notes = session.execute(select(Notification).where(Notification.user_id == head.id)).scalars().all()
-    assert [n.kind for n in notes] == ["notify", "notify", "overdue_duban", "overdue_duban"]
+    assert [n.kind for n in notes] == ["notify", "overdue_duban"]
     assert all(n.params["case_id"] == whistle for n in notes)
 
 
@@ -111,11 +109,11 @@ def test_completing_stops_the_completion_clock_and_clears_the_board(flow: Flow, 
                                                                     esc: Escalation) -> None:
     sign = flow.task(whistle, "Task_sign", "CGW")
     flow.clock.set(at(9, 28, 11, 30))
-    swept(flow, esc, 6)  # levels 1-3 of both clocks
+    swept(flow, esc, 3)  # levels 1-3, once for both clocks
     with flow.db.transaction(write=False) as session:
         board, _ = supervision.overdue(session, flow.clock.now())
     assert [(r.task_id, r.clock, r.level, r.lateness_seconds) for r in board] == [
-        (sign.id, "report_in", 3, 1800.0), (sign.id, "complete", 3, 1800.0)]
+        (sign.id, "report_in", 3, 1800.0)]  # late on both clocks: one row
     flow.complete(sign.id, {}, as_="CGW.dispatcher")
     with flow.db.transaction(write=False) as session:
         board, _ = supervision.overdue(session, flow.clock.now())
@@ -124,7 +122,7 @@ def test_completing_stops_the_completion_clock_and_clears_the_board(flow: Flow, 
     swept(flow, esc, 5)  # only the report-in task's arrival clock (five rungs) still ran
     swept(flow, esc, 0)
     assert sorted((c, lv) for c, lv, _, _ in fired(flow, whistle, sign.id)) == [
-        ("complete", 1), ("complete", 2), ("complete", 3), ("report_in", 1), ("report_in", 2), ("report_in", 3)]
+        ("report_in", 1), ("report_in", 2), ("report_in", 3)]
     assert fired(flow, whistle) != fired(flow, whistle, sign.id)  # later tasks' clocks do run
 
 
