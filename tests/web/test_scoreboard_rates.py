@@ -1,13 +1,17 @@
-"""The scoreboard's rates count open overdue tasks as late, its median reads to the second, and it has a period."""
+"""The scoreboard's rates count open overdue tasks as late, its median reads to the second, and it has a period;
+the street's board says whose each file is and shows the marks given."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
 
 import pytest
+from lxml import html as lxml_html
 
 from tests.support import SHANGHAI, WHISTLE_ANSWERS, Flow
 from tests.web.conftest import Pages
+from tests.web.test_pages_inbox import png
 
 
 def cells_of(html: str, code: str) -> dict[str, str]:
@@ -89,3 +93,32 @@ def test_a_range_includes_its_last_day() -> None:
     period = Period("range", None, datetime(2026, 9, 28).date())
     assert period.until == datetime(2026, 9, 29, tzinfo=SHANGHAI) and period.since is None
     assert period.until - timedelta(days=1) == datetime(2026, 9, 28, tzinfo=SHANGHAI)
+
+
+def test_the_board_says_whose_each_file_is_and_shows_the_marks_given(pages: Pages, flow: Flow) -> None:
+    flow.deploy_policy()
+    flow.deploy()
+    officer = pages.as_("HP.officer")
+    blown = officer.post("/whistles/new", data={
+        "whistle_type": "enforcement", "category": "WFJS", "community": "和平里社区",
+        "address": "和平里七区 5 号楼楼顶",
+        "description": "居民反映 5 号楼楼顶有人正在搭建违章建筑。", "departments": ["CGW"],
+        "attachments": (io.BytesIO(png()), "楼顶.png")})
+    case = int(blown.headers["Location"].rstrip("/").split("/")[-1])
+    flow.complete(flow.task(case, "Task_sign", "CGW").id, WHISTLE_ANSWERS["Task_sign"], as_="CGW.dispatcher")
+    flow.complete(flow.task(case, "Task_report_in", "CGW").id, WHISTLE_ANSWERS["Task_report_in"], as_="CGW.staff")
+    handle = flow.task(case, "Task_handle", "CGW")
+    done = pages.as_("CGW.staff").post(f"/tasks/{handle.id}/complete", {
+        "result": "已责令停工并拆除违建部分", "evidence": (io.BytesIO(png() + b"2"), "拆除后.png")})
+    assert done.status_code == 302
+    board = lxml_html.fromstring(officer.get(f"/whistles/{case}").get_data(as_text=True))
+    labels = {li.xpath(".//a/span")[0].text_content(): li.xpath(".//*[@data-uploader]")[0].text_content()
+              for li in board.xpath("//ul[@class='attachment-list']/li")}
+    assert labels == {"楼顶.png": "来自和平街道", "拆除后.png": "来自区城市管理委员会"}
+    assert not board.xpath("//*[@data-marks]")  # nothing rated yet
+    verify = flow.open_tasks(case, "Task_verify")[0]
+    flow.complete(verify.id, {"satisfied": True}, as_="HP.officer")
+    flow.rate(case, "CGW")  # 5, 4, 5
+    board = lxml_html.fromstring(officer.get(f"/whistles/{case}").get_data(as_text=True))
+    marks = board.xpath("//*[@data-marks='CGW']")[0].text_content()
+    assert marks == "评分（满分5分）：响应速度 5 · 配合力度 4 · 落实程度 5"

@@ -18,6 +18,8 @@ from web.deadlines import most_urgent
 from web.formatting import N_
 from web.forms import Option, fields_for
 from web.query import IntParam
+from web.street.ratings import case_ratings
+from web.street.uploaders import uploader_units
 
 PAGE_SIZE = 50
 OFFSET = IntParam("offset", "Whistles to skip.", low=0, high=1_000_000, default=0)
@@ -65,8 +67,10 @@ def show(instance_id: int) -> str:
                 deadlines[running.task_id] = due.deadline_at
     choices = _choice_labels(whistles.form_of(session, services().ctx, board.definition_id))
     may_withdraw = may_withdraw_case(session, services().ctx, current_actor(), instance_id)
+    owners = uploader_units(session, board.attachments, board.street, {d.code: d.name for d in board.departments})
     return render_template("street/board.html", board=board, clocks=clocks, deadlines=deadlines, choices=choices,
-                           may_withdraw=may_withdraw, reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
+                           may_withdraw=may_withdraw, owners=owners, ratings=case_ratings(session, instance_id),
+                           reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
                            stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
                            action_labels=ACTION_LABELS)
 
