@@ -15,6 +15,7 @@ from engine.roles import Role
 from engine.tasks import visible_task
 from escalation import deadlines
 from escalation.config import Escalation
+from escalation.extension_notices import decision_message
 from escalation.limits import Limit, LimitError
 from escalation.models import ExtensionRequest, ExtensionStatus
 from escalation.notify import Message
@@ -107,9 +108,7 @@ def decide(session: Session, esc: Escalation, actor: Actor, request_id: int, *, 
                           "old_deadline": row.old_deadline_at.isoformat() if row.old_deadline_at else None,
                           "new_deadline": row.new_deadline_at.isoformat() if row.new_deadline_at else None,
                           "note": row.decision_note})
-    template = "Your extension on {task} was approved." if approve else "Your extension on {task} was rejected."
-    esc.notifier.send(session, [Message(row.requested_by_id, action, template, {"task": task.name},
-                                        row.instance_id, task.id)], now)
+    esc.notifier.send(session, [decision_message(session, row, task, actor.display_name)], now)
     return row
 
 

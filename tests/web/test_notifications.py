@@ -9,7 +9,7 @@ from sqlalchemy import select
 from engine import accounts
 from escalation.config import Escalation
 from escalation.ladder import TEMPLATES
-from escalation.models import Notification
+from escalation.models import ExtensionRequest, ExtensionStatus, Notification
 from escalation.notify import Message
 from escalation.policies import Action, ClockKind
 from tests.support import Flow
@@ -76,7 +76,9 @@ def test_a_withdrawn_cases_reminders_are_closed_with_it(pages: Pages, flow: Flow
     other = flow.blow(departments=["CGW"])
     remind(flow, esc, "CGW.dispatcher", case)
     remind(flow, esc, "CGW.dispatcher", other)
-    pages.as_("HP.officer").post(f"/cases/{case}/withdraw", {"reason": "误吹哨：问题已由社区自行解决"})
+    withdrawn = pages.as_("HP.officer").post(f"/cases/{case}/withdraw", {"reason": "误吹哨：问题已由社区自行解决",
+                                                                         "confirm": "yes"})
+    assert withdrawn.status_code == 302
 
     with flow.db.transaction(write=False) as session:
         user = accounts.user_by_name(session, "CGW.dispatcher")
@@ -85,3 +87,32 @@ def test_a_withdrawn_cases_reminders_are_closed_with_it(pages: Pages, flow: Flow
     state = [(instance_id == case, kind, read_at is None) for instance_id, kind, read_at in rows]
     # The withdrawn case's reminder is closed; the withdrawal notice and the other case's reminder stay unread.
     assert state == [(True, "remind", False), (False, "remind", True), (True, "withdrawn", True)]
+
+
+def test_an_answered_extension_names_the_case_the_new_deadline_and_the_heads_note(pages: Pages, flow: Flow,
+                                                                                  esc: Escalation) -> None:
+    flow.deploy_policy()  # the deadlines an extension moves
+    case = flow.blow(departments=["CGW"])
+    title = flow.instance(case).title
+    flow.complete(flow.task(case, "Task_sign", "CGW").id, {}, as_="CGW.dispatcher")
+    flow.complete(flow.task(case, "Task_report_in", "CGW").id, {"on_site_staff": "两人"}, as_="CGW.staff")
+    handle = flow.task(case, "Task_handle", "CGW")
+    staff = pages.as_("CGW.staff")
+    for extension in ("2wd", "1wd"):
+        asked = staff.post(f"/tasks/{handle.id}/extensions", {"clock": "complete", "extension": extension,
+                                                              "reason": "需协调产权单位"})
+        assert asked.status_code == 302
+        with flow.db.transaction(write=False) as session:
+            request_id = session.execute(select(ExtensionRequest.id).where(
+                ExtensionRequest.status == ExtensionStatus.PENDING)).scalar_one()
+        decision = "approve" if extension == "2wd" else "reject"
+        decided = pages.as_("CGW.head").post(f"/tasks/extensions/{request_id}/{decision}",
+                                             {"note": "同意，请本周内办结" if extension == "2wd" else ""})
+        assert decided.status_code == 302
+    head = flow.actor("CGW.head").display_name
+    # 7wd from the whistle: 2026-10-13 17:30; two more working days: 2026-10-15 17:30 (Beijing time).
+    assert texts(staff.get("/notifications").get_data(as_text=True)) == [
+        f"你对案件“{title}”中“处置反馈”延期 1个工作日 的申请未获{head}批准。",
+        f"你对案件“{title}”中“处置反馈”延期 2个工作日 的申请已由{head}批准，新期限为 2026-10-15 17:30。"
+        "批示：同意，请本周内办结",
+    ]

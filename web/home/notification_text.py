@@ -7,8 +7,8 @@ from typing import Any
 from flask_babel import gettext
 
 from escalation.models import Notification
-from escalation.notify import INSTANT_PARAMS
-from web.formatting import N_, label, local_time
+from escalation.notify import INSTANT_PARAMS, LIMIT_PARAMS
+from web.formatting import N_, label, limit, local_time
 from web.i18n import translate
 
 # Kinds of notice only the notifications panel names (the ladder's and urging's kinds are general labels).
@@ -25,8 +25,11 @@ def notification_kind(kind: str) -> str:
 
 
 def shown_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters with every stored UTC instant written in Beijing time, as pages write it."""
+    """The parameters with stored UTC instants in Beijing time and limits in words, as pages write them."""
     shown = dict(params)
+    for key in LIMIT_PARAMS & shown.keys():
+        if isinstance(shown[key], str):
+            shown[key] = limit(shown[key])
     for key in INSTANT_PARAMS & shown.keys():
         value = shown[key]
         try:
