@@ -49,6 +49,37 @@
     }
   });
 
+  // A field the server marked (必填项, too short, …) speaks of the value that was sent: once the
+  // user changes that value the message is stale, so it is hidden (and shown again if the value
+  // goes back to what was sent). The server checks everything again on the next submit.
+  function fieldValue(field) {
+    var parts = [];
+    field.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (input) {
+      if (input.type === "hidden" || input.type === "file") { return; }
+      if ((input.type === "radio" || input.type === "checkbox") && !input.checked) { return; }
+      parts.push(input.value);
+    });
+    return parts.join("\u0000");
+  }
+
+  var sentValues = new Map();
+  document.querySelectorAll(".form-field.has-error").forEach(function (field) {
+    sentValues.set(field, fieldValue(field));
+  });
+
+  function refreshError(event) {
+    var field = event.target.closest && event.target.closest(".form-field");
+    if (!field || !sentValues.has(field)) { return; }
+    var stale = fieldValue(field) !== sentValues.get(field);
+    field.classList.toggle("has-error", !stale);
+    field.querySelectorAll(".field-error").forEach(function (message) { message.hidden = stale; });
+    field.querySelectorAll("input:not([type=file]), select, textarea").forEach(function (input) {
+      if (stale) { input.removeAttribute("aria-invalid"); } else { input.setAttribute("aria-invalid", "true"); }
+    });
+  }
+  document.addEventListener("input", refreshError);
+  document.addEventListener("change", refreshError);
+
   // Countdowns: the server sends the working intervals between its now and the deadline; remaining
   // time only runs down inside them (lunch, nights and holidays excluded). Lateness runs in calendar
   // time. The device's clock may be wrong by minutes or days, so the page's server time sets an
