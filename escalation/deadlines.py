@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from engine.models import Department, HumanTask, ProcessInstance
 from escalation.calendar import WorkCalendar
 from escalation.config import Escalation
-from escalation.limits import Limit
-from escalation.models import TaskDeadline
+from escalation.limits import Limit, LimitError
+from escalation.models import ExtensionRequest, ExtensionStatus, TaskDeadline
 from escalation.policies import ClockKind, Policy
 
 log = logging.getLogger(__name__)
@@ -32,18 +32,46 @@ def arm(session: Session, esc: Escalation, instance: ProcessInstance, task: Huma
         return 0
     calendar = esc.calendars.for_department(_department_code(session, task.department_id))
     rows: list[dict[str, object]] = []
+    carried = carried_extensions(session, task)
     for kind, limit in policy.clock_limits(clock, instance.case_data):
         starts_with_case = kind == ClockKind.COMPLETE and rule.start == "case"
         start = instance.created_at if starts_with_case else task.created_at
-        rows += _rungs(policy, policy_id, task, clock, kind, limit, start, calendar)
+        rows += _rungs(policy, policy_id, task, clock, kind, limit, start, calendar, carried.get(kind.value, []))
     if rows:  # one multi-row INSERT: the hot path of every new task
         session.execute(insert(TaskDeadline), rows)
     return len(rows)
 
 
+def carried_extensions(session: Session, task: HumanTask) -> dict[str, list[Limit]]:
+    """Extensions approved on the department's earlier tasks of the same step, per clock, oldest first.
+
+    A step sent back (退回重办) comes back as a new task; the time the head granted for the step
+    still holds, so the new task's deadline moves by it again instead of jumping back.
+    """
+    if task.department_id is None:  # only a department's head grants extensions
+        return {}
+    earlier = select(HumanTask.id).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id == task.element_id,
+        HumanTask.department_id == task.department_id, HumanTask.id != task.id)
+    granted = session.execute(
+        select(ExtensionRequest.clock, ExtensionRequest.extension)
+        .where(ExtensionRequest.task_id.in_(earlier), ExtensionRequest.status == ExtensionStatus.APPROVED)
+        .order_by(ExtensionRequest.decided_at, ExtensionRequest.id)
+    ).all()
+    found: dict[str, list[Limit]] = {}
+    for clock, extension in granted:
+        try:
+            found.setdefault(clock, []).append(Limit.parse(extension))
+        except LimitError:  # approved before limits were bounded: the new task runs on its own limit
+            log.warning("task %s: approved extension %r of an earlier task is not a usable limit", task.id, extension)
+    return found
+
+
 def _rungs(policy: Policy, policy_id: int, task: HumanTask, rule: str, kind: ClockKind, limit: Limit,
-           start: datetime, calendar: WorkCalendar) -> list[dict[str, object]]:
+           start: datetime, calendar: WorkCalendar, extensions: list[Limit]) -> list[dict[str, object]]:
     deadline = limit.due(start, calendar)
+    for extension in extensions:  # each counted from the deadline it moved, as when it was approved
+        deadline = extension.due(deadline, calendar)
     instants = [_rung_at(step.share, step.offset, limit, start, deadline, calendar) for step in policy.ladder]
     missing = calendar.unknown_years(start, max([deadline, *instants]))
     if missing:
