@@ -1,14 +1,19 @@
 """Words and numbers on pages: limits in words, which kind of time a badge counts, the server's now."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask_babel import force_locale
 from lxml import html as lxml_html
+
+from engine.database import Database
+from engine.models import ProcessInstance
 
 from tests.support import SHANGHAI, WHISTLE_ANSWERS, Flow
 from tests.web.conftest import Pages
@@ -196,3 +201,22 @@ def test_a_closed_case_is_called_closed_on_every_page(pages: Pages, flow: Flow, 
     assert (case_badge.text_content(), board_badge.text_content()) == ("已结案", "已结案")
     task_states = {b.text_content() for b in case_page.xpath("//table//span[contains(@class, 'status-completed')]")}
     assert task_states == {"已办结"}
+
+
+# Download names
+
+
+def test_a_chinese_file_name_downloads_with_a_sensible_ascii_fallback(pages: Pages, flow: Flow, db: Database) -> None:
+    from tests.web.test_pages_street import blow, case_id_of
+
+    flow.deploy()
+    pdf = b"%PDF-1.4\n%%EOF"
+    case_id = case_id_of(blow(pages, attachments=[(io.BytesIO(pdf), "现场照片.pdf"), (io.BytesIO(pdf), "plan 2.pdf")]))
+    with db.transaction(write=False) as session:
+        ids = session.get(ProcessInstance, case_id).case_data["attachments"]  # type: ignore[union-attr]
+    officer = pages.as_("HP.officer")
+    chinese = officer.get(f"/attachments/{ids[0]}").headers["Content-Disposition"]
+    assert chinese == (f"attachment; filename=\"attachment-{ids[0]}.pdf\"; "
+                       f"filename*=UTF-8''{quote('现场照片.pdf', safe='')}")
+    plain = officer.get(f"/attachments/{ids[1]}").headers["Content-Disposition"]
+    assert plain == "attachment; filename=\"plan 2.pdf\"; filename*=UTF-8''plan%202.pdf"

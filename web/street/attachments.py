@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import re
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from flask import abort, send_file
 from sqlalchemy.orm import Session
@@ -56,10 +59,28 @@ def download(attachment_id: int) -> Response:
     # Only sniffed images are shown inline; everything else downloads, so no upload renders as a page.
     response = send_file(path, mimetype=found.content_type, as_attachment=not image,
                          download_name=found.filename, conditional=True, max_age=0)
+    response.headers["Content-Disposition"] = content_disposition("inline" if image else "attachment",
+                                                                  found.filename, found.id)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+ASCII_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,150}")
+ASCII_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
+
+
+def content_disposition(kind: str, filename: str, attachment_id: int) -> str:
+    """The header with the real name (``filename*``, UTF-8) and an ASCII name for old clients.
+
+    Werkzeug's own fallback drops every non-ASCII letter, so 现场照片.pdf became ".pdf": a Chinese
+    name falls back to ``attachment-<id>.pdf`` instead, keeping the suffix that tells the type.
+    """
+    suffix = PurePosixPath(filename).suffix
+    suffix = suffix.lower() if ASCII_SUFFIX.fullmatch(suffix) else ""
+    plain = filename if ASCII_NAME.fullmatch(filename) else f"attachment-{attachment_id}{suffix}"
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def file_size(size: int | None) -> str:
