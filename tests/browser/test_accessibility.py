@@ -43,8 +43,9 @@ def check(page: Any, url: str) -> list[str]:
     return [f"{url}: {line}" for line in violations(page)]
 
 
-def test_the_login_page_passes_axe(browser: Any, live: Live) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"])
+def test_the_login_page_passes_axe(browser: Any, live: Live, viewport: dict[str, int]) -> None:
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
     try:
         page = context.new_page()
         assert check(page, f"{live.base}/login") == []

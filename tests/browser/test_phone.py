@@ -101,6 +101,10 @@ def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, use
     for name, path in main_pages(case)[user]:
         page.goto(f"{live.base}{path}")
         assert_fits(page, name)
+        for button in page.locator("main button:visible").all():  # e.g. 认领 once sat off the right edge
+            box = button.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
+                f"{name}: a button is off screen: {button.inner_text()!r} at {box}"
         screenshot(page, f"phone-{name}-{live.backend}")
         assert_menu_reachable(page, name)
     # The menu's entries really open their pages: the last one, from the last page's open menu.
