@@ -220,3 +220,13 @@ def test_a_chinese_file_name_downloads_with_a_sensible_ascii_fallback(pages: Pag
                        f"filename*=UTF-8''{quote('现场照片.pdf', safe='')}")
     plain = officer.get(f"/attachments/{ids[1]}").headers["Content-Disposition"]
     assert plain == "attachment; filename=\"plan 2.pdf\"; filename*=UTF-8''plan%202.pdf"
+
+
+def test_every_page_links_an_icon_that_is_served(app: Flask) -> None:
+    client = app.test_client()
+    login = lxml_html.fromstring(client.get("/login").get_data(as_text=True))
+    icons = login.xpath("//head/link[@rel='icon']/@href")
+    assert len(icons) == 1
+    served = client.get(icons[0])
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
+    assert lxml_html.fromstring(served.data).tag.endswith("svg")
