@@ -30,6 +30,7 @@ def test_an_officer_withdraws_a_duplicate_whistle_and_the_department_is_told(pag
     assert not form.is_visible()  # two steps: the form opens only on purpose
     page.click("#withdraw summary")
     page.fill("#withdraw textarea[name=reason]", REASON)
+    page.check("#withdraw input[name=confirm]")  # the confirmation the server requires
     screenshot(page, f"case-withdraw-{live.backend}")
     page.click("#withdraw button.danger")
     page.wait_for_selector(".flash-success")

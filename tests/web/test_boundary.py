@@ -109,7 +109,7 @@ def test_lone_surrogates_and_nul_in_json_are_422_naming_the_field(api: Api, flow
 def test_nul_in_a_page_form_field_is_422_and_saves_nothing(pages: Pages, flow: Flow) -> None:
     case = flow.blow()
     officer = pages.as_("HP.officer")
-    response = officer.post(f"/cases/{case}/withdraw", {"reason": "重复\x00吹哨"})
+    response = officer.post(f"/cases/{case}/withdraw", {"reason": "重复\x00吹哨", "confirm": "yes"})
     assert response.status_code == 422 and "reason" in response.get_data(as_text=True)
     assert flow.instance(case).status.value == "running"
 

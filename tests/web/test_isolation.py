@@ -274,7 +274,7 @@ def test_an_outsiders_refused_page_writes_change_nothing(pages: Pages, flow: Flo
         (f"/tasks/{claimed}/extensions", {"clock": "complete", "extension": "1wd", "reason": "想延期"}),
         (f"/tasks/extensions/{extension}/approve", {"note": ""}),
         (f"/tasks/extensions/{extension}/reject", {"note": ""}),
-        (f"/cases/{world.case}/withdraw", {"reason": "外人撤销"}),
+        (f"/cases/{world.case}/withdraw", {"reason": "外人撤销", "confirm": "yes"}),
         (f"/notifications/{notification}/read", {}),
     ]
     before = snapshot(flow.db)
