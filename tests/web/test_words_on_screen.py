@@ -230,3 +230,12 @@ def test_every_page_links_an_icon_that_is_served(app: Flask) -> None:
     served = client.get(icons[0])
     assert served.status_code == 200 and served.mimetype == "image/svg+xml"
     assert lxml_html.fromstring(served.data).tag.endswith("svg")
+
+
+def test_the_live_diagrams_legend_shows_no_sample_numbers(pages: Pages, flow: Flow) -> None:
+    flow.deploy()
+    page = lxml_html.fromstring(pages.as_("designer").get("/design/whistle").get_data(as_text=True))
+    legend = page.xpath("//div[contains(@class, 'design-legend')]")[0]
+    swatches = legend.xpath(".//span[contains(@class, 'design-count')]")
+    assert [s.get("class").split()[1] for s in swatches] == ["waiting", "overdue"]
+    assert not re.search(r"\d", legend.text_content()), legend.text_content()

@@ -48,8 +48,26 @@
     const result = await instance.importXML(xml);
     keepDataRefs(instance, result.warnings);
     instance.get("canvas").zoom("fit-viewport", "auto");
+    clearOfPalette(instance, container);
     container.dataset.ready = "true";
     return result;
+  }
+
+  // The modeler's palette floats over the canvas's top left, so a diagram fitted to the whole canvas
+  // starts under it. Shrink the fit to the room right of the palette and move the diagram there.
+  function clearOfPalette(instance, container) {
+    const palette = container.querySelector(".djs-palette");
+    if (!palette) { return; }  // the viewer has none
+    const canvas = instance.get("canvas"), gap = 16;
+    const start = palette.offsetLeft + palette.offsetWidth + gap;
+    let box = canvas.viewbox();
+    if (!box.inner.width || (box.inner.x - box.x) * box.scale >= start) { return; }
+    const room = container.clientWidth - start - gap;
+    if (room > 0 && box.inner.width * box.scale > room) {
+      canvas.zoom(box.scale * room / (box.inner.width * box.scale));
+      box = canvas.viewbox();
+    }
+    canvas.scroll({dx: start - (box.inner.x - box.x) * box.scale, dy: 0});
   }
 
   function failed(container, error) {
