@@ -11,9 +11,12 @@ from engine.context import EngineContext
 from engine.database import Database
 from engine.models import ProcessInstance
 from engine.whistle_rules import same_address
-from tests.support import WHISTLE_DATA, FakeClock, Flow
+from escalation.calendars import Calendars
+from tests.support import PROCESSES, WHISTLE_DATA, FakeClock, Flow
 from tests.web.conftest import Api, PageClient, Pages
 from tests.web.test_pages_street import FORM, case_id_of
+from web.services import engine_context
+from web.settings import Settings, SettingsError
 
 
 @pytest.fixture
@@ -119,3 +122,12 @@ def test_the_api_answers_a_suspected_duplicate_with_the_earlier_cases_and_takes_
 def test_addresses_are_compared_without_width_spacing_or_case() -> None:
     assert same_address("和平里七区 5 号楼 Ａ座") == same_address("和平里七区５号楼a座") == "和平里七区5号楼a座"
     assert same_address("和平里七区 5 号楼") != same_address("和平里七区 6 号楼")
+
+
+def test_the_window_is_set_by_whistle_duplicate_days_within_its_bounds(calendars: Calendars) -> None:
+    settings = Settings.from_env({"WHISTLE_DUPLICATE_DAYS": "7"}, processes_dir=PROCESSES)
+    assert engine_context(settings, calendars).duplicate_days == 7
+    assert Settings.from_env({}).duplicate_days == 3
+    assert Settings.from_env({"WHISTLE_DUPLICATE_DAYS": "0"}).duplicate_days == 0  # off
+    with pytest.raises(SettingsError, match="WHISTLE_DUPLICATE_DAYS"):
+        Settings.from_env({"WHISTLE_DUPLICATE_DAYS": "366"})
