@@ -105,11 +105,11 @@ def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, use
             box = button.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], \
                 f"{name}: a button is off screen: {button.inner_text()!r} at {box}"
-        # A number in a card means nothing without its column's name: cards print it above the value.
-        unnamed = page.evaluate("""() => [...document.querySelectorAll('.table-wrap td.num')]
+        # A number or a stage in a card means nothing without its column's name: cards print it above the value.
+        unnamed = page.evaluate("""() => [...document.querySelectorAll('.table-wrap td.num, .table-wrap td.stage')]
             .filter(td => td.offsetParent !== null && getComputedStyle(td, '::before').content === 'none')
             .map(td => td.outerHTML.slice(0, 80))""")
-        assert unnamed == [], f"{name}: numbers without a label on a phone card: {unnamed}"
+        assert unnamed == [], f"{name}: cells without a label on a phone card: {unnamed}"
         screenshot(page, f"phone-{name}-{live.backend}")
         assert_menu_reachable(page, name)
     # The menu's entries really open their pages: the last one, from the last page's open menu.
