@@ -239,3 +239,11 @@ def test_the_live_diagrams_legend_shows_no_sample_numbers(pages: Pages, flow: Fl
     swatches = legend.xpath(".//span[contains(@class, 'design-count')]")
     assert [s.get("class").split()[1] for s in swatches] == ["waiting", "overdue"]
     assert not re.search(r"\d", legend.text_content()), legend.text_content()
+
+
+def test_boards_say_lateness_is_calendar_time(pages: Pages, flow: Flow, whistle: int) -> None:
+    flow.clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))
+    supervisor = pages.as_("DCS.supervisor")
+    for path in ("/supervise", "/supervise/departments/CGW"):
+        headers = lxml_html.fromstring(supervisor.get(path).get_data(as_text=True)).xpath("//table//th")
+        assert "超时（自然时间）" in [h.text_content().strip() for h in headers], path
