@@ -30,7 +30,8 @@
   function show(input) {
     var found = problems(input);
     var box = document.getElementById(input.getAttribute("aria-describedby"));
-    if (box) { box.textContent = found.join("；"); }
+    // A page script may hide stale messages once a field changes: this one is fresh, so shown.
+    if (box) { box.textContent = found.join("；"); box.hidden = false; }
     input.setAttribute("aria-invalid", found.length ? "true" : "false");
     return found.length === 0;
   }
