@@ -17,7 +17,7 @@ from tests.web.test_pages_inbox import png
 def cells_of(html: str, code: str) -> dict[str, str]:
     """The scoreboard cells of department ``code``, by column, tags and spaces stripped."""
     row = html.split(f'data-department="{code}"')[1].split("</tr>")[0]
-    return {col: re.sub(r"<[^>]+>", "", text).strip() for col, text in re.findall(r'data-col="(\w+)">(.*?)</td>',
+    return {col: re.sub(r"<[^>]+>", "", text).strip() for col, text in re.findall(r'data-col="(\w+)"[^>]*>(.*?)</td>',
                                                                                    row, re.S)}
 
 

@@ -12,7 +12,6 @@ PERIODS = ("all", "this_month", "last_month", "range")
 PERIOD = ChoiceParam("period", "Which tasks the rates cover, by when they arrived.", choices=PERIODS, default="all")
 FROM = DateParam("from", "First day of the range (Beijing time), with period=range.")
 TO = DateParam("to", "Last day of the range (Beijing time, included), with period=range.")
-PARAMS = (PERIOD, FROM, TO)
 
 
 @dataclass(frozen=True)
