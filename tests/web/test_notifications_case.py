@@ -49,6 +49,7 @@ def test_a_rework_tells_the_department_why_and_its_task_page_shows_the_banner(pa
     assert sent_back not in notes(pages, "ZJW.staff") and sent_back not in notes(pages, "HP.officer")
 
     again = flow.task(case, "Task_handle", "CGW")
+    assert f'href="/tasks/{again.id}"' in pages.as_("CGW.staff").get("/notifications").get_data(as_text=True)
     page = lxml_html.fromstring(pages.as_("CGW.staff").get(f"/tasks/{again.id}").get_data(as_text=True))
     banner = page.xpath("//section[@data-rework]")
     assert len(banner) == 1

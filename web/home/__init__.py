@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from escalation import notify
 from web.auth.session import current_actor, login_required
 from web.db import now, read_session, write
-from web.home.notification_text import notification_kind, notification_text
+from web.home.notification_text import TASK_KINDS, notification_kind, notification_text
 from web.navigation import nav_items_for, start_page
 
 
@@ -36,7 +36,7 @@ def home() -> Response:
 def notifications() -> str:
     """The notifications panel: reminders, 督办 and extension decisions, newest first."""
     rows = notify.notifications_for(read_session(), current_actor().user_id, unread_only=False, limit=100)
-    return render_template("home/notifications.html", rows=rows)
+    return render_template("home/notifications.html", rows=rows, TASK_KINDS=TASK_KINDS)
 
 
 @login_required

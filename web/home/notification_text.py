@@ -18,6 +18,9 @@ KINDS = {
     "case_closed": N_("Case closed"),
 }
 
+# Notices whose readers may open the task itself (it waits for them); others link to the case only.
+TASK_KINDS = frozenset({"returned", "rework"})
+
 
 def notification_kind(kind: str) -> str:
     """The translated name of a kind of notice."""
