@@ -16,3 +16,14 @@ def submit_label(schema: dict[str, Any] | None) -> str:
         if schema.get("x-submit-label"):
             return str(schema["x-submit-label"])
     return _("Submit and complete")
+
+
+def submit_choices(schema: dict[str, Any] | None) -> tuple[str | None, list[tuple[str, str]]]:
+    """A form answered by its button (``x-submit-choices``: 核验通过 / 退回重办): the field and (value, words)."""
+    found = (schema or {}).get("x-submit-choices") or {}
+    field, options = found.get("field"), found.get("options") or []
+    if not field or not options:
+        return None, []
+    english = current_lang() == "en"
+    return str(field), [(str(o.get("value", "")), str((english and o.get("label-en")) or o.get("label", "")))
+                        for o in options]

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from escalation.limits import Limit, LimitError, Unit
-from web.form_buttons import submit_label
+from web.form_buttons import submit_choices, submit_label
 from web.people import people
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -134,4 +134,4 @@ def init_app(app: Flask) -> None:
     """Register the filters, ``people(logins)`` (display names by login) and ``submit_label(schema)``."""
     app.jinja_env.filters.update(local_time=local_time, duration=duration, label=label, limit=limit,
                                  case_status=case_status)
-    app.jinja_env.globals.update(people=people, submit_label=submit_label)
+    app.jinja_env.globals.update(people=people, submit_label=submit_label, submit_choices=submit_choices)

@@ -168,6 +168,14 @@ def button(pages: Pages, username: str, task_id: int, lang: str = "zh_CN") -> st
     return found[-1].text_content().strip()
 
 
+def verify_buttons(pages: Pages, task_id: int) -> list[tuple[str, str]]:
+    """The (value, words) of the 核验 form's buttons, which answer 处置是否到位 themselves."""
+    body = pages.as_("HP.officer").get(f"/tasks/{task_id}").get_data(as_text=True)
+    form = lxml_html.fromstring(body).xpath("//section[@id='task-form']//form")[0]
+    assert not form.xpath(".//input[@type='radio'][@name='satisfied']")  # the buttons answer it
+    return [(b.get("value"), b.text_content().strip()) for b in form.xpath(".//button[@name='satisfied']")]
+
+
 def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whistle: int) -> None:
     seen = {}
     for element, who in [("Task_sign", "CGW.dispatcher"), ("Task_report_in", "CGW.staff"),
@@ -178,12 +186,12 @@ def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whis
             seen["en"] = button(pages, who, task.id, lang="en")
         flow.complete(task.id, WHISTLE_ANSWERS[element], as_=who)
     verify = flow.open_tasks(whistle, "Task_verify")[0]
-    seen["Task_verify"] = button(pages, "HP.officer", verify.id)
+    seen["Task_verify"] = verify_buttons(pages, verify.id)
     flow.complete(verify.id, {"satisfied": True}, as_="HP.officer")
     rate = flow.open_tasks(whistle, "Task_rate")[0]
     seen["Task_rate"] = button(pages, "HP.leader", rate.id)
     assert seen == {"Task_sign": "签收", "en": "Sign for the whistle", "Task_report_in": "到场报到",
-                    "Task_handle": "提交处置结果", "Task_verify": "提交核验结果", "Task_rate": "提交评价"}
+                    "Task_handle": "提交处置结果", "Task_verify": [("true", "核验通过"), ("false", "退回重办")], "Task_rate": "提交评价"}
 
 
 # One word per state: a closed case is 已结案 everywhere, a done task 已办结
@@ -247,3 +255,16 @@ def test_boards_say_lateness_is_calendar_time(pages: Pages, flow: Flow, whistle:
     for path in ("/supervise", "/supervise/departments/CGW"):
         headers = lxml_html.fromstring(supervisor.get(path).get_data(as_text=True)).xpath("//table//th")
         assert "超时（自然时间）" in [h.text_content().strip() for h in headers], path
+
+
+def test_the_verify_buttons_approve_or_send_back(pages: Pages, flow: Flow, whistle: int) -> None:
+    for element, who in [("Task_sign", "CGW.dispatcher"), ("Task_report_in", "CGW.staff"),
+                         ("Task_handle", "CGW.staff")]:
+        flow.complete(flow.task(whistle, element, "CGW").id, WHISTLE_ANSWERS[element], as_=who)
+    verify = flow.open_tasks(whistle, "Task_verify")[0]
+    officer = pages.as_("HP.officer")
+    refused = officer.post(f"/tasks/{verify.id}/complete", {"satisfied": "false", "comment": ""})
+    assert refused.status_code == 422  # 退回重办 needs the reason
+    sent_back = officer.post(f"/tasks/{verify.id}/complete", {"satisfied": "false", "comment": "违建未拆除干净"})
+    assert sent_back.status_code in (302, 303)
+    assert [t.element_id for t in flow.open_tasks(whistle)] == ["Task_handle"]
