@@ -1,4 +1,4 @@
-"""Words and numbers on pages: limits in words, which kind of time a badge counts, the server's now."""
+"""Words and numbers on pages: limits, kinds of time, people, process and state names, buttons, downloads, icons."""
 from __future__ import annotations
 
 import io
@@ -14,7 +14,6 @@ from lxml import html as lxml_html
 
 from engine.database import Database
 from engine.models import ProcessInstance
-
 from tests.support import SHANGHAI, WHISTLE_ANSWERS, Flow
 from tests.web.conftest import Pages
 from web.formatting import limit
@@ -73,7 +72,8 @@ def test_extension_requests_name_the_extension_in_words(pages: Pages, flow: Flow
     assert [s.text_content() for s in page.xpath("//section[contains(@class, 'extension-history')]//li/strong")] \
         == ["2个工作日"]
     head = lxml_html.fromstring(pages.as_("CGW.head").get("/tasks/extensions").get_data(as_text=True))
-    assert "2个工作日" in [s.text_content() for s in head.xpath("//table[contains(@class, 'extensions-table')]//strong")]
+    listed = head.xpath("//table[contains(@class, 'extensions-table')]//strong")
+    assert "2个工作日" in [s.text_content() for s in listed]
 
 
 def badge_of(body: str) -> lxml_html.HtmlElement:
@@ -191,7 +191,8 @@ def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whis
     rate = flow.open_tasks(whistle, "Task_rate")[0]
     seen["Task_rate"] = button(pages, "HP.leader", rate.id)
     assert seen == {"Task_sign": "签收", "en": "Sign for the whistle", "Task_report_in": "到场报到",
-                    "Task_handle": "提交处置结果", "Task_verify": [("true", "核验通过"), ("false", "退回重办")], "Task_rate": "提交评价"}
+                    "Task_handle": "提交处置结果", "Task_verify": [("true", "核验通过"), ("false", "退回重办")],
+                    "Task_rate": "提交评价"}
 
 
 # One word per state: a closed case is 已结案 everywhere, a done task 已办结
