@@ -41,7 +41,7 @@ def test_a_late_task_keeps_how_late_even_when_the_device_clock_is_behind(page_as
     page.clock.set_fixed_time(MONDAY)  # the device thinks it is still Monday 09:00
     page.goto(f"{live.base}/tasks/{task['id']}")
     assert head_badge(page) == "已超时 2天1小时（自然时间）"
-    screenshot(page, "countdown-late")
+    screenshot(page, f"countdown-late-{live.backend}")
 
 
 def test_the_countdown_reads_the_servers_time_when_the_device_clock_runs_ahead(page_as: Any, live: Live) -> None:
