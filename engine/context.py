@@ -47,7 +47,8 @@ class EngineContext:
     listeners: Listeners = field(default_factory=Listeners)
     allow_script_tasks: bool = False
     # The whistle practice's suspected-duplicate window (engine.whistle_rules); 0 turns the warning off.
-    duplicate_days: int = 3
+    # Off for a bare context (library use, benchmarks); the app turns it on from its settings (3 days).
+    duplicate_days: int = 0
     specs: SpecCache = field(default_factory=SpecCache)
     _parts: dict[int, DefinitionParts] = field(default_factory=dict, repr=False)
     _department_ids: dict[str, int] = field(default_factory=dict, repr=False)

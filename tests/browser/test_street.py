@@ -55,7 +55,7 @@ def test_an_officer_blows_a_whistle_and_follows_it_on_the_board(page_as: object,
         assert sign.get_attribute("data-state") == "running"
         assert "进行中" in sign.inner_text()
         badge = sign.locator(".badge[data-deadline]")
-        assert badge.is_visible() and "2小时0分" in badge.inner_text()  # 2 working hours to sign
+        assert badge.is_visible() and "剩余 2个工作小时" in badge.inner_text()  # 2 working hours to sign
         assert page.locator(f"tr[data-department={code}] td[data-stage=report_in]").inner_text().strip() == "未开始"
     image = page.locator(".attachment-list img")
     assert image.evaluate("img => img.complete && img.naturalWidth") == 2  # the upload is served back
