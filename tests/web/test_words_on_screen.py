@@ -195,6 +195,18 @@ def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whis
                     "Task_rate": "提交评价"}
 
 
+def test_the_rating_form_explains_its_marks(pages: Pages, flow: Flow, whistle: int) -> None:
+    for element, who in [("Task_sign", "CGW.dispatcher"), ("Task_report_in", "CGW.staff"),
+                         ("Task_handle", "CGW.staff")]:
+        flow.complete(flow.task(whistle, element, "CGW").id, WHISTLE_ANSWERS[element], as_=who)
+    flow.complete(flow.open_tasks(whistle, "Task_verify")[0].id, {"satisfied": True}, as_="HP.officer")
+    rate = flow.open_tasks(whistle, "Task_rate")[0]
+    zh = pages.as_("HP.leader").get(f"/tasks/{rate.id}").get_data(as_text=True)
+    assert zh.count("1 分很不满意") == 3 and "5 分非常满意" in zh  # one legend per mark
+    en = pages.as_("HP.leader", lang="en").get(f"/tasks/{rate.id}").get_data(as_text=True)
+    assert "1 very dissatisfied" in en
+
+
 # One word per state: a closed case is 已结案 everywhere, a done task 已办结
 
 
