@@ -37,6 +37,8 @@ def violations(page: Any) -> list[str]:
 def check(page: Any, url: str) -> list[str]:
     """The blocking findings on ``url``, each prefixed by the path, with the menu open on phones."""
     page.goto(url)
+    # Charts and htmx fragments arrive after "load"; judging a half-drawn page made one run flaky.
+    page.wait_for_load_state("networkidle")
     toggle = page.locator("button.menu-toggle")
     if toggle.count() and toggle.is_visible():
         toggle.click()  # the open menu's colours are checked too
