@@ -22,6 +22,8 @@ MENU = [
     ("street.index", _l("Our whistles"), _STREET),
     ("supervise.index", _l("Supervision"), _SUPERVISION),
     ("design.index", _l("Processes"), _DESIGN),
+    ("operate.incidents", _l("Incidents"), _DESIGN),
+    ("admin.users", _l("Users"), {Role.ADMIN}),
 ]
 
 

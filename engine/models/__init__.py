@@ -3,7 +3,10 @@ from engine.models.attachments import Attachment
 from engine.models.audit import TaskEvent
 from engine.models.base import Base
 from engine.models.catalog import Category
+from engine.models.collaboration import TaskComment, TaskDraft
 from engine.models.definitions import ProcessDefinition
+from engine.models.idempotency import IdempotencyRecord
+from engine.models.incidents import Incident, IncidentStatus
 from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
 from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
 from engine.models.sign_in import LoginEvent, LoginThrottle, UserSession
@@ -17,6 +20,9 @@ __all__ = [
     "Department",
     "DepartmentKind",
     "HumanTask",
+    "IdempotencyRecord",
+    "Incident",
+    "IncidentStatus",
     "InstanceDepartment",
     "InstanceStatus",
     "LoginEvent",
@@ -24,6 +30,8 @@ __all__ = [
     "Membership",
     "ProcessDefinition",
     "ProcessInstance",
+    "TaskComment",
+    "TaskDraft",
     "TaskEvent",
     "TaskStatus",
     "User",

@@ -16,6 +16,7 @@ class InstanceStatus(enum.StrEnum):
     """Lifecycle of a process instance."""
 
     RUNNING = "running"
+    SUSPENDED = "suspended"  # held by an administrator: nothing moves until it is resumed
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
@@ -45,6 +46,7 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
 

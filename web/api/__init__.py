@@ -9,12 +9,26 @@ from web import problems
 
 def create_blueprint() -> Blueprint:
     """The API blueprint with every route registered."""
-    from web.api import auth, catalog, definitions, extensions, instances, openapi, supervision, tasks
+    from web.api import (
+        admin,
+        auth,
+        catalog,
+        definitions,
+        extensions,
+        instances,
+        openapi,
+        operate,
+        queries,
+        supervision,
+        tasks,
+        work,
+    )
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     bp.before_request(auth.authenticate)
     bp.before_request(openapi.refuse_undeclared_query)
-    for module in (catalog, definitions, instances, tasks, supervision, extensions, openapi):
+    for module in (catalog, definitions, instances, tasks, supervision, extensions, operate, work, queries, admin,
+                   openapi):
         module.register(bp)
     bp.register_error_handler(WhistleError, problems.from_domain)
     return bp

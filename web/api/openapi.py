@@ -10,7 +10,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from web.api import definitions, instances, openapi_escalation, tasks
+from web.api import (
+    definitions,
+    instances,
+    openapi_admin,
+    openapi_escalation,
+    openapi_operate,
+    openapi_queries,
+    openapi_work,
+    tasks,
+)
 from web.api.openapi_parts import (
     PROBLEM,
     json_body,
@@ -138,6 +147,10 @@ def document() -> dict[str, Any]:
                                                             tag="tasks", path=[_TASK_ID],
                                                             body=json_body("CompleteRequest"))},
             **openapi_escalation.paths(),
+            **openapi_operate.paths(),
+            **openapi_work.paths(),
+            **openapi_queries.paths(),
+            **openapi_admin.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -149,7 +162,8 @@ def document() -> dict[str, Any]:
                                               "front answers request lines over 4094 bytes itself, as HTML).",
                                "content": {"application/problem+json": {"schema": ref("Problem")},
                                            "text/html": {"schema": {"type": "string"}}}}},
-            "schemas": {**_schemas(), **openapi_escalation.schemas(), **BODIES},
+            "schemas": {**_schemas(), **openapi_escalation.schemas(), **openapi_operate.schemas(),
+                        **openapi_work.schemas(), **openapi_queries.schemas(), **openapi_admin.schemas(), **BODIES},
         },
     }
 

@@ -13,30 +13,13 @@ from flask import abort, request
 from jsonschema import Draft202012Validator
 
 from engine.errors import FieldError, InvalidInput
+from web.api import body_schemas
 from web.boundary import printable
 
 _STR = {"type": "string"}
 
 # Request body schemas, by component name; web.api.openapi publishes exactly these.
-BODIES: dict[str, dict[str, Any]] = {
-    "StartRequest": {"type": "object", "required": ["process"], "properties": {
-        "process": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Process key, e.g. whistle."},
-        "data": {"type": "object", "description": "Start form data."},
-        "business_key": {"type": "string", "maxLength": 128},
-        "confirmed": {"type": "boolean", "description": "Start it although a rule suspects a mistake (a "
-                      "suspected duplicate answers 422 needs_confirmation listing the earlier cases)."}}},
-    "MessageRequest": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255}, "payload": {"type": "object"}}},
-    "CancelRequest": {"type": "object", "required": ["reason"], "properties": {
-        "reason": {"type": "string", "minLength": 2, "maxLength": 500,
-                   "description": "Why the case is withdrawn; everyone taking part reads it."}}},
-    "CompleteRequest": {"type": "object", "properties": {"data": {"type": "object"}}},
-    "ExtensionRequest": {"type": "object", "required": ["clock", "extension", "reason"], "properties": {
-        "clock": {"enum": ["report_in", "complete"]},
-        "extension": {"type": "string", "minLength": 1, "maxLength": 32, "examples": ["2wd"]},
-        "reason": {"type": "string", "minLength": 2, "maxLength": 1000}}},
-    "DecisionRequest": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}},
-}
+BODIES: dict[str, dict[str, Any]] = body_schemas.ALL
 
 
 @cache

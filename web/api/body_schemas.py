@@ -1,0 +1,32 @@
+"""Request body schemas of the API, by component name, one dict per area so areas grow apart."""
+from __future__ import annotations
+
+from typing import Any
+
+from web.api.openapi_admin import BODIES as ADMIN
+from web.api.openapi_operate import BODIES as OPERATE
+from web.api.openapi_queries import BODIES as QUERIES
+from web.api.openapi_work import BODIES as WORK
+
+CORE: dict[str, dict[str, Any]] = {
+    "StartRequest": {"type": "object", "required": ["process"], "properties": {
+        "process": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Process key, e.g. whistle."},
+        "data": {"type": "object", "description": "Start form data."},
+        "business_key": {"type": "string", "maxLength": 128},
+        "confirmed": {"type": "boolean", "description": "Start it although a rule suspects a mistake (a "
+                      "suspected duplicate answers 422 needs_confirmation listing the earlier cases)."}}},
+    "MessageRequest": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255}, "payload": {"type": "object"}}},
+    "CancelRequest": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "minLength": 2, "maxLength": 500,
+                   "description": "Why the case is withdrawn; everyone taking part reads it."}}},
+    "CompleteRequest": {"type": "object", "properties": {"data": {"type": "object"}}},
+    "ExtensionRequest": {"type": "object", "required": ["clock", "extension", "reason"], "properties": {
+        "clock": {"enum": ["report_in", "complete"]},
+        "extension": {"type": "string", "minLength": 1, "maxLength": 32, "examples": ["2wd"]},
+        "reason": {"type": "string", "minLength": 2, "maxLength": 1000}}},
+    "DecisionRequest": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 1000}}},
+}
+
+
+ALL: dict[str, dict[str, Any]] = {**CORE, **OPERATE, **WORK, **QUERIES, **ADMIN}

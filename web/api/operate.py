@@ -1,0 +1,8 @@
+"""API routes for incidents, case repair and migration."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def register(bp: Blueprint) -> None:
+    """Add the routes of this area."""
