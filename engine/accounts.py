@@ -18,8 +18,16 @@ from engine.roles import Role
 from engine.user_sessions import Reason
 
 TOKEN_PREFIX = "wst_"
-_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+# Login names: ASCII letters, digits, dots, underscores, hyphens (safe in URLs, logs and shells).
+USERNAME_PATTERN = r"[A-Za-z0-9_.\-]{2,64}"
+_USERNAME = re.compile(f"^{USERNAME_PATTERN}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 200  # scrypt hashes any length; a bound keeps a request from making it hash megabytes
+MAX_DISPLAY_NAME = 100  # the column's length
+MAX_TOKEN_LABEL = 100  # the column's length
+# Generated passwords: no 0/O, 1/l/I, so they can be read out over the phone.
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def create_user(
@@ -36,10 +44,8 @@ def create_user(
 
     ``password_hash`` lets a bulk import hash one shared password once instead of per user.
     """
-    if not _USERNAME.match(username):
-        raise InvalidInput("Invalid username.", [
-            FieldError("username", "2 to 64 letters, digits, dots, underscores or hyphens.", "pattern")
-        ])
+    check_username(username)
+    display_name = check_display_name(display_name)
     if password is not None:
         _check_new_password(password)
     if session.execute(select(User.id).where(User.username == username)).first():
@@ -56,6 +62,31 @@ def create_user(
         grant(session, user, code, role)
     session.flush()
     return user
+
+
+def check_username(username: str) -> None:
+    """InvalidInput unless ``username`` follows the login name rules."""
+    if not _USERNAME.match(username):
+        raise InvalidInput("Invalid username.", [
+            FieldError("username", "2 to 64 letters, digits, dots, underscores or hyphens.", "pattern")
+        ])
+
+
+def check_display_name(display_name: str) -> str:
+    """``display_name`` trimmed; InvalidInput when too long or holding control characters."""
+    name = display_name.strip()
+    if len(name) > MAX_DISPLAY_NAME:
+        raise InvalidInput("Display name too long.", [FieldError(
+            "display_name", "At most {limit} characters.", "maxLength", {"limit": MAX_DISPLAY_NAME})])
+    if _CONTROL.search(name):
+        raise InvalidInput("Display name has characters that cannot be shown.", [FieldError(
+            "display_name", "Line breaks and control characters are not allowed.", "pattern")])
+    return name
+
+
+def generate_password() -> str:
+    """A random password of 3 groups of 4 characters (about 70 bits), easy to read out and type."""
+    return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3))
 
 
 def grant(session: Session, user: User, department_code: str, role: Role) -> Membership:
@@ -126,15 +157,22 @@ def revoke_access(session: Session, user: User, *, now: datetime) -> tuple[int, 
 
 
 def _check_new_password(password: str) -> None:
-    """InvalidInput unless ``password`` is long enough."""
+    """InvalidInput unless ``password`` is long enough and not absurdly long."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInput("Password too short.", [FieldError("password", "At least {limit} characters.", "minLength",
                                                               {"limit": MIN_PASSWORD})])
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput("Password too long.", [FieldError("password", "At most {limit} characters.", "maxLength",
+                                                             {"limit": MAX_PASSWORD})])
 
 
 def issue_token(session: Session, user: User, *, label: str, now: datetime,
                 expires_at: datetime | None = None) -> str:
     """A new API token for ``user``, valid until ``expires_at`` (None: no end); only its hash is stored."""
+    label = label.strip()
+    if len(label) > MAX_TOKEN_LABEL or _CONTROL.search(label):
+        raise InvalidInput("Invalid token label.", [FieldError(
+            "label", "At most {limit} characters, without line breaks.", "maxLength", {"limit": MAX_TOKEN_LABEL})])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), label=label, created_at=now,
                          expires_at=expires_at))
@@ -146,6 +184,12 @@ def revoke_tokens(session: Session, user: User) -> int:
     """Withdraw every API token of ``user``; returns how many there were."""
     removed = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
     return int(removed or 0)
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> bool:
+    """Withdraw one API token of ``user``; False when ``user`` has no token ``token_id``."""
+    removed = session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)).rowcount
+    return bool(removed)
 
 
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:

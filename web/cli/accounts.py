@@ -1,20 +1,25 @@
-"""``whistle user add|token|revoke|password|deactivate|activate`` and ``whistle seed-demo``."""
+"""``whistle user add|token|revoke|password|deactivate|activate`` and ``whistle seed-demo``.
+
+The commands call engine.user_admin as the console operator, like the admin pages and the
+API do as an admin: the same checks (seats fit their unit, the last admin seat stays) and
+the same account history.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from engine import accounts
+from engine import user_admin
 from engine.district import SeedReport, read_district, seed_district
 from engine.roles import Role
+from engine.user_admin import CONSOLE
 from web.cli.state import CliState, domain_errors, transaction
 from web.formatting import local_time
 
 DEMO_PASSWORD = "whistle-demo"
 # A quarter by default: long enough for an integration, short enough that a forgotten token dies.
-DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 3650
+DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, user_admin.MAX_TOKEN_DAYS
 
 
 @click.group()
@@ -41,7 +46,8 @@ def user_add(state: CliState, username: str, display_name: str, password: str, s
     """Add a user with departments and roles."""
     parsed = [_seat(s) for s in seats]
     with transaction(state) as session:
-        accounts.create_user(session, username, display_name, password=password, now=state.now(), seats=parsed)
+        user_admin.add_user(session, CONSOLE, username, display_name, password=password, now=state.now(),
+                            seats=parsed)
     click.echo(f"user {username} added")
 
 
@@ -58,12 +64,13 @@ def user_token(state: CliState, usernames: tuple[str, ...], label: str, days: in
     stderr, so TOKEN=$(whistle user token NAME) captures the token alone.
     """
     with transaction(state) as session:
-        expires_at = state.now() + timedelta(days=days)
-        tokens = [(name, accounts.issue_token(session, accounts.user_by_name(session, name), label=label,
-                                              now=state.now(), expires_at=expires_at)) for name in usernames]
-    for name, token in tokens:
-        click.echo(token if len(tokens) == 1 else f"{name} {token}")
-    click.echo(f"valid until {local_time(expires_at)} (Beijing time); whistle user revoke withdraws it sooner",
+        at = state.now()
+        tokens = [(name, user_admin.issue_token(session, CONSOLE, name, label=label, days=days, now=at))
+                  for name in usernames]
+    for name, issued in tokens:
+        click.echo(issued.token if len(tokens) == 1 else f"{name} {issued.token}")
+    click.echo(f"valid until {local_time(tokens[0][1].expires_at)} (Beijing time); whistle user revoke withdraws it "
+               "sooner",
                err=True)
 
 
@@ -77,7 +84,7 @@ def user_revoke(state: CliState, username: str) -> None:
     "whistle user password" and "whistle user deactivate").
     """
     with transaction(state) as session:
-        tokens, sessions = accounts.revoke_access(session, accounts.user_by_name(session, username), now=state.now())
+        tokens, sessions = user_admin.revoke_access(session, CONSOLE, username, now=state.now())
     click.echo(f"{tokens} token(s) of {username} withdrawn, {sessions} session(s) ended")
 
 
@@ -89,8 +96,7 @@ def user_revoke(state: CliState, username: str) -> None:
 def user_password(state: CliState, username: str, password: str) -> None:
     """Set a new password for USERNAME and sign them out of every browser (API tokens stay)."""
     with transaction(state) as session:
-        ended = accounts.change_password(session, accounts.user_by_name(session, username), password,
-                                         now=state.now())
+        _, ended = user_admin.reset_password(session, CONSOLE, username, password=password, now=state.now())
     click.echo(f"password of {username} changed, {ended} session(s) ended")
 
 
@@ -100,7 +106,7 @@ def user_password(state: CliState, username: str, password: str) -> None:
 def user_deactivate(state: CliState, username: str) -> None:
     """Disable USERNAME: no sign-in, sessions ended, API tokens refused (e.g. when the person left)."""
     with transaction(state) as session:
-        ended = accounts.set_active(session, accounts.user_by_name(session, username), False, now=state.now())
+        ended = user_admin.set_active(session, CONSOLE, username, False, now=state.now())
     click.echo(f"{username} deactivated, {ended} session(s) ended; API tokens are refused while deactivated")
 
 
@@ -110,7 +116,7 @@ def user_deactivate(state: CliState, username: str) -> None:
 def user_activate(state: CliState, username: str) -> None:
     """Enable USERNAME again after "whistle user deactivate"."""
     with transaction(state) as session:
-        accounts.set_active(session, accounts.user_by_name(session, username), True, now=state.now())
+        user_admin.set_active(session, CONSOLE, username, True, now=state.now())
     click.echo(f"{username} activated")
 
 
