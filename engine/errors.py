@@ -6,7 +6,8 @@ presentation concern while every user still reads their own language.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,13 @@ class NeedsConfirmation(InvalidInput):
     code = "needs_confirmation"
 
 
+class Severity(enum.StrEnum):
+    """Errors refuse a deploy; warnings are shown and the deploy goes ahead."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Problem:
     """A located problem in a deployable file: ``file:line: element: message``."""
@@ -121,15 +129,24 @@ class Problem:
     element: str | None
     template: str
     params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_warning(self) -> bool:
+        """Whether this only warns (the deploy goes ahead)."""
+        return self.severity == Severity.WARNING
 
     @property
     def message(self) -> str:
         """The English message with parameters filled in."""
         return render(self.template, self.params)
 
-    def located(self, message: str | None = None) -> str:
-        """``file:line: element: message`` (line 0 and element ``-`` when unknown)."""
-        return f"{self.file}:{self.line or 0}: {self.element or '-'}: {message or self.message}"
+    def located(self, message: str | None = None, *, warning_word: str = "warning") -> str:
+        """``file:line: element: message`` (line 0 and element ``-`` when unknown); warnings say so first."""
+        text = message or self.message
+        if self.is_warning:
+            text = f"{warning_word}: {text}"
+        return f"{self.file}:{self.line or 0}: {self.element or '-'}: {text}"
 
     def __str__(self) -> str:
         return self.located()
@@ -140,6 +157,15 @@ class DefinitionInvalid(WhistleError):
 
     code = "definition_invalid"
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("{count} problem(s) in the process definition", count=len(problems))
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.element or "", p.message))
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        found = list(problems)
+        errors = [p for p in found if not p.is_warning]
+        super().__init__("{count} problem(s) in the process definition", count=len(errors))
+        self.problems = by_place(errors)
+        # Shown beside the errors, so a designer fixes everything in one round; they alone refuse nothing.
+        self.warnings = by_place(p for p in found if p.is_warning)
+
+
+def by_place(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in file, line, element order."""
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.element or "", p.message))

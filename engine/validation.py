@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from engine.expressions import Evaluator, ExpressionError
 from engine.forms import check_form, read_form
 from engine.loop_checks import cardinality_refusal, loop_maximum_refusal
 from engine.roles import role_for_lane
+from engine.structure import check_structure
 
 HUMAN_TASKS = {"userTask", "manualTask", "task"}
 _UNSUPPORTED = {
@@ -46,6 +47,9 @@ class Bundle:
     forms: dict[str, bytes] = field(default_factory=dict)  # form key -> raw JSON
     form_paths: dict[str, str] = field(default_factory=dict)  # form key -> path for messages
     fallback_forms: Mapping[str, Any] = field(default_factory=dict)  # from the deployed version
+    # Clock names of the SLA policy of a process key (None: it has none), from whoever knows the policies
+    # (web, CLI); without it the ``clock`` properties are not checked.
+    policy_clocks: Callable[[str], Collection[str] | None] | None = None
 
 
 @dataclass
@@ -61,6 +65,7 @@ class ValidatedBundle:
     spec_json: str
     catalog: dict[str, Any]
     forms: dict[str, Any]
+    warnings: list[Problem] = field(default_factory=list)  # shown to the designer; they do not refuse
 
 
 def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks: bool = False) -> ValidatedBundle:
@@ -73,8 +78,10 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     problems = checker.problems
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
+    problems.extend(check_structure(tree.getroot(), bundle.filename, checker.top_process, bundle.policy_clocks))
+    warnings = [p for p in problems if p.is_warning]
     key = checker.top_process
-    if problems or key is None:
+    if len(problems) > len(warnings) or key is None:
         raise DefinitionInvalid(problems)
     try:
         spec_json = spiff.build_specs(tree, bundle.filename, key)
@@ -82,7 +89,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
         element = error.problem.element
         raise DefinitionInvalid(
             [Problem(bundle.filename, line_of_id(tree, element), element, "the engine refused this model: {reason}",
-                     {"reason": error.problem.message})]
+                     {"reason": error.problem.message}), *warnings]
         ) from None
     sha = hashlib.sha256(bundle.bpmn).hexdigest()
     bundle_hash = hashlib.sha256(bundle.bpmn)
@@ -97,6 +104,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
         spec_json=spec_json,
         catalog=checker.catalog(),
         forms=forms,
+        warnings=sorted(warnings, key=lambda p: (p.line or 0, p.element or "")),
     )
 
 
