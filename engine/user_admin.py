@@ -29,6 +29,8 @@ from engine.user_sessions import SessionPolicy
 ADMINISTERING = Role.ADMIN
 MAX_PAGE = 200
 MAX_TOKEN_DAYS = 3650
+# A quarter: long enough for an integration, short enough that a forgotten token dies.
+DEFAULT_TOKEN_DAYS = 90
 MAX_SEATS = 20  # seats given in one request (a person rarely holds more than a handful)
 HISTORY_ROWS = 50
 

@@ -1,7 +1,8 @@
 """The request boundary: what every request must satisfy before any handler reads it.
 
 Registered once in the app factory, so every route inherits it: ids in URLs are row ids
-(``<id:name>``, 1..2**31-1, the column range; anything else names nothing: 404); overlong
+(``<id:name>``, 1..2**31-1, the column range; anything else names nothing: 404), login names
+(``<username:name>``, the login name rules, else 404); overlong
 addresses are refused (414); bodies are capped before they are read (413); JSON is parsed
 once, refused when broken or nested too deep (400); and no string of the path, query,
 form or JSON body may carry a NUL or a lone surrogate (422 naming the field), because
@@ -18,8 +19,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestURITooLarge, UnsupportedMediaType
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
+from engine.accounts import USERNAME_PATTERN
 from engine.errors import FieldError, InvalidInput
 
 ID_MIN = 1
@@ -38,6 +40,12 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=ID_MIN, max=ID_MAX)
+
+
+class UsernameConverter(BaseConverter):
+    """``<username:name>``: a login name in a URL; one no user can have matches no route (404)."""
+
+    regex = USERNAME_PATTERN
 
 
 def has_bad_character(text: str) -> bool:
@@ -163,4 +171,5 @@ def init_app(app: Flask) -> None:
     app.request_class = BoundedRequest
     app.json = ShallowJSONProvider(app)
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["username"] = UsernameConverter
     app.before_request(check_request)

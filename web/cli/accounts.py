@@ -18,8 +18,7 @@ from web.cli.state import CliState, domain_errors, transaction
 from web.formatting import local_time
 
 DEMO_PASSWORD = "whistle-demo"
-# A quarter by default: long enough for an integration, short enough that a forgotten token dies.
-DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, user_admin.MAX_TOKEN_DAYS
+DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = user_admin.DEFAULT_TOKEN_DAYS, user_admin.MAX_TOKEN_DAYS
 
 
 @click.group()
