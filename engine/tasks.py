@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine import audit, instances
+from engine import audit, instances, task_rules
 from engine.access import may_unclaim, may_work_on, task_visible
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import validate_data
 from engine.hooks import HookEvent, TaskHook
-from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
+from engine.models import Department, HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
 
 
 def visible_task(session: Session, actor: Actor, task_id: int, *, lock: bool = False) -> HumanTask:
@@ -30,9 +30,18 @@ def visible_task(session: Session, actor: Actor, task_id: int, *, lock: bool = F
     return task
 
 
+def _refuse_if_suspended(session: Session, instance_id: int) -> None:
+    """A suspended case's tasks wait: nobody claims, releases or completes them until it is resumed."""
+    status = session.execute(select(ProcessInstance.status).where(ProcessInstance.id == instance_id)).scalar()
+    if status == InstanceStatus.SUSPENDED:
+        raise Conflict("Case {id} is suspended by an administrator; its tasks wait until it is resumed.",
+                       id=instance_id)
+
+
 def claim(session: Session, ctx: EngineContext, actor: Actor, task_id: int, *, now: datetime) -> HumanTask:
     """Take an open task for oneself; exactly one of any number of racing claimers wins."""
     task = visible_task(session, actor, task_id)
+    _refuse_if_suspended(session, task.instance_id)
     if not may_work_on(actor, task):
         raise Forbidden("Only a {role} of this department may take this task.", role=_role_label(task))
     if task.status == TaskStatus.CLAIMED and task.assignee_id == actor.user_id:
@@ -54,6 +63,7 @@ def claim(session: Session, ctx: EngineContext, actor: Actor, task_id: int, *, n
 def unclaim(session: Session, ctx: EngineContext, actor: Actor, task_id: int, *, now: datetime) -> HumanTask:
     """Put a claimed task back in the department queue (assignee or department head)."""
     task = visible_task(session, actor, task_id, lock=True)
+    _refuse_if_suspended(session, task.instance_id)
     if task.status != TaskStatus.CLAIMED:
         raise _not_open(session, task) if task.status != TaskStatus.OPEN else Conflict(
             "Task {id} is not claimed.", id=task.id)
@@ -77,6 +87,7 @@ def complete(
     ).scalar_one_or_none()
     if instance_id is None:
         raise NotFound("Task {id} not found.", id=task_id)
+    _refuse_if_suspended(session, instance_id)
     with instances.mutate(session, ctx, instance_id, now) as mutation:
         task = visible_task(session, actor, task_id, lock=True)
         if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
@@ -85,7 +96,11 @@ def complete(
             raise Forbidden("Only a {role} of this department may complete this task.", role=_role_label(task))
         if task.status == TaskStatus.CLAIMED and task.assignee_id != actor.user_id:
             raise _not_open(session, task)
-        errors = validate_data(mutation.parts.form(task.form_key), data, department_exists=mutation.directory.exists)
+        form = mutation.parts.form(task.form_key)
+        data = with_defaults(form, data)
+        errors = validate_data(form, data, department_exists=mutation.directory.exists)
+        if not errors:  # the process's own rules on a step's answers (whom a 改派 may summon)
+            errors = task_rules.check(session, mutation.instance.process_key, task, data)
         if errors:
             raise InvalidInput("The form has errors.", errors)
         if not mutation.run.is_ready(task.spiff_task_id):
@@ -104,6 +119,15 @@ def complete(
         _after(session, ctx, actor, task, "completed", TaskHook.COMPLETED, now, {"data": dict(data)},
                instance=mutation.instance)
     return task
+
+
+def with_defaults(form: Mapping[str, Any] | None, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The answers with the form's ``default`` for each top-level field left out (a decision sent by no button)."""
+    if not isinstance(data, Mapping) or not form:
+        return data
+    missing = {name: spec["default"] for name, spec in (form.get("properties") or {}).items()
+               if isinstance(spec, Mapping) and "default" in spec and name not in data}
+    return {**data, **missing} if missing else data
 
 
 def _after(
