@@ -1,7 +1,8 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL (scale-out)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,6 +11,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
+# session.info key: work to run in a fresh transaction after this one rolled back (engine.incidents uses it).
+AFTER_ROLLBACK = "after_rollback"
 # PostgreSQL SQLSTATEs a writer may simply retry: serialization failure, deadlock.
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
@@ -58,9 +62,29 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        with self.session(write=write) as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        After a rollback, what the work left in ``session.info[AFTER_ROLLBACK]`` (callables taking a
+        session) runs in a fresh transaction: a failed step's incident outlives the user's action.
+        """
+        session = self.session(write=write)
+        try:
+            with session, session.begin():
+                yield session
+        except BaseException:
+            pending = session.info.pop(AFTER_ROLLBACK, None)
+            if pending:
+                self._after_rollback(pending)
+            raise
+
+    def _after_rollback(self, pending: list[Callable[[Session], Any]]) -> None:
+        """Write what a rolled-back transaction asked for; a failure here is logged, never raised over the first."""
+        try:
+            with self.session(write=True) as session, session.begin():
+                for write in pending:
+                    write(session)
+        except Exception:
+            log.exception("could not write what a rolled-back transaction left behind")
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""

@@ -27,6 +27,8 @@ class TaskHook(enum.StrEnum):
     CANCELLED = "task_cancelled"
     INSTANCE_FINISHED = "instance_finished"
     INSTANCE_WITHDRAWN = "instance_withdrawn"
+    INCIDENT_OPENED = "incident_opened"  # a case cannot move on by itself (engine.incidents)
+    COMMENTED = "commented"  # a comment on a task or case (engine.comments); the note holds its text
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class HookEvent:
     at: datetime
     actor_id: int | None = None
     note: str | None = None  # why, where the action carries a reason (a withdrawal)
+    incident_id: int | None = None  # the incident just opened (INCIDENT_OPENED)
 
 
 Listener = Callable[[Session, HookEvent], Any]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, definitions, start_rules
+from engine import audit, definitions, incidents, start_rules
 from engine.actors import Actor
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
@@ -111,8 +111,16 @@ def start(
                  payload={"process": definition.key, "version": definition.version, "data": payload})
     sync_human_tasks(session, ctx, instance, parts, run, now, directory)
     _finish_if_done(session, ctx, instance, run, now)
+    _watch(session, ctx, instance, parts, run, now)
     session.flush()
     return instance
+
+
+def _watch(session: Session, ctx: EngineContext, instance: ProcessInstance, parts: DefinitionParts,
+           run: WorkflowRun, now: datetime) -> None:
+    """A running case that now waits for nothing gets a ``stuck`` incident; one that moved loses it."""
+    if instance.status in (InstanceStatus.RUNNING, InstanceStatus.COMPLETED):
+        incidents.after_save(session, instance, run, parts.catalog.get("elements", {}), now, ctx.listeners)
 
 
 def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any], parts: DefinitionParts) -> int | None:
@@ -181,13 +189,23 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
     run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
                            ctx.evaluator, ctx.allow_script_tasks)
     mutation = Mutation(instance, parts, run, ctx.directory(session))
-    with _process_errors():
-        # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
-        # SpiffWorkflow fires a timer once its instant has passed (due < now), never at it.
-        if instance.next_timer_at is not None and instance.next_timer_at < now:
-            run.refresh(now)
-            sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
-        yield mutation
+    try:
+        with _process_errors():
+            # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
+            # SpiffWorkflow fires a timer once its instant has passed (due < now), never at it.
+            if instance.next_timer_at is not None and instance.next_timer_at < now:
+                run.refresh(now)
+                sync_human_tasks(session, ctx, instance, parts, run, now, mutation.directory)
+            yield mutation
+    except ProcessFailed as failure:
+        # The action rolls back, but the failed step must not vanish with it: noted here, written
+        # as an incident in a transaction of its own once the caller's transaction has rolled back.
+        element = failure.params.get("element")
+        incidents.note_failure(session, instance_id, element=None if element == "-" else element,
+                               reason=failure.params.get("reason"), run=run,
+                               element_names=parts.catalog.get("elements", {}), now=now,
+                               listeners=ctx.listeners)
+        raise
     save(session, ctx, mutation, now)
 
 
@@ -203,6 +221,7 @@ def save(session: Session, ctx: EngineContext, mutation: Mutation, now: datetime
     try:
         created = sync_human_tasks(session, ctx, instance, mutation.parts, run, now, mutation.directory)
         _finish_if_done(session, ctx, instance, run, now)
+        _watch(session, ctx, instance, mutation.parts, run, now)
         session.flush()
     except StaleDataError:
         raise StaleRevision("Case {id} was changed by someone else at the same moment; try again.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from engine.hooks import HookEvent, Listeners, TaskHook
-from escalation import case_notices, deadlines
+from escalation import assignment_notices, case_notices, comment_notices, deadlines, incident_notices
 from escalation.config import Escalation
 from escalation.policies import ClockKind
 from escalation.withdrawal_notices import notify_withdrawn
@@ -34,3 +34,6 @@ def register(listeners: Listeners, esc: Escalation) -> None:
     listeners.on(TaskHook.CANCELLED, ended)
     listeners.on(TaskHook.INSTANCE_WITHDRAWN, lambda session, event: notify_withdrawn(session, esc, event))
     case_notices.register(listeners, esc)  # after the deadlines: who is told what as the case moves
+    incident_notices.register(listeners, esc)  # the designer hears that a case cannot go on
+    assignment_notices.register(listeners, esc)
+    comment_notices.register(listeners, esc)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from engine.incidents import reason_params
 from escalation.models import Notification
 from escalation.notify import INSTANT_PARAMS, LIMIT_PARAMS
 from web.formatting import N_, label, limit, local_time
@@ -16,6 +17,7 @@ KINDS = {
     "returned": N_("Back to you"),
     "rework": N_("Sent back for rework"),
     "case_closed": N_("Case closed"),
+    "incident": N_("Case cannot go on"),
 }
 
 # Notices whose readers may open the task itself (it waits for them); others link to the case only.
@@ -46,4 +48,5 @@ def shown_params(params: dict[str, Any]) -> dict[str, Any]:
 
 def notification_text(note: Notification) -> str:
     """The message of ``note`` in the reader's language."""
-    return translate(note.template, shown_params(note.params or {}))
+    # An incident's notice carries the incident's own reason as a text of its own (engine.incidents).
+    return translate(note.template, shown_params(reason_params(note.params)))
