@@ -46,6 +46,11 @@ class Role(enum.StrEnum):
         """The role that may act for (and unclaim from) holders of this role."""
         return _HEADS.get(self)
 
+    @property
+    def distributes(self) -> frozenset[Role]:
+        """The roles whose tasks holders of this role hand out to colleagues in their unit (a dispatcher's)."""
+        return _DISTRIBUTES.get(self, frozenset())
+
 
 _LABELS = {
     Role.STREET_OFFICER: "街道指挥中心值班员",
@@ -84,6 +89,9 @@ _HEADS = {
     Role.STREET_OFFICER: Role.STREET_LEADER,
     Role.GRID_WORKER: Role.STREET_LEADER,
 }
+
+# Besides the head, a unit's dispatcher hands out the unit's work (district.yaml: "signs for whistles, assigns staff").
+_DISTRIBUTES = {Role.DEPT_DISPATCHER: frozenset({Role.DEPT_DISPATCHER, Role.DEPT_STAFF})}
 
 # The data variable that names the concrete department of a lane's task, by scope.
 SCOPE_VARIABLES = {Scope.STREET: "street", Scope.DEPARTMENT: "department"}

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from engine import catalog
 from engine.actors import Actor, Seat
 from engine.errors import FieldError
-from engine.models import Department, DepartmentKind, InstanceStatus, ProcessInstance
+from engine.models import Department, DepartmentKind, HumanTask, InstanceStatus, ProcessInstance
+from engine.models.tasks import ACTIVE_STATUSES
 from engine.roles import Role
 
 PROCESS_KEY = "whistle"
@@ -123,3 +124,48 @@ def _quoted(codes: list[str]) -> str:
     """A few of the refused codes, each cut short, for a message."""
     shown = [c if len(c) <= QUOTED_LENGTH else c[:QUOTED_LENGTH] + "…" for c in codes[:QUOTED_CODES]]
     return "、".join(shown) + ("…" if len(codes) > QUOTED_CODES else "")
+
+
+def summon_errors(session: Session, instance_id: int, code: Any, field: str) -> list[FieldError]:
+    """Why ``code`` may not be summoned to a running whistle now (改派, 追加召集); empty when it may.
+
+    The start's rule holds (district departments only), and a department still working on the
+    whistle (any of its steps open, the street's steps about it included) is not summoned twice.
+    """
+    if not isinstance(code, str) or not code or len(code) > MAX_CHECKED:
+        return [FieldError(field, "This field is required.", "required")]
+    department = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+    if department is None:
+        return [FieldError(field, "Unknown department: {code}", "unknown_department", {"code": _quoted([code])})]
+    if department.kind != DepartmentKind.DISTRICT_DEPARTMENT:
+        return [FieldError(field, "Only district departments can be summoned: {codes}.", "not_summonable",
+                           {"codes": _quoted([code])})]
+    if code in working(session, instance_id):
+        return [FieldError(field, "{name} is already working on this whistle.", "already_summoned",
+                           {"name": department.name})]
+    return []
+
+
+def working(session: Session, instance_id: int) -> set[str]:
+    """The departments (codes) with a step of the whistle still open, by the department each step is about."""
+    rows = session.execute(
+        select(HumanTask.context, Department.code)
+        .outerjoin(Department, Department.id == HumanTask.department_id)
+        .where(HumanTask.instance_id == instance_id, HumanTask.status.in_(ACTIVE_STATUSES))
+    ).all()
+    found = set()
+    for context, code in rows:
+        about = context.get("department") if isinstance(context, dict) else None
+        found.add(about if isinstance(about, str) else code)
+    return {c for c in found if c}
+
+
+def check_task(session: Session, task: HumanTask, data: Mapping[str, Any]) -> list[FieldError]:
+    """The whistle's rules on a step's answers: a step that names a ``department`` (改派) summons it anew."""
+    if "department" not in data or data.get("resummon") is False:  # 不再召集: a department left in the form is moot
+        return []
+    refusing = task.context.get("department") if isinstance(task.context, dict) else None
+    if data["department"] == refusing:
+        return [FieldError("department", "This department has just refused the whistle; choose another.",
+                           "just_refused")]
+    return summon_errors(session, task.instance_id, data["department"], "department")

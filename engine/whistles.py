@@ -26,6 +26,7 @@ from engine.models import (
     InstanceStatus,
     ProcessDefinition,
     ProcessInstance,
+    TaskEvent,
     TaskStatus,
     User,
 )
@@ -39,7 +40,10 @@ from engine.withdrawal import WithdrawalNote, withdrawal_note
 STAGES = (("sign", "Task_sign"), ("report_in", "Task_report_in"), ("handle", "Task_handle"),
           ("verify", "Task_verify"), ("rate", "Task_rate"))
 _STAGE_OF = {element: n for n, (_key, element) in enumerate(STAGES)}
-STREET_TASKS = ("Task_verify", "Task_rate")
+# 退单: a refused sign goes to the street's 改派, which re-summons another department or none.
+REASSIGN = "Task_reassign"
+SIGN = "Task_sign"
+STREET_TASKS = ("Task_verify", "Task_rate", REASSIGN)
 
 
 def start_form(session: Session, ctx: EngineContext) -> dict[str, Any]:
@@ -146,7 +150,7 @@ class Stage:
     """Where one department stands on one stage: done, running (with its task) or not reached."""
 
     key: str
-    state: str  # done | running | waiting | stopped (its task was cancelled, e.g. the case withdrawn)
+    state: str  # done | running | waiting | stopped (its task was cancelled, e.g. the case withdrawn) | refused (退单)
     task_id: int | None = None
     started_at: datetime | None = None
     done_at: datetime | None = None
@@ -167,6 +171,22 @@ class StreetTask:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A department refused the whistle (退单): why, who, and what the street did (改派 or 不再召集)."""
+
+    reason: str
+    by: str | None
+    at: datetime | None
+    resummoned: str | None = None  # the department summoned instead
+    dropped: str | None = None  # why the street summoned none (不再召集)
+
+    @property
+    def pending(self) -> bool:
+        """The street has not decided yet."""
+        return self.resummoned is None and self.dropped is None
+
+
+@dataclass(frozen=True)
 class DepartmentProgress:
     """One summoned department's row of the board."""
 
@@ -174,6 +194,8 @@ class DepartmentProgress:
     name: str
     stages: list[Stage]
     street_tasks: list[StreetTask] = field(default_factory=list)
+    refusal: Refusal | None = None  # it refused (退单) and has not been summoned again since
+    added: str | None = None  # summoned while the whistle ran (追加召集), with this reason
 
     @property
     def running(self) -> Stage | None:
@@ -235,11 +257,14 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
     if found is None:
         raise NotFound("Case {id} not found.", id=instance_id)
     data = dict(found[6] or {})
-    codes = _codes(data)
+    by_department = _tasks_by_department(session, instance_id)
+    # Summoned at the start, then those re-summoned (改派) or added (追加召集) while it ran, in the order they came.
+    codes = list(dict.fromkeys([*_codes(data), *by_department]))
     names = {c: n for c, n in session.execute(
         select(Department.code, Department.name).where(Department.code.in_(codes)))}
-    by_department = _tasks_by_department(session, instance_id)
-    rows = [_progress(actor, code, names.get(code, code), by_department.get(code, [])) for code in codes]
+    answers, added = _answers(session, instance_id)
+    rows = [_progress(actor, code, names.get(code, code), by_department.get(code, []), answers, added.get(code))
+            for code in codes]
     withdrawn = withdrawal_note(session, instance_id) if found[3] == InstanceStatus.CANCELLED else None
     return Board(found[0], found[1], found[2], found[3], found[4], found[5], data, found[7], found[8], found[9],
                  rows, attachments.of_instance(session, instance_id), withdrawn)
@@ -253,7 +278,7 @@ def _tasks_by_department(session: Session, instance_id: int) -> dict[str, list[_
         .outerjoin(Department, Department.id == HumanTask.department_id)
         .outerjoin(completer, completer.id == HumanTask.completed_by_id)
         .outerjoin(holder, holder.id == HumanTask.assignee_id)
-        .where(HumanTask.instance_id == instance_id, HumanTask.element_id.in_(list(_STAGE_OF)))
+        .where(HumanTask.instance_id == instance_id, HumanTask.element_id.in_([*_STAGE_OF, REASSIGN]))
         .order_by(HumanTask.id)
     ).all()
     grouped: dict[str, list[_Task]] = {}
@@ -267,10 +292,43 @@ def _tasks_by_department(session: Session, instance_id: int) -> dict[str, list[_
     return grouped
 
 
-def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> DepartmentProgress:
+def _answers(session: Session, instance_id: int) -> tuple[dict[int, dict[str, Any]], dict[str, str]]:
+    """What each completed step of the case answered (by task id), and the reason each added department was added."""
+    answers: dict[int, dict[str, Any]] = {}
+    added: dict[str, str] = {}
+    for task_id, action, payload in session.execute(
+        select(TaskEvent.task_id, TaskEvent.action, TaskEvent.payload)
+        .where(TaskEvent.instance_id == instance_id, TaskEvent.action.in_(["completed", "department_added"]))
+        .order_by(TaskEvent.id)
+    ):
+        body = payload if isinstance(payload, dict) else {}
+        if action == "completed" and task_id is not None and isinstance(body.get("data"), dict):
+            answers[task_id] = body["data"]
+        elif action == "department_added" and isinstance(body.get("department"), str):
+            added[body["department"]] = str(body.get("reason") or "")
+    return answers, added
+
+
+def _refusal(tasks: list[_Task], answers: Mapping[int, Mapping[str, Any]]) -> Refusal | None:
+    """The department's refusal, if its last 签收 was a 退单 (a later summons of it starts a new sign)."""
+    signs = [t for t in tasks if t.row.element_id == SIGN]
+    if not signs or answers.get(signs[-1].row.id, {}).get("decision") != "refuse":
+        return None
+    sign = signs[-1]
+    reassign = next((t for t in reversed(tasks) if t.row.element_id == REASSIGN and t.row.id > sign.row.id), None)
+    decided = answers.get(reassign.row.id, {}) if reassign is not None else {}
+    resummoned = decided.get("department") if decided.get("resummon") is True else None
+    dropped = decided.get("drop_reason") if decided.get("resummon") is False else None
+    return Refusal(str(answers[sign.row.id].get("refuse_reason") or ""), sign.completed_by, sign.row.completed_at,
+                   resummoned if isinstance(resummoned, str) else None, dropped if isinstance(dropped, str) else None)
+
+
+def _progress(actor: Actor, code: str, name: str, tasks: list[_Task],
+              answers: Mapping[int, Mapping[str, Any]] | None = None, added: str | None = None) -> DepartmentProgress:
     """A department's stages from its task rows: before the running stage done, after it not reached."""
+    refusal = _refusal(tasks, answers or {})
     active = [t for t in tasks if t.row.status in ACTIVE_STATUSES]
-    current = min((_STAGE_OF[t.row.element_id] for t in active), default=None)
+    current = min((_STAGE_OF[t.row.element_id] for t in active if t.row.element_id in _STAGE_OF), default=None)
     stages = []
     for n, (key, element) in enumerate(STAGES):
         mine = [t for t in tasks if t.row.element_id == element and t.row.status != TaskStatus.CANCELLED]
@@ -292,6 +350,9 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task]) -> Departm
                                 rounds=len(mine)))
         else:
             stages.append(Stage(key, "waiting", rounds=len(mine)))
+    if refusal is not None:  # its sign was a 退单: nothing of it was signed for
+        stages[0] = Stage(stages[0].key, "refused", stages[0].task_id, stages[0].started_at, stages[0].done_at,
+                          stages[0].done_by, rounds=stages[0].rounds)
     street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))
                     for t in active if t.row.element_id in STREET_TASKS and t.row.department_id in actor.department_ids]
-    return DepartmentProgress(code, name, stages, street_tasks)
+    return DepartmentProgress(code, name, stages, street_tasks, refusal, added)
