@@ -49,6 +49,7 @@ LABELS = {
     "withdrawn": N_("Case withdrawn"),
     "timers_checked": N_("Timers checked"),
     "timer_failed": N_("Timer failed"),
+    "commented": N_("Comment"),
     "report_in": N_("Sign-in clock"),
     "complete": N_("Completion clock"),
 }

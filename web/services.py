@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from engine import drafts
 from engine.clock import Clock, FileClock, SystemClock
 from engine.context import EngineContext
 from engine.database import Database
@@ -42,8 +43,10 @@ def engine_context(settings: Settings, calendars: Calendars | None = None) -> En
     calendars = calendars or calendars_of(settings)
     evaluator = Evaluator(time_limit=settings.expression_time_limit_ms / 1000,
                           max_instances=settings.max_multi_instance).with_functions(**timer_functions(calendars))
-    return EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks,
-                         duplicate_days=settings.duplicate_days)
+    ctx = EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks,
+                        duplicate_days=settings.duplicate_days)
+    drafts.register(ctx.listeners)  # the engine's own listener: a task that ends takes its drafts with it
+    return ctx
 
 
 def wire(ctx: EngineContext, calendars: Calendars) -> Escalation:

@@ -13,12 +13,14 @@ def create_blueprint() -> Blueprint:
         admin,
         auth,
         catalog,
+        collaboration,
         definitions,
         extensions,
         instances,
         openapi,
         operate,
         queries,
+        repair,
         supervision,
         tasks,
         work,
@@ -27,8 +29,8 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     bp.before_request(auth.authenticate)
     bp.before_request(openapi.refuse_undeclared_query)
-    for module in (catalog, definitions, instances, tasks, supervision, extensions, operate, work, queries, admin,
-                   openapi):
+    for module in (catalog, definitions, instances, tasks, supervision, extensions, operate, work, collaboration,
+                   queries, admin, repair, openapi):
         module.register(bp)
     bp.register_error_handler(WhistleError, problems.from_domain)
     return bp

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from web.api.openapi_admin import BODIES as ADMIN
+from web.api.openapi_collaboration import BODIES as COLLABORATION
 from web.api.openapi_operate import BODIES as OPERATE
 from web.api.openapi_queries import BODIES as QUERIES
+from web.api.openapi_repair import BODIES as REPAIR
 from web.api.openapi_work import BODIES as WORK
 
 CORE: dict[str, dict[str, Any]] = {
@@ -29,4 +31,4 @@ CORE: dict[str, dict[str, Any]] = {
 }
 
 
-ALL: dict[str, dict[str, Any]] = {**CORE, **OPERATE, **WORK, **QUERIES, **ADMIN}
+ALL: dict[str, dict[str, Any]] = {**CORE, **OPERATE, **WORK, **COLLABORATION, **QUERIES, **ADMIN, **REPAIR}

@@ -14,9 +14,11 @@ from web.api import (
     definitions,
     instances,
     openapi_admin,
+    openapi_collaboration,
     openapi_escalation,
     openapi_operate,
     openapi_queries,
+    openapi_repair,
     openapi_work,
     tasks,
 )
@@ -26,7 +28,6 @@ from web.api.openapi_parts import (
     json_response,
     list_of,
     operation,
-    page_of,
     path_id,
     path_text,
     ref,
@@ -70,10 +71,15 @@ _INSTANCE_ID = path_id("instance_id", "Case (instance) id.")
 _KEY = path_text("key", "Process key (the BPMN process id).")
 
 
+def _task_action(summary: str, *, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A task action: If-Match and Idempotency-Key honoured, the task with its ETag in the answer."""
+    responses = {"200": json_response(ref("Task"), "The task after the action."), "403": PROBLEM, "409": PROBLEM}
+    return openapi_queries.idempotent(openapi_queries.if_match(operation(summary, responses, tag="tasks",
+                                                                         path=[_TASK_ID], body=body)))
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI document as a dict."""
-    task_action = {"200": json_response(ref("Task"), "The task after the action."), "403": PROBLEM,
-                   "409": PROBLEM}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -119,38 +125,42 @@ def document() -> dict[str, Any]:
                         "content": {"application/xml": {"schema": {"type": "string"}}}}},
                 tag="definitions", path=[_KEY], query=[definitions.VERSION])},
             "/instances": {
-                "get": operation("Cases the caller may see, newest first", {
-                    "200": json_response(page_of(ref("CaseSummary")), "One page.")},
+                "get": operation("Cases the caller may see: filtered, newest first unless sorted, counted", {
+                    "200": json_response(openapi_queries.counted_page(ref("CaseSummary")), "One page.")},
                     tag="instances", query=instances.LIST_PARAMS),
-                "post": operation("Start a case (e.g. blow a whistle)", {
-                    "201": json_response(ref("Case"), "The new case."), "403": PROBLEM, "404": PROBLEM},
-                    tag="instances", body=json_body("StartRequest")),
+                "post": openapi_queries.idempotent(openapi_queries.etagged(operation(
+                    "Start a case (e.g. blow a whistle)", {
+                        "201": json_response(ref("Case"), "The new case."), "403": PROBLEM, "404": PROBLEM},
+                    tag="instances", body=json_body("StartRequest")), "201")),
             },
-            "/instances/{instance_id}": {"get": operation("A case: data, open tasks, history", {
-                "200": json_response(ref("Case"), "The case.")}, tag="instances", path=[_INSTANCE_ID])},
-            "/instances/{instance_id}/messages": {"post": operation("Deliver a message the case waits for", {
-                "200": json_response(ref("Case"), "The case after the message."), "409": PROBLEM},
-                tag="instances", path=[_INSTANCE_ID], body=json_body("MessageRequest"))},
-            "/instances/{instance_id}/cancel": {"post": operation(
+            "/instances/{instance_id}": {"get": openapi_queries.etagged(operation(
+                "A case: data, open tasks, history", {"200": json_response(ref("Case"), "The case.")},
+                tag="instances", path=[_INSTANCE_ID]))},
+            "/instances/{instance_id}/messages": {"post": openapi_queries.if_match(operation(
+                "Deliver a message the case waits for", {
+                    "200": json_response(ref("Case"), "The case after the message."), "409": PROBLEM},
+                tag="instances", path=[_INSTANCE_ID], body=json_body("MessageRequest")))},
+            "/instances/{instance_id}/cancel": {"post": openapi_queries.if_match(operation(
                 "Withdraw a running case (the starting unit or an admin)", {
                     "200": json_response(ref("Case"), "The case, now cancelled."), "403": PROBLEM, "409": PROBLEM},
-                tag="instances", path=[_INSTANCE_ID], body=json_body("CancelRequest"))},
-            "/tasks": {"get": operation("An inbox: the caller's tasks or their departments' queue", {
-                "200": json_response(page_of(ref("TaskRow")), "One page.")}, tag="tasks", query=tasks.LIST_PARAMS)},
-            "/tasks/{task_id}": {"get": operation("A task with its form schema", {
-                "200": json_response(ref("Task"), "The task.")}, tag="tasks", path=[_TASK_ID])},
-            "/tasks/{task_id}/claim": {"post": operation("Claim a task (exactly one racer wins)", task_action,
-                                                         tag="tasks", path=[_TASK_ID])},
-            "/tasks/{task_id}/unclaim": {"post": operation("Release a claimed task", task_action, tag="tasks",
-                                                           path=[_TASK_ID])},
-            "/tasks/{task_id}/complete": {"post": operation("Complete a task with form data", task_action,
-                                                            tag="tasks", path=[_TASK_ID],
-                                                            body=json_body("CompleteRequest"))},
+                tag="instances", path=[_INSTANCE_ID], body=json_body("CancelRequest")))},
+            "/tasks": {"get": operation("Task query: the caller's tasks or their departments', filtered, sorted, "
+                                        "counted", {
+                "200": json_response(openapi_queries.counted_page(ref("TaskRow")), "One page.")}, tag="tasks",
+                query=tasks.LIST_PARAMS)},
+            "/tasks/{task_id}": {"get": openapi_queries.etagged(operation("A task with its form schema", {
+                "200": json_response(ref("Task"), "The task.")}, tag="tasks", path=[_TASK_ID]))},
+            "/tasks/{task_id}/claim": {"post": _task_action("Claim a task (exactly one racer wins)")},
+            "/tasks/{task_id}/unclaim": {"post": _task_action("Release a claimed task")},
+            "/tasks/{task_id}/complete": {"post": _task_action("Complete a task with form data",
+                                                               body=json_body("CompleteRequest"))},
             **openapi_escalation.paths(),
             **openapi_operate.paths(),
             **openapi_work.paths(),
+            **openapi_collaboration.paths(),
             **openapi_queries.paths(),
             **openapi_admin.paths(),
+            **openapi_repair.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -163,7 +173,8 @@ def document() -> dict[str, Any]:
                                "content": {"application/problem+json": {"schema": ref("Problem")},
                                            "text/html": {"schema": {"type": "string"}}}}},
             "schemas": {**_schemas(), **openapi_escalation.schemas(), **openapi_operate.schemas(),
-                        **openapi_work.schemas(), **openapi_queries.schemas(), **openapi_admin.schemas(), **BODIES},
+                        **openapi_work.schemas(), **openapi_collaboration.schemas(), **openapi_queries.schemas(),
+                        **openapi_admin.schemas(), **openapi_repair.schemas(), **BODIES},
         },
     }
 
@@ -200,7 +211,8 @@ def _schemas() -> dict[str, Any]:
             "status": _STR, "role": _NSTR, "context": {"type": "object"}, "department": _NSTR,
             "department_name": _NSTR, "assignee": _NSTR,
             "assignee_name": _NSTR, "case_title": _STR, "process": _STR, "created_at": _INSTANT,
-            "claimed_at": _INSTANT, "completed_at": _INSTANT}},
+            "claimed_at": _INSTANT, "completed_at": _INSTANT,
+            "due_at": {**_INSTANT, "description": "The current deadline: the earliest of the running clocks."}}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,
             "process_id": _STR, "status": _STR, "role": _NSTR, "department": _NSTR, "assignee": _NSTR,
@@ -209,8 +221,10 @@ def _schemas() -> dict[str, Any]:
             "may_work": {"type": "boolean"}, "created_at": _INSTANT, "claimed_at": _INSTANT,
             "completed_at": _INSTANT}},
         "CaseSummary": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "process": _STR, "title": _STR, "status": _STR,
-            "created_at": _INSTANT, "updated_at": _INSTANT}},
+            "id": {"type": "integer"}, "process": _STR, "business_key": _NSTR, "title": _STR, "status": _STR,
+            "street": {**_NSTR, "description": "Code of the unit the case was started for."},
+            "revision": {"type": "integer"}, "created_at": _INSTANT, "updated_at": _INSTANT,
+            "completed_at": _INSTANT}},
         "Case": {"type": "object", "properties": {
             "id": {"type": "integer"}, "process": _STR, "version": {"type": "integer"}, "business_key": _NSTR,
             "title": _STR, "status": _STR, "revision": {"type": "integer"}, "data": {"type": "object"},

@@ -5,7 +5,7 @@ from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from engine import withdrawal
+from engine import comments, withdrawal
 from engine.actors import Actor
 from engine.cases import case_record
 from engine.context import EngineContext
@@ -14,6 +14,7 @@ from engine.models import InstanceStatus, ProcessInstance
 from escalation import supervision
 from web.auth.session import current_actor, login_required
 from web.boundary import local_target
+from web.cases import comment_views
 from web.cases.diagram import case_diagram
 from web.cases.reported import data_by_entry, shown_values
 from web.cases.timeline import merged
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/cases/<id:instance_id>", "show", show, methods=["GET"])
     bp.add_url_rule("/cases/<id:instance_id>/diagram", "diagram", diagram, methods=["GET"])
     bp.add_url_rule("/cases/<id:instance_id>/withdraw", "withdraw", withdraw, methods=["POST"])
+    bp.add_url_rule("/cases/<id:instance_id>/comments", "comment", comment_views.comment, methods=["POST"])
     app.register_blueprint(bp)
 
 
@@ -70,9 +72,12 @@ def may_withdraw_case(session: Session, ctx: EngineContext, actor: Actor, instan
             and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
 
 
-def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None = None) -> str:
+def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None = None, comment_body: str = "",
+            comment_error: str = "") -> str:
     session, ctx, actor = read_session(), services().ctx, current_actor()
     record = case_record(session, actor, instance_id)
+    # Comments (web/cases/comment_views.py): the list, and the form as typed when it was refused.
+    talk = {"items": comments.for_case(session, actor, instance_id), "body": comment_body, "error": comment_error}
     case = record.instance
     escalations, _count = supervision.escalations(session, instance_id=instance_id, limit=200)
     parts = ctx.parts(session, case.definition_id)
@@ -85,7 +90,10 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
                            entry_data=data_by_entry(record, parts), department_names=dict(record.departments),
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
                            withdraw_reason=reason, withdraw_errors=errors or {},
-                           reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX))
+                           reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX), talk=talk)
+
+
+render_case = _render  # the comment form re-shows the page with its own error (web/cases/comment_views.py)
 
 
 @login_required

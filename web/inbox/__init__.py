@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web.inbox import extension_views, queue_views, task_views
+from web.inbox import collaboration, extension_views, queue_views, task_views
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,10 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/tasks/<id:task_id>", "task", task_views.show, methods=["GET"])
     bp.add_url_rule("/tasks/<id:task_id>/complete", "complete", task_views.complete, methods=["POST"])
     bp.add_url_rule("/tasks/<id:task_id>/extensions", "request_extension", task_views.request_extension,
+                    methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/comments", "comment", collaboration.comment, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/draft", "save_draft", collaboration.save_draft, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/draft/discard", "discard_draft", collaboration.discard_draft,
                     methods=["POST"])
     bp.add_url_rule("/tasks/extensions", "extensions", extension_views.index, methods=["GET"])
     bp.add_url_rule("/tasks/extensions/<id:request_id>/<any(approve, reject):decision>", "decide",

@@ -13,7 +13,7 @@ from web.auth.session import current_actor, login_required
 from web.db import now, read_session, services, write
 from web.forms import parse
 from web.i18n import translate
-from web.inbox import task_page, uploads
+from web.inbox import collaboration, task_page, uploads
 from web.inbox.task_page import ExtensionForm
 from web.street import boards
 
@@ -76,9 +76,18 @@ def request_extension(task_id: int) -> Response | tuple[str, int]:
 
 
 def _render(task_id: int, *, values: dict[str, object] | None = None, errors: list[FieldError] | None = None,
-            extension_form: ExtensionForm | None = None, status: int = 200) -> tuple[str, int]:
-    page = task_page.build(read_session(), services().ctx, current_actor(), task_id, now(), values=values,
+            extension_form: ExtensionForm | None = None, status: int = 200, comment_body: str = "",
+            comment_error: str = "") -> tuple[str, int]:
+    session, actor = read_session(), current_actor()
+    # Comments and the reader's draft (web/inbox/collaboration.py): a draft fills the form unless it is re-shown.
+    talk = collaboration.talk_for(session, actor, task_id, tasks.visible_task(session, actor, task_id).instance_id,
+                                  restore=values is None, comment_body=comment_body, comment_error=comment_error)
+    page = task_page.build(session, services().ctx, actor, task_id, now(),
+                           values=values if values is not None else talk.draft_values,
                            errors=errors, extension_form=extension_form)
     unplaced = [e for e in errors or [] if e.field.split("[")[0].split(".")[0] not in {f.name for f in page.fields}]
-    return render_template("inbox/task.html", page=page, task=page.task, case=page.record.instance,
+    return render_template("inbox/task.html", page=page, task=page.task, case=page.record.instance, talk=talk,
                            form_errors=[translate(e.template, e.params) for e in unplaced]), status
+
+
+render_task = _render  # the comment form re-shows the page with its own error (web/inbox/collaboration.py)
