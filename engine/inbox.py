@@ -118,6 +118,11 @@ def _columns() -> Select[tuple[object, ...]]:
     )
 
 
+def row_columns() -> Select[tuple[object, ...]]:
+    """The columns of :class:`TaskRow` with their joins, for queries that filter further (engine.task_query)."""
+    return _columns()
+
+
 def page(session: Session, query: Select[tuple[object, ...]], *, limit: int, offset: int) -> tuple[list[TaskRow], bool]:
     """One page of rows and whether more follow (fetches one extra row instead of counting)."""
     rows = session.execute(query.limit(limit + 1).offset(offset)).all()

@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.case_query import CaseRow
 from engine.cases import CaseRecord, CaseTask, HistoryEntry
-from engine.errors import render
+from engine.history import Entry
 from engine.inbox import TaskRow
-from engine.models import HumanTask, ProcessDefinition
+from engine.incidents import render_plain
+from engine.models import Attachment, HumanTask, ProcessDefinition
+from engine.task_query import QueryRow
 from escalation.models import ExtensionRequest, Notification
 from escalation.supervision import ClockView, DepartmentStats, EscalationRow, OverdueRow
 
@@ -187,7 +190,35 @@ def extension(r: ExtensionRequest, *, task_name: str | None = None, case_title: 
 def notification(n: Notification) -> dict[str, Any]:
     """An in-app notification (English template, parameters and the filled-in text)."""
     return {
-        "id": n.id, "kind": n.kind, "message": render(n.template, n.params), "template": n.template,
+        "id": n.id, "kind": n.kind, "message": render_plain(n.template, n.params), "template": n.template,
         "params": n.params, "instance_id": n.instance_id, "task_id": n.task_id,
         "created_at": instant(n.created_at), "read_at": instant(n.read_at),
     }
+
+
+# --- queries, history, forms and attachments (issue 10) ---
+
+def queried_task(row: QueryRow) -> dict[str, Any]:
+    """A line of the task query: an inbox line with the task's current deadline."""
+    return {**task_row(row), "due_at": instant(row.due_at)}
+
+
+def case_summary(row: CaseRow) -> dict[str, Any]:
+    """A line of the case query."""
+    i = row.instance
+    return {"id": i.id, "process": i.process_key, "business_key": i.business_key, "title": i.title,
+            "status": i.status.value, "street": row.street, "revision": i.revision,
+            "created_at": instant(i.created_at), "updated_at": instant(i.updated_at),
+            "completed_at": instant(i.completed_at)}
+
+
+def history_action(e: Entry) -> dict[str, Any]:
+    """One action of the history query (department as a code, actor as a username)."""
+    return {"id": e.id, "instance_id": e.instance_id, "action": e.action, "at": instant(e.at), "actor": e.actor,
+            "actor_name": e.actor_name, "department": e.department, "task_id": e.task_id, "payload": e.payload}
+
+
+def attachment(a: Attachment) -> dict[str, Any]:
+    """An uploaded file's description (the bytes are at its download address)."""
+    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            "sha256": a.sha256, "instance_id": a.instance_id, "created_at": instant(a.created_at)}

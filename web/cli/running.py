@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from engine import pending_uploads, schema
+from engine import idempotency, pending_uploads, schema
 from escalation import scheduler
 from escalation.sweep import BATCH_SIZE, SweepReport, sweep
 from web.cli.accounts import DEMO_PASSWORD, seed
@@ -57,6 +57,10 @@ def _sweep_once(state: CliState, now: datetime | None = None,
     except Exception:  # the sweep's work is committed; a cleanup that fails is tried again next time
         log.exception("cleaning stale uploads failed")
         removed = 0
+    try:  # answers kept for Idempotency-Key retries live 24 hours
+        idempotency.clean(services.db, at)
+    except Exception:
+        log.exception("cleaning old idempotency records failed")
     if report.timers or report.deadlines or report.failed or removed:
         log.info("sweep: %s; %d stale upload(s) removed", report, removed)
     return report, removed

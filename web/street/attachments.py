@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from engine import attachments
 from engine.actors import Actor
 from engine.errors import FieldError, InvalidInput
+from engine.models import Attachment
 from web.auth.session import current_actor, login_required
 from web.db import now, read_session, services, write
 
@@ -50,7 +51,11 @@ def store_uploads(actor: Actor, files: list[FileStorage], *,
 @login_required
 def download(attachment_id: int) -> Response:
     """One attachment for whoever may see its case (404 for everyone else)."""
-    found = attachments.visible(read_session(), current_actor(), attachment_id)
+    return send(attachments.visible(read_session(), current_actor(), attachment_id))
+
+
+def send(found: Attachment) -> Response:
+    """The bytes of an attachment the caller may see, with the headers that keep them inert (pages and API)."""
     path = attachments.blob_path(services().settings.resolved_attachments_dir, found.sha256)
     if not path.is_file():
         log.error("attachment %s: blob %s is missing from %s", found.id, found.sha256, path.parent)

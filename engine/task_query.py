@@ -1,0 +1,135 @@
+"""The task query of the API: inbox lines narrowed by any combination of filters, sorted, counted.
+
+Only tasks the caller may see are ever matched: their departments' tasks (``scope=department``)
+or their own (``scope=mine``), exactly as the inboxes decide. Deadlines belong to a layer the
+engine does not know, so the caller passes the task's current deadline as a column
+expression (to sort by and to show) and any deadline conditions ready-made.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from engine.access import task_visible
+from engine.actors import Actor
+from engine.inbox import Scope, TaskRow, row_columns
+from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
+from engine.roles import Role
+
+MAX_TEXT_WORDS = 5
+
+
+class Sort(enum.StrEnum):
+    """The orders a client may ask for; ``-`` means descending. Ties go by task id."""
+
+    CREATED = "created"
+    CREATED_DESC = "-created"
+    DUE = "due"
+    DUE_DESC = "-due"
+    COMPLETED = "completed"
+    COMPLETED_DESC = "-completed"
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """What to match; empty fields match everything."""
+
+    scope: Scope = Scope.DEPARTMENT
+    statuses: tuple[TaskStatus, ...] = (TaskStatus.OPEN,)
+    instance_id: int | None = None
+    process: str | None = None
+    element: str | None = None
+    business_key: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    role: Role | None = None
+    text: str = ""
+    sort: Sort = Sort.CREATED
+    # From the layer that owns deadlines: the task's current deadline (a correlated scalar) and conditions on it.
+    due: ColumnElement[datetime] | None = None
+    conditions: tuple[ColumnElement[bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryRow(TaskRow):
+    """An inbox line with the task's current deadline, if a clock of it runs."""
+
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of matches, whether more follow, and how many match in all."""
+
+    rows: list[QueryRow]
+    more: bool
+    total: int
+
+
+def page(session: Session, actor: Actor, query: TaskQuery, *, limit: int, offset: int) -> TaskPage:
+    """One page of the tasks ``query`` matches among those ``actor`` may see (one statement, counted by a window)."""
+    due = query.due if query.due is not None else literal(None)
+    total = func.count().over().label("total")
+    statement = (row_columns().add_columns(due.label("due_at"), total)
+                 .where(*_conditions(actor, query)).order_by(*_order(query.sort, due), HumanTask.id))
+    rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
+    if rows:
+        count = int(rows[0].total)
+    else:  # past the last row (or nothing matches): the window had no row to ride on
+        count = _count(session, actor, query) if offset else 0
+    return TaskPage([QueryRow(*row[:-1]) for row in rows[:limit]], len(rows) > limit, count)
+
+
+def _count(session: Session, actor: Actor, query: TaskQuery) -> int:
+    matched = (select(func.count()).select_from(HumanTask)
+               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+               .where(*_conditions(actor, query)))
+    return int(session.execute(matched).scalar_one())
+
+
+def _conditions(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
+    found = [_scope(actor, query.scope, query.statuses), HumanTask.status.in_(query.statuses), *query.conditions]
+    if query.instance_id is not None:
+        found.append(HumanTask.instance_id == query.instance_id)
+    if query.process:
+        found.append(ProcessInstance.process_key == query.process)
+    if query.element:
+        found.append(HumanTask.element_id == query.element)
+    if query.business_key:
+        found.append(ProcessInstance.business_key == query.business_key)
+    if query.department:
+        found.append(HumanTask.department_id ==
+                     select(Department.id).where(Department.code == query.department).scalar_subquery())
+    if query.assignee:
+        found.append(HumanTask.assignee_id ==
+                     select(User.id).where(User.username == query.assignee).scalar_subquery())
+    if query.role is not None:
+        found.append(HumanTask.role == query.role)
+    for word in query.text.split()[:MAX_TEXT_WORDS]:  # every word, in the case title or the task name
+        found.append(or_(ProcessInstance.title.icontains(word, autoescape=True),
+                         HumanTask.name.icontains(word, autoescape=True)))
+    return found
+
+
+def _scope(actor: Actor, scope: Scope, statuses: tuple[TaskStatus, ...]) -> ColumnElement[bool]:
+    """The inboxes' rule: their departments' tasks, or their own (held by them, or done by them)."""
+    if scope == Scope.DEPARTMENT:
+        return task_visible(actor)
+    done = and_(HumanTask.status == TaskStatus.COMPLETED, HumanTask.completed_by_id == actor.user_id)
+    held = and_(HumanTask.status != TaskStatus.COMPLETED, HumanTask.assignee_id == actor.user_id)
+    if statuses == (TaskStatus.COMPLETED,):
+        return done
+    return or_(done, held) if TaskStatus.COMPLETED in statuses else held
+
+
+def _order(sort: Sort, due: ColumnElement[datetime]) -> list[ColumnElement[object]]:
+    column: ColumnElement[object] = {
+        Sort.CREATED: HumanTask.created_at, Sort.DUE: due, Sort.COMPLETED: HumanTask.completed_at,
+    }[Sort(sort.removeprefix("-"))]
+    descending = sort.startswith("-")
+    # Tasks without the value (no running clock, not completed) come last either way.
+    return [column.is_(None), column.desc() if descending else column.asc()]
