@@ -36,6 +36,7 @@ from engine.models import HumanTask, InstanceStatus, ProcessInstance
 from engine.roles import SCOPE_VARIABLES, Role
 from engine.spiff import EngineRunError, WorkflowRun
 from engine.task_sync import join_case, sync_human_tasks
+from engine.whistle_rules import RESERVED_MESSAGES
 
 TITLE_LENGTH = 200
 
@@ -267,6 +268,8 @@ def deliver_message(
     def admit(instance: ProcessInstance) -> None:
         if actor is not None and may_see is not None and not may_see(session, actor, instance):
             raise NotFound("Case {id} not found.", id=instance_id)
+        if actor is not None and name in RESERVED_MESSAGES:  # its own action checks who may send it, and what
+            raise Forbidden("Message {name} is sent through its own action, which checks its rules.", name=name)
 
     with mutate(session, ctx, instance_id, now, admit) as mutation:
         if not mutation.run.send_message(name, payload, now):

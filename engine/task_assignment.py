@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -28,6 +29,13 @@ NOTE_MAX = 500
 USERNAME_MAX = 64
 # A unit has tens of people, not thousands: the colleagues list is bounded all the same.
 MAX_CANDIDATES = 200
+
+
+class HandOver(Protocol):
+    """:func:`assign` or :func:`delegate`."""
+
+    def __call__(self, session: Session, ctx: EngineContext, actor: Actor, task_id: int, username: str, *,
+                 note: str | None = None, now: datetime) -> HumanTask: ...
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import InstanceStatus, ProcessInstance
 from engine.roles import Role
-from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, summon_errors
+from engine.whistle_rules import ADD_DEPARTMENT_MESSAGE, PROCESS_KEY, STREET_ROLES, summon_errors
 
-ADD_MESSAGE = "whistle_add_department"
+ADD_MESSAGE = ADD_DEPARTMENT_MESSAGE
 REASON_MIN, REASON_MAX = 2, 500
 
 

@@ -23,6 +23,10 @@ from engine.models.tasks import ACTIVE_STATUSES
 from engine.roles import Role
 
 PROCESS_KEY = "whistle"
+# The message that summons one more department (追加召集部门): sent only by engine.whistle_changes, which checks
+# who may and whom; the generic message delivery refuses it, or anyone who sees a case could summon anyone.
+ADD_DEPARTMENT_MESSAGE = "whistle_add_department"
+RESERVED_MESSAGES = frozenset({ADD_DEPARTMENT_MESSAGE})
 STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
 # How much of a refused value a message repeats: enough to recognise it, never the whole of a hostile one.
 MAX_CHECKED = 100
