@@ -1,7 +1,7 @@
 """Deploying process bundles as versioned definitions, and finding them again."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from engine import audit
 from engine.actors import Actor
 from engine.bpmn_xml import MAX_BPMN_BYTES
 from engine.context import EngineContext
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound, Problem
 from engine.forms import MAX_FORM_BYTES
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.roles import Role
@@ -22,10 +22,11 @@ from engine.validation import Bundle, ValidatedBundle, validate_bundle
 
 @dataclass(frozen=True)
 class DeployResult:
-    """The definition a deploy produced or found, and whether it is new."""
+    """The definition a deploy produced or found, whether it is new, and the warnings of its check."""
 
     definition: ProcessDefinition
     created: bool
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def bundle_from_path(path: Path, forms_dir: Path | None = None) -> Bundle:
@@ -55,7 +56,7 @@ def deploy(
     checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
     current = latest(session, checked.key)
     if current is not None and current.bundle_sha256 == checked.bundle_sha256:
-        return DeployResult(current, created=False)
+        return DeployResult(current, created=False, warnings=checked.warnings)
     definition = _store(checked, version=(current.version + 1) if current else 1, now=now, actor_id=actor_id)
     try:
         with session.begin_nested():
@@ -71,7 +72,7 @@ def deploy(
         actor_id=actor_id,
         payload={"key": definition.key, "version": definition.version, "sha256": definition.sha256},
     )
-    return DeployResult(definition, created=True)
+    return DeployResult(definition, created=True, warnings=checked.warnings)
 
 
 def deployed_forms(session: Session) -> dict[str, object]:

@@ -38,11 +38,10 @@ _CATCHES = {"intermediateCatchEvent", "receiveTask"}
 
 def check_structure(root: Any, filename: str, top_key: str | None,
                     policy_clocks: PolicyClocks | None = None) -> list[Problem]:
-    """Every structural error and warning of the executable processes in ``root``."""
+    """Every structural error and warning of the processes in ``root``."""
     checker = _Structure(filename)
-    # A process that is not executable or has no id was reported by the validator; walking it would add noise.
-    processes = [p for p in root.iterfind(f"{{{BPMN_NS}}}process")
-                 if p.get("isExecutable", "false").lower() == "true" and p.get("id")]
+    # Not-executable processes too: a designer who forgot the flag hears of every other fault in the same round.
+    processes = [p for p in root.iterfind(f"{{{BPMN_NS}}}process") if p.get("id")]
     for process in processes:
         ids = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
         for scope in scopes(process):
@@ -162,17 +161,10 @@ class _Structure:
                                  "case stops; remove the condition or add another way out (a default flow)",
                            flow=outs[0].id)
             return
-        for flow in plain:
-            if kind == "exclusiveGateway":
-                self.error(flow.element, "this flow leaves exclusive gateway {gateway} without a condition and is "
-                                         "not its default flow: give it a condition, or make it the default",
-                           gateway=node.get("id"))
-            else:
-                self.warn(flow.element, "always_taken",
-                          "this flow leaves inclusive gateway {gateway} without a condition, so it is always taken; "
-                          "if that is not meant, give it a condition or make it the default",
-                          gateway=node.get("id"))
-        if outs and not plain and default not in ids:
+        for flow in plain:  # SpiffWorkflow refuses these too, in words a designer cannot act on
+            self.error(flow.element, "this flow leaves gateway {gateway} without a condition and is not its default "
+                                     "flow: give it a condition, or make it the default", gateway=node.get("id"))
+        if outs and not plain and not default:
             self.warn(node, "no_default",
                       "no default flow: when none of the conditions holds, the case stops with an error. Mark one "
                       "outgoing flow as the default, or, if the conditions cover every case, give the gateway the "

@@ -62,7 +62,10 @@ def check_clocks(report: Any, processes: list[Any], key: str, policy_clocks: Cal
             if prop.get("name") != "clock" or owner is None:
                 continue
             if not looked_up:
-                clocks, looked_up = policy_clocks(key), True
+                try:
+                    clocks, looked_up = policy_clocks(key), True
+                except KeyError:
+                    return  # the caller cannot know the policy (``whistle validate`` reads no database)
             if clocks is None:
                 report.warn(owner, "no_policy", "this task names clock {clock}, but process {key} has no SLA policy: "
                                                 "it gets no deadline until a policy for {key} is deployed",

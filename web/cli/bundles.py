@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from engine import definitions
-from engine.errors import DefinitionInvalid, Problem
-from engine.validation import validate_bundle
+from engine.errors import DefinitionInvalid, Problem, by_place
+from engine.validation import Bundle, validate_bundle
 from escalation.calendars import load_calendars
 from escalation.policy_store import check_policy_file, deploy_policy
 from web.cli.state import CliState, transaction
@@ -24,6 +26,8 @@ class Deployables:
     policies: list[Path] = field(default_factory=list)
     calendars: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    clocks: dict[str, frozenset[str]] = field(default_factory=dict)  # process key -> clocks of its policy file
 
 
 def collect(paths: tuple[Path, ...]) -> Deployables:
@@ -50,9 +54,52 @@ def collect(paths: tuple[Path, ...]) -> Deployables:
     return found
 
 
+def _policy_files(found: Deployables) -> list[Path]:
+    """The policies named on the command line, then those beside each BPMN file (``policies/*.yaml``)."""
+    beside = [p for folder in dict.fromkeys(b.parent / "policies" for b in found.bpmn) if folder.is_dir()
+              for p in sorted(folder.glob("*.yaml"))]
+    return list(dict.fromkeys(found.policies + beside))
+
+
+def clock_lookup(found: Deployables, deployed: Callable[[str], Collection[str] | None] | None = None
+                 ) -> Callable[[str], Collection[str] | None]:
+    """Clocks of a process's policy: from the files at hand, else deployed ones (unknown without a database)."""
+
+    def clocks(key: str) -> Collection[str] | None:
+        if key in found.clocks:
+            return found.clocks[key]
+        if deployed is None:
+            raise KeyError(key)  # `validate` reads no database: the clocks are not checked
+        return deployed(key)
+
+    return clocks
+
+
+def deployed_clocks(state: CliState, session: Session) -> Callable[[str], Collection[str] | None]:
+    """Clocks of the newest deployed policy of a process (None when it has none)."""
+
+    def clocks(key: str) -> Collection[str] | None:
+        found = state.services.escalation.policy_for(session, key)
+        return None if found is None else frozenset(found[1].clocks)
+
+    return clocks
+
+
+def _bundle(path: Path, clocks: Callable[[str], Collection[str] | None]) -> Bundle:
+    bundle = definitions.bundle_from_path(path)
+    bundle.policy_clocks = clocks
+    return bundle
+
+
 def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]:
-    """Every problem of every file; with ``say_ok``, print a line per good file."""
+    """Every problem of every file (warnings go to ``found.warnings``); with ``say_ok``, a line per good file."""
     problems = list(found.problems)
+    for path in _policy_files(found):
+        try:
+            policy = check_policy_file(path)
+        except (DefinitionInvalid, OSError, UnicodeDecodeError):
+            continue  # reported below if it was named; a broken neighbour only leaves its clocks unchecked
+        found.clocks.setdefault(policy.process, frozenset(policy.clocks))
     for folder in found.calendars:
         calendars, calendar_problems = load_calendars(folder)
         problems += calendar_problems
@@ -65,15 +112,18 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
         return problems + error.problems
     for path in found.bpmn:
         try:
-            checked = validate_bundle(definitions.bundle_from_path(path), ctx.evaluator,
+            checked = validate_bundle(_bundle(path, clock_lookup(found)), ctx.evaluator,
                                       allow_script_tasks=ctx.allow_script_tasks)
         except DefinitionInvalid as error:
             problems += error.problems
+            found.warnings += error.warnings
         except OSError as error:
             problems.append(Problem(str(path), None, None, "cannot read: {reason}", {"reason": error.strerror}))
         else:
+            found.warnings += checked.warnings
             if say_ok:
-                click.echo(f"{path}: ok (process {checked.key})")
+                warned = f", {len(checked.warnings)} warning(s)" if checked.warnings else ""
+                click.echo(f"{path}: ok (process {checked.key}{warned})")
     for path in found.policies:
         try:
             policy = check_policy_file(path)
@@ -87,21 +137,35 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
     return problems
 
 
-def _report(problems: list[Problem], suffix: str) -> None:
-    for problem in problems:
+def _report(problems: list[Problem], suffix: str, warnings: list[Problem] | None = None) -> None:
+    for problem in by_place(problems + list(warnings or [])):
         click.echo(problem.located())
-    click.echo(f"{len(problems)} problem(s){suffix}", err=True)
+    counted = f"{len(problems)} problem(s)" + (f" and {len(warnings)} warning(s)" if warnings else "")
+    click.echo(counted + suffix, err=True)
     sys.exit(1)
+
+
+def _warn(warnings: list[Problem]) -> None:
+    """Warnings do not stop anything: print them, located, and carry on."""
+    for warning in by_place(warnings):
+        click.echo(warning.located())
+    if warnings:
+        click.echo(f"{len(warnings)} warning(s)", err=True)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def validate(state: CliState, paths: tuple[Path, ...]) -> None:
-    """Check BPMN files (with forms/), policies and calendars; print file:line: element: message."""
-    problems = check(state, collect(paths), say_ok=True)
+    """Check BPMN files (with forms/), policies and calendars; print file:line: element: message.
+
+    Warnings are printed as ``file:line: element: warning: message``; only errors make the exit status 1.
+    """
+    found = collect(paths)
+    problems = check(state, found, say_ok=True)
     if problems:
-        _report(problems, "")
+        _report(problems, "", found.warnings)
+    _warn(found.warnings)
 
 
 @click.command()
@@ -110,21 +174,23 @@ def validate(state: CliState, paths: tuple[Path, ...]) -> None:
 def deploy(state: CliState, paths: tuple[Path, ...]) -> None:
     """Deploy BPMN files, policies or folders of both; unchanged files are skipped.
 
-    Every file is checked first; if any has a problem, nothing is deployed. Calendars are
-    read by the server from its processes folder when it starts.
+    Every file is checked first; if any has an error, nothing is deployed (warnings are
+    printed and deploy). Calendars are read by the server from its processes folder when it starts.
     """
     found = collect(paths)
     problems = check(state, found, say_ok=False)
     if problems:
-        _report(problems, "; nothing was deployed")
+        _report(problems, "; nothing was deployed", found.warnings)
     ctx = state.services.ctx
     with transaction(state) as session:
-        results = [(path, definitions.deploy(session, ctx, definitions.bundle_from_path(path), now=state.now()))
+        clocks = clock_lookup(found, deployed_clocks(state, session))
+        results = [(path, definitions.deploy(session, ctx, _bundle(path, clocks), now=state.now()))
                    for path in found.bpmn]
         policies = [(path, deploy_policy(session, path, now=state.now())) for path in found.policies]
     for path, result in results:
         word = "deployed" if result.created else "unchanged"
         click.echo(f"{word}: {result.definition.key} v{result.definition.version} ({path})")
+    _warn([w for _path, result in results for w in result.warnings])
     for path, stored in policies:
         word = "deployed" if stored.created else "unchanged"
         click.echo(f"{word}: policy {stored.policy.process_key} v{stored.policy.version} ({path})")
