@@ -178,27 +178,42 @@ def _passed(row: Incident, states: Mapping[str, Mapping[str, int]]) -> bool:
     return done > int((row.params or {}).get("passed", 0))
 
 
+@dataclass
+class NotedFailure:
+    """A failed step waiting to be written as a ``step_failed`` incident (called with a fresh session)."""
+
+    instance_id: int
+    element: str | None
+    params: dict[str, Any]
+    detail: str
+    now: datetime
+    listeners: Listeners | None
+
+    def __call__(self, session: Session) -> None:
+        """Write it (Database.transaction calls this after the caller's rollback)."""
+        raise_incident(session, instance_id=self.instance_id, kind=STEP_FAILED, template=TEMPLATES[STEP_FAILED],
+                       now=self.now, params=self.params, element_id=self.element, detail=self.detail,
+                       listeners=self.listeners)
+
+
 def note_failure(session: Session, instance_id: int, *, element: str | None, reason: Any, run: WorkflowRun | None,
                  element_names: Mapping[str, Any], now: datetime, listeners: Listeners | None) -> None:
     """Remember a failed step so it is written as a ``step_failed`` incident after the rollback.
 
     The caller's transaction rolls back (the user's action did not happen), so the incident is
-    written by :class:`engine.database.Database` in a transaction of its own.
+    written by :class:`engine.database.Database` in a transaction of its own. Any failure after
+    the form was accepted counts: the data was what the form allows, so the model must cope with it.
     """
     passed = run.element_states().get(element or "", {}).get("completed", 0) if run is not None else 0
-    params = {"element": shown_elements([element] if element else [], element_names, run) or "-", "reason": reason,
-              "passed": passed}
-
-    def write(fresh: Session) -> None:
-        raise_incident(fresh, instance_id=instance_id, kind=STEP_FAILED, template=TEMPLATES[STEP_FAILED],
-                       now=now, params=params, element_id=element, detail=str(reason), listeners=listeners)
-
-    session.info.setdefault(AFTER_ROLLBACK, []).append(write)
+    params = {"element": shown_elements([element] if element else [], element_names, run) or "-",
+              "reason": reason, "passed": passed}
+    session.info.setdefault(AFTER_ROLLBACK, []).append(
+        NotedFailure(instance_id, element, params, str(reason), now, listeners))
 
 
-def take_noted(session: Session) -> list[Any]:
+def take_noted(session: Session) -> list[NotedFailure]:
     """Forget (and return) the failures noted on ``session``: for callers that record them themselves."""
-    return list(session.info.pop(AFTER_ROLLBACK, []) or [])
+    return [n for n in session.info.pop(AFTER_ROLLBACK, []) or [] if isinstance(n, NotedFailure)]
 
 
 def shown_elements(elements: list[str], element_names: Mapping[str, Any], run: WorkflowRun | None = None) -> str:

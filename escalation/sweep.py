@@ -121,29 +121,20 @@ def _timer_failed(session: Session, ctx: EngineContext, instance_id: int, error:
     Its timers wait for someone to retry the case (engine.repair); trying every few minutes
     would only fail again and fill the history.
     """
-    incidents.take_noted(session)  # the savepoint's failure is this timer's, recorded below
-    element = error.params.get("element") if isinstance(error, ProcessFailed) else None
-    element = None if element == "-" else element
-    reason = error.params.get("reason") if isinstance(error, ProcessFailed) else f"{type(error).__name__}: {error}"
+    noted = incidents.take_noted(session)  # the savepoint's failed step is this timer's, recorded below
+    element, params = None, {"element": "-", "reason": f"{type(error).__name__}: {error}"}
+    if noted and isinstance(error, ProcessFailed):
+        element, params = noted[-1].element, {k: noted[-1].params[k] for k in ("element", "reason")}
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
                     .values(next_timer_at=None).execution_options(synchronize_session=False))
-    names = _element_names(session, ctx, instance_id)
     incident, opened = incidents.raise_incident(
         session, instance_id=instance_id, kind=incidents.TIMER_FAILED,
-        template=incidents.TEMPLATES[incidents.TIMER_FAILED], now=now, element_id=element,
-        params={"element": incidents.shown_elements([element] if element else [], names) or "-", "reason": reason},
+        template=incidents.TEMPLATES[incidents.TIMER_FAILED], now=now, element_id=element, params=params,
         detail=f"{type(error).__name__}: {error}", listeners=ctx.listeners)
     audit.record(session, "timer_failed", at=now, instance_id=instance_id,
                  payload={"error": f"{type(error).__name__}: {error}"[:500], "incident": incident.id,
                           "retrying": False})
     return int(opened)
-
-
-def _element_names(session: Session, ctx: EngineContext, instance_id: int) -> dict[str, object]:
-    definition_id = session.execute(select(ProcessInstance.definition_id)
-                                    .where(ProcessInstance.id == instance_id)).scalar_one()
-    elements: dict[str, object] = ctx.parts(session, definition_id).catalog.get("elements", {})
-    return elements
 
 
 def _deadline_batch(session: Session, ctx: EngineContext, esc: Escalation, now: datetime, size: int,
