@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete, select
 
-from engine import accounts, user_admin, user_sessions
+from engine import accounts, user_admin, user_listing, user_sessions
 from engine.actors import Actor, actor_of
 from engine.database import Database
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -62,7 +62,7 @@ def test_only_admins_may_administer(db: Database, clock: FakeClock) -> None:
     officer = _actor(db, "HP.officer")
     with db.transaction() as session:
         with pytest.raises(Forbidden):
-            user_admin.list_users(session, officer, now=clock.now())
+            user_listing.list_users(session, officer, now=clock.now())
         with pytest.raises(Forbidden):  # before the lookup: a non-admin learns nothing about who exists
             user_admin.reset_password(session, officer, "nobody", now=clock.now())
 
@@ -119,7 +119,7 @@ def test_deactivation_ends_sessions_and_refuses_tokens_until_activated(db: Datab
     with db.transaction(write=False) as session:
         assert user_sessions.resume(session, cookie, now=clock.now(), policy=policy) == user_sessions.Ended.REVOKED
         assert accounts.user_for_token(session, token.token, now=clock.now()) is None
-        page = user_admin.list_users(session, admin, text="ua-zhao", active=False, now=clock.now())
+        page = user_listing.list_users(session, admin, text="ua-zhao", active=False, now=clock.now())
         assert [u.username for u in page.items] == ["ua-zhao"] and page.total == 1
     with db.transaction() as session:
         user_admin.set_active(session, admin, "ua-zhao", True, now=clock.now())
@@ -160,7 +160,7 @@ def test_password_reset_tokens_and_revocation(db: Database, clock: FakeClock, cl
         second = user_admin.issue_token(session, admin, "ua-qian", label="备用", days=1, now=clock.now())
     assert made.password is None  # chosen, not generated: nothing to show
     with db.transaction() as session:
-        detail = user_admin.user_detail(session, admin, "ua-qian", now=clock.now())
+        detail = user_listing.user_detail(session, admin, "ua-qian", now=clock.now())
         assert detail.user.live_sessions == 1 and detail.user.tokens == 2
         assert [t.label for t in detail.tokens] == ["备用", "对接"]  # newest first
         generated, ended = user_admin.reset_password(session, admin, "ua-qian", now=clock.now())
@@ -182,7 +182,7 @@ def test_password_reset_tokens_and_revocation(db: Database, clock: FakeClock, cl
                                                          UserSession.revoked_at.is_(None))).first() is None
         with pytest.raises(InvalidInput):
             user_admin.issue_token(session, admin, "ua-qian", label="x", days=0, now=clock.now())
-        history = user_admin.user_detail(session, admin, "ua-qian", now=clock.now()).history
+        history = user_listing.user_detail(session, admin, "ua-qian", now=clock.now()).history
     assert [h.action for h in history][:4] == [Action.ACCESS_REVOKED, Action.TOKEN_REVOKED, Action.PASSWORD_RESET,
                                                Action.TOKEN_ISSUED]
     assert history[0].actor == "admin"
@@ -195,13 +195,13 @@ def test_the_list_filters_by_text_unit_role_and_state_and_pages(db: Database, cl
         for n in range(3):
             user_admin.add_user(session, admin, f"ua-page{n}", f"分页{n}", seats=[("ZJW", "dept_staff")],
                                 now=clock.now())
-        everyone = user_admin.list_users(session, admin, limit=200, now=clock.now())
+        everyone = user_listing.list_users(session, admin, limit=200, now=clock.now())
         assert everyone.total == len(everyone.items) and everyone.total > 40
-        staff = user_admin.list_users(session, admin, department="ZJW", role=Role.DEPT_STAFF, now=clock.now())
+        staff = user_listing.list_users(session, admin, department="ZJW", role=Role.DEPT_STAFF, now=clock.now())
         assert [u.username for u in staff.items] == ["ZJW.staff", "ua-page0", "ua-page1", "ua-page2"]
-        first = user_admin.list_users(session, admin, text="UA-PAGE", limit=2, now=clock.now())
+        first = user_listing.list_users(session, admin, text="UA-PAGE", limit=2, now=clock.now())
         assert [u.username for u in first.items] == ["ua-page0", "ua-page1"] and first.next_offset == 2
-        rest = user_admin.list_users(session, admin, text="分页", limit=2, offset=2, now=clock.now())
+        rest = user_listing.list_users(session, admin, text="分页", limit=2, offset=2, now=clock.now())
         assert [u.username for u in rest.items] == ["ua-page2"] and rest.next_offset is None
-        assert user_admin.list_users(session, admin, text="%", now=clock.now()).total == 0  # LIKE signs are text
-        assert user_admin.list_users(session, admin, text="ua-page", active=False, now=clock.now()).total == 0
+        assert user_listing.list_users(session, admin, text="%", now=clock.now()).total == 0  # LIKE signs are text
+        assert user_listing.list_users(session, admin, text="ua-page", active=False, now=clock.now()).total == 0

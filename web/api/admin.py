@@ -5,9 +5,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from engine import user_admin
+from engine import user_admin, user_listing
 from engine.roles import Role
-from engine.user_admin import NewToken, SeatView, TokenView, UserDetail, UserSummary
+from engine.user_admin import NewToken
+from engine.user_listing import SeatView, TokenView, UserDetail, UserSummary
 from web.api.auth import current_actor
 from web.api.openapi_admin import ACTIVE, DEPARTMENT, LIMIT, OFFSET, ROLE, TEXT
 from web.api.params import json_object, optional_json_object
@@ -35,7 +36,7 @@ def list_users() -> Response:
     """One page of users (``?q=&department=&role=&active=&limit=&offset=``)."""
     active = ACTIVE.read()
     role = ROLE.read()
-    page = user_admin.list_users(
+    page = user_listing.list_users(
         read_session(), current_actor(), text=TEXT.read(), department=DEPARTMENT.read(),
         role=Role(role) if role else None, active=None if active is None else active == "true",
         limit=LIMIT.read() or 50, offset=OFFSET.read() or 0, now=now(), policy=services().settings.session_policy)
@@ -139,7 +140,7 @@ def revoke_access(username: str) -> Response:
 
 
 def _detail(session: Any, username: str) -> UserDetail:
-    return user_admin.user_detail(session, current_actor(), username, now=now(),
+    return user_listing.user_detail(session, current_actor(), username, now=now(),
                                   policy=services().settings.session_policy)
 
 
