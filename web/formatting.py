@@ -49,6 +49,11 @@ LABELS = {
     "withdrawn": N_("Case withdrawn"),
     "timers_checked": N_("Timers checked"),
     "timer_failed": N_("Timer failed"),
+    "instance_suspended": N_("Case suspended"),
+    "instance_resumed": N_("Case resumed"),
+    "case_retried": N_("Step retried"),
+    "token_moved": N_("Token moved"),
+    "instance_migrated": N_("Case migrated to another version"),
     "commented": N_("Comment"),
     "report_in": N_("Sign-in clock"),
     "complete": N_("Completion clock"),
@@ -79,7 +84,8 @@ def duration(seconds: float | None) -> str:
 
 
 # A case's states: one word each, the same on every page (a case 已结案, its tasks 已办结).
-CASE_STATUS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled")}
+CASE_STATUS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled"),
+               "suspended": N_("Suspended")}
 
 
 def case_status(value: str | None) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import render_template, url_for
 
-from engine import whistles, withdrawal
+from engine import whistle_changes, whistles, withdrawal
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import HumanTask
@@ -18,6 +18,7 @@ from web.deadlines import most_urgent
 from web.formatting import N_
 from web.forms import Option, fields_for
 from web.query import IntParam
+from web.street import changes
 from web.street.ratings import case_ratings
 from web.street.uploaders import uploader_units
 
@@ -33,9 +34,11 @@ STAGE_LABELS = {
     "rate": N_("Rated"),
 }
 STATE_LABELS = {"done": N_("Finished"), "running": N_("In progress"), "waiting": N_("Not yet"),
-                "stopped": N_("Stopped")}
-STATUS_LABELS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled")}
-ACTION_LABELS = {"Task_verify": N_("Verify the result"), "Task_rate": N_("Rate the department")}
+                "stopped": N_("Stopped"), "refused": N_("Refused")}
+STATUS_LABELS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled"),
+                 "suspended": N_("Suspended")}
+ACTION_LABELS = {"Task_verify": N_("Verify the result"), "Task_rate": N_("Rate the department"),
+                 "Task_reassign": N_("Summon another department")}
 
 
 @roles_required(Role.STREET_OFFICER, Role.STREET_LEADER)
@@ -67,8 +70,11 @@ def show(instance_id: int) -> str:
                 deadlines[running.task_id] = due.deadline_at
     choices = _choice_labels(whistles.form_of(session, services().ctx, board.definition_id))
     may_withdraw = may_withdraw_case(session, services().ctx, current_actor(), instance_id)
-    owners = uploader_units(session, board.attachments, board.street, {d.code: d.name for d in board.departments})
+    names = {d.code: d.name for d in board.departments}
+    owners = uploader_units(session, board.attachments, board.street, names)
+    addable = changes.choices(session, current_actor(), board)
     return render_template("street/board.html", board=board, clocks=clocks, deadlines=deadlines, choices=choices,
+                           names=names, addable=addable, reason_max=whistle_changes.REASON_MAX,
                            may_withdraw=may_withdraw, owners=owners, ratings=case_ratings(session, instance_id),
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
                            stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
