@@ -18,10 +18,11 @@ KINDS = {
     "rework": N_("Sent back for rework"),
     "case_closed": N_("Case closed"),
     "incident": N_("Case cannot go on"),
+    "assigned": N_("Handed to you"),
 }
 
 # Notices whose readers may open the task itself (it waits for them); others link to the case only.
-TASK_KINDS = frozenset({"returned", "rework"})
+TASK_KINDS = frozenset({"returned", "rework", "assigned"})
 
 
 def notification_kind(kind: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web.inbox import collaboration, extension_views, queue_views, task_views
+from web.inbox import collaboration, extension_views, handover, queue_views, task_views
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/tasks/<id:task_id>/draft", "save_draft", collaboration.save_draft, methods=["POST"])
     bp.add_url_rule("/tasks/<id:task_id>/draft/discard", "discard_draft", collaboration.discard_draft,
                     methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/assign", "assign", handover.assign, methods=["POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/delegate", "delegate", handover.delegate, methods=["POST"])
     bp.add_url_rule("/tasks/extensions", "extensions", extension_views.index, methods=["GET"])
     bp.add_url_rule("/tasks/extensions/<id:request_id>/<any(approve, reject):decision>", "decide",
                     extension_views.decide, methods=["POST"])

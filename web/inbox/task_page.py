@@ -8,20 +8,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import inbox, tasks
+from engine import catalog, inbox, tasks
 from engine.access import may_unclaim
 from engine.actors import Actor
 from engine.cases import CaseRecord, case_record
 from engine.context import EngineContext
 from engine.errors import FieldError
-from engine.models import Department, HumanTask, TaskStatus
+from engine.models import Department, DepartmentKind, HumanTask, TaskStatus
 from escalation.handoffs import Handoff, handoff_to
 from escalation.supervision import ClockView, task_clocks
 from escalation.urging import UrgingEntry, urgings_on
 from web.forms import Field, Option, fields_for
 from web.i18n import translate
-from web.inbox import uploads
+from web.inbox import handover, uploads
 from web.inbox.clocks import ClockSummary, summaries
+from web.inbox.handover import HandoverForm
 from web.inbox.record import DepartmentReports, Entry, Report, department_reports, entries, report_of
 from web.inbox.rows import department_names
 
@@ -77,6 +78,7 @@ class TaskPage:
     rework: Handoff | None = None  # the check that sent this step back (退回重办), shown as a banner on top
     rework_unit: str | None = None
     urgings: list[UrgingEntry] = field(default_factory=list)  # 督办/催办 sent about this task, newest first
+    handover: HandoverForm | None = None  # 指派 or 转交 to a colleague, for those who may
 
     @property
     def task(self) -> HumanTask:
@@ -128,7 +130,7 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
         clocks=clocks,
         clock_summaries=summaries(clocks, now),
         extensions=extension_history(record, task.id),
-        fields=form_fields(detail.form, values, errors, options),
+        fields=form_fields(detail.form, values, errors, options, session),
         extension_form=extension_form or ExtensionForm(),
         may_claim=task.status == TaskStatus.OPEN and detail.may_work,
         may_release=task.status == TaskStatus.CLAIMED and may_unclaim(actor, task),
@@ -140,6 +142,7 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
         rework=rework,
         rework_unit=_unit_name(session, rework.department_id) if rework else None,
         urgings=urgings_on(session, task.id),
+        handover=handover.form_for(session, actor, task),
     )
 
 
@@ -150,11 +153,22 @@ def _unit_name(session: Session, department_id: int | None) -> str | None:
 
 
 def form_fields(schema: dict[str, Any] | None, values: Mapping[str, Any] | None, errors: list[FieldError] | None,
-                options: list[Option]) -> list[Field]:
+                options: list[Option], session: Session | None = None) -> list[Field]:
     """The task's form; file fields only where this installation stores files (else they would be lost)."""
     fields = fields_for(schema, values=dict(values or {}), errors=errors, department_options=options)
+    if session is not None:
+        _narrow_departments(session, schema, fields)
     files = set(uploads.upload_fields(schema))
     return [f for f in fields if f.widget != "attachments" or f.name in files]
+
+
+def _narrow_departments(session: Session, schema: dict[str, Any] | None, fields: list[Field]) -> None:
+    """A department field whose schema names a kind (``x-department-kind``) offers only units of that kind."""
+    properties = (schema or {}).get("properties") or {}
+    for found in fields:
+        kind = (properties.get(found.name) or {}).get("x-department-kind")
+        if found.widget == "select" and kind in {k.value for k in DepartmentKind}:
+            found.options = [Option(d.code, d.name) for d in catalog.departments(session, DepartmentKind(kind))]
 
 
 def extension_form(values: Mapping[str, str], errors: list[FieldError]) -> ExtensionForm:

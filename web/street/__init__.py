@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web.street import attachments, blowing, boards
+from web.street import attachments, blowing, boards, changes
 
 
 def init_app(app: Flask) -> None:
@@ -13,6 +13,8 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/whistles/suggestion", "suggestion", blowing.suggestion, methods=["GET"])
     bp.add_url_rule("/whistles", "index", boards.index, methods=["GET"])
     bp.add_url_rule("/whistles/<id:instance_id>", "show", boards.show, methods=["GET"])
+    bp.add_url_rule("/whistles/<id:instance_id>/departments", "add_department", changes.add_department,
+                    methods=["POST"])
     bp.add_url_rule("/attachments/<id:attachment_id>", "attachment", attachments.download, methods=["GET"])
     bp.add_app_template_filter(attachments.file_size, "file_size")
     app.register_blueprint(bp)
