@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.actors import Actor
 from engine.context import EngineContext
 from engine.database import AFTER_ROLLBACK
 from engine.errors import NotFound, Text
 from engine.hooks import HookEvent, Listeners, TaskHook
 from engine.models import Incident, IncidentStatus, InstanceStatus, ProcessDefinition, ProcessInstance
+from engine.roles import Role
 from engine.spiff import WorkflowRun
 
 log = logging.getLogger(__name__)
@@ -260,6 +262,11 @@ def render_plain(template: str, stored: Mapping[str, Any] | None) -> str:
 
 
 # -- reading them ------------------------------------------------------------------------------
+
+
+def may_see(actor: Actor) -> bool:
+    """Designers and administrators see incidents (they fix models and repair cases)."""
+    return bool(actor.roles & {Role.DESIGNER, Role.ADMIN})
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The case page: what the street reported, every department's work, the diagram, the timeline."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from engine import comments, withdrawal
+from engine import comments, incidents, withdrawal
 from engine.actors import Actor
 from engine.cases import case_record
 from engine.context import EngineContext
@@ -90,7 +90,15 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
                            entry_data=data_by_entry(record, parts), department_names=dict(record.departments),
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
                            withdraw_reason=reason, withdraw_errors=errors or {},
-                           reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX), talk=talk)
+                           reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX), talk=talk,
+                           **_incident_notice(session, actor, instance_id))
+
+
+def _incident_notice(session: Session, actor: Actor, instance_id: int) -> dict[str, object]:
+    """What the case page says about the case's open incidents (cases/_incident_notice.html)."""
+    found = incidents.open_for(session, instance_id)
+    return {"open_incidents": found, "may_operate": incidents.may_see(actor),
+            "repair_page": "operate.case" if "operate.case" in current_app.view_functions else None}
 
 
 render_case = _render  # the comment form re-shows the page with its own error (web/cases/comment_views.py)
