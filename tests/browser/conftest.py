@@ -85,6 +85,12 @@ class Live:
             db.dispose()
 
 
+# Layout and accessibility checks judge what the browser draws, which no database changes: they run
+# on one backend (``@pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)``), every
+# test of behaviour on both. About 100 s less on the browser worker.
+LAYOUT_ONLY = ["sqlite"]
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A seeded server on each backend, for the whole session."""

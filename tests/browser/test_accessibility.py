@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Live
+from tests.browser.conftest import LAYOUT_ONLY, Live
 from tests.browser.test_phone import LATE, PHONE, blow_long_whistle, main_pages
 
 pytestmark = pytest.mark.browser
@@ -45,6 +45,7 @@ def check(page: Any, url: str) -> list[str]:
     return [f"{url}: {line}" for line in violations(page)]
 
 
+@pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"])
 def test_the_login_page_passes_axe(browser: Any, live: Live, viewport: dict[str, int]) -> None:
     context = browser.new_context(viewport=viewport, locale="zh-CN")
@@ -55,6 +56,7 @@ def test_the_login_page_passes_axe(browser: Any, live: Live, viewport: dict[str,
         context.close()
 
 
+@pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer"])
 def test_main_pages_have_no_serious_axe_violation(page_as: Any, live: Live, user: str, viewport: str) -> None:

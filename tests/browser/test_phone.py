@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Live, screenshot
+from tests.browser.conftest import LAYOUT_ONLY, Live, screenshot
 from tests.http_client import request
 from tests.support import SHANGHAI
 
@@ -93,6 +93,7 @@ def assert_menu_reachable(page: Any, name: str) -> None:
     assert_fits(page, f"{name} (menu open)")
 
 
+@pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
 @pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer"])
 def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, user: str) -> None:
     case = blow_long_whistle(live)
