@@ -30,7 +30,7 @@ DEMO_PASSWORD = "whistle-demo"
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
-               "process_definition", "user_session", "login_throttle", "login_event"]
+               "process_definition", "user_session", "login_throttle", "login_event", "idempotency_record"]
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine import attachments, definitions, history, tasks
 from engine.errors import FieldError, InvalidInput
+from engine.models import ProcessInstance
 from web.api import payloads, preconditions
 from web.api.auth import current_actor
 from web.db import now, read_session, services, write
@@ -69,7 +70,10 @@ def task_form(task_id: int) -> Response:
     """The form a task is completed with (the same schema ``GET /tasks/{id}`` embeds)."""
     session = read_session()
     found = tasks.detail(session, services().ctx, current_actor(), task_id)
-    return jsonify(_form(found.task.process_id, None, found.task.form_key, found.form) | {"task_id": task_id})
+    instance = session.get(ProcessInstance, found.task.instance_id)  # loaded by detail already
+    assert instance is not None
+    version = services().ctx.parts(session, instance.definition_id).version
+    return jsonify(_form(instance.process_key, version, found.task.form_key, found.form) | {"task_id": task_id})
 
 
 def _form(process: str, version: int | None, form_key: str | None, schema: dict[str, Any] | None) -> dict[str, Any]:
