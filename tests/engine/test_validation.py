@@ -311,8 +311,8 @@ def test_the_whistle_process_validates() -> None:
     checked = validate_bundle(bundle_from_path(PROCESSES / "whistle.bpmn"), Evaluator())
     assert (checked.key, checked.name) == ("whistle", "街乡吹哨、部门报到")
     assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer"}
-    assert set(checked.forms) == {"whistle_start", "whistle_sign", "whistle_report_in", "whistle_handle",
-                                  "whistle_verify", "whistle_rate"}
+    assert set(checked.forms) == {"whistle_start", "whistle_sign", "whistle_reassign", "whistle_report_in",
+                                  "whistle_handle", "whistle_verify", "whistle_rate"}
 
 
 def test_bare_iso_timer_literal_validates() -> None:
