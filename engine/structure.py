@@ -3,7 +3,7 @@
 Errors refuse the deploy (a step no case reaches, a dead end, a loop with no way out, a
 flow across a border, a boundary event on a gateway, a gateway that can strand a case).
 Warnings are shown and the deploy goes ahead (no default flow, unbalanced splits and
-joins, a clock without a policy). A designer who means it silences a warning on its
+joins, conditions that are never read). A designer who means it silences a warning on its
 element with the extension property ``accept`` whose value starts with the warning's code
 (``no_default: 核验只有通过和退回两种结果``); docs/designing-processes.md lists the codes.
 """
@@ -60,15 +60,13 @@ class _Structure:
         self.problems: list[Problem] = []
         self.budget = [BALANCE_BUDGET]
 
-    def error(self, node: Any, template: str, /, **params: Any) -> None:
-        """Record an error on ``node``."""
-        self.problems.append(Problem(self.filename, node.sourceline, node.get("id"), template, params))
-
-    def warn(self, node: Any, code: str, template: str, /, **params: Any) -> None:
-        """Record a warning on ``node`` unless its ``accept`` property names ``code``."""
-        if code not in accepted(node):
+    def problem(self, node: Any, template: str, /, *, warn: str | None = None, **params: Any) -> None:
+        """Record an error on ``node``; with ``warn`` (its code), a warning, unless ``accept`` names that code."""
+        if warn is None:
+            self.problems.append(Problem(self.filename, node.sourceline, node.get("id"), template, params))
+        elif warn not in accepted(node):
             self.problems.append(Problem(self.filename, node.sourceline, node.get("id"), template,
-                                         {**params, "code": code}, Severity.WARNING))
+                                         {**params, "code": warn}, Severity.WARNING))
 
     def scope(self, scope: Scope, ids: dict[str, Any]) -> None:
         """All checks of one process level."""
@@ -88,7 +86,7 @@ class _Structure:
             for attribute, ref, end in (("sourceRef", flow.source_ref, flow.source),
                                         ("targetRef", flow.target_ref, flow.target)):
                 if end is None and ref in ids:  # a ref naming nothing at all is reported by the validator
-                    self.error(flow.element, "{attribute} {target} is not a step of this process level: a sequence "
+                    self.problem(flow.element, "{attribute} {target} is not a step of this process level: a sequence "
                                              "flow cannot cross a subprocess or pool border, nor end on a lane "
                                              "or data (between pools, use a message flow)",
                                attribute=attribute, target=ref)
@@ -98,11 +96,11 @@ class _Structure:
             node = scope.nodes[node_id]
             target = node.get("attachedToRef")
             if target in scope.nodes and scope.kinds[target] not in ACTIVITIES:
-                self.error(node, "boundary event is attached to {target}, which is not a task, subprocess or call "
+                self.problem(node, "boundary event is attached to {target}, which is not a task, subprocess or call "
                                  "activity: attach it to the activity whose work it interrupts or accompanies",
                            target=target)
             elif target in ids and target not in scope.nodes:
-                self.error(node, "boundary event is attached to {target}, which is on another process level: "
+                self.problem(node, "boundary event is attached to {target}, which is on another process level: "
                                  "draw the event on the border of an activity beside it", target=target)
 
     def _ends_and_starts(self, scope: Scope) -> None:
@@ -111,16 +109,16 @@ class _Structure:
             incoming = [f.id for f in scope.incoming.get(node_id, ())]
             outgoing = [f.id for f in scope.outgoing.get(node_id, ())]
             if scope.is_event_subprocess(node_id) and (incoming or outgoing):
-                self.error(node, "an event subprocess is started by its own start event, never by a flow: "
+                self.problem(node, "an event subprocess is started by its own start event, never by a flow: "
                                  "delete {flows}", flows=", ".join(incoming + outgoing))
             elif kind == "startEvent" and incoming:
-                self.error(node, "a start event cannot have incoming flows: let {flows} lead to the step after it",
+                self.problem(node, "a start event cannot have incoming flows: let {flows} lead to the step after it",
                            flows=", ".join(incoming))
             elif kind == "boundaryEvent" and incoming:
-                self.error(node, "a boundary event cannot have incoming flows ({flows}): it fires when its "
+                self.problem(node, "a boundary event cannot have incoming flows ({flows}): it fires when its "
                                  "activity's event happens", flows=", ".join(incoming))
             elif kind == "endEvent" and outgoing:
-                self.error(node, "an end event cannot have outgoing flows ({flows}): use an intermediate event "
+                self.problem(node, "an end event cannot have outgoing flows ({flows}): use an intermediate event "
                                  "or a task here, or delete the flows", flows=", ".join(outgoing))
 
     def _gateway(self, scope: Scope, node_id: str, kind: str) -> None:
@@ -132,13 +130,13 @@ class _Structure:
         elif kind == "parallelGateway":
             for flow in outs:
                 if flow.conditional:
-                    self.warn(flow.element, "parallel_condition",
-                              "the condition on this flow is ignored: a parallel gateway takes every outgoing flow; "
-                              "remove it, or use an exclusive or inclusive gateway")
+                    self.problem(flow.element, "the condition on this flow is ignored: a parallel gateway takes "
+                                               "every outgoing flow; remove it, or use an exclusive or inclusive "
+                                               "gateway", warn="parallel_condition")
         elif kind == "eventBasedGateway":
             for flow in outs:
                 if flow.target is not None and scope.kinds[flow.target] not in _CATCHES:
-                    self.error(flow.element, "this flow leaves an event-based gateway but leads to {target}, which "
+                    self.problem(flow.element, "this flow leaves an event-based gateway but leads to {target}, which "
                                              "waits for no event: lead it to an intermediate catch event (message, "
                                              "timer, signal) or a receive task", target=flow.target)
 
@@ -147,28 +145,27 @@ class _Structure:
         if default and not any(f.id == default for f in scope.flows):
             return  # the validator reported the missing default; guessing what was meant would add noise
         if default and default not in ids:
-            self.error(node, "default flow {flow} does not leave this gateway: choose one of its own outgoing "
+            self.problem(node, "default flow {flow} does not leave this gateway: choose one of its own outgoing "
                              "flows ({flows})", flow=default, flows=", ".join(ids) or "-")
         plain = [f for f in outs if f.id != default and not f.conditional]
         for flow in outs:
             if flow.id == default and flow.conditional:
-                self.warn(flow.element, "default_condition",
-                          "the condition on this default flow is never evaluated: the default is taken when no "
-                          "other condition holds; remove the condition")
+                self.problem(flow.element, "the condition on this default flow is never evaluated: the default is "
+                                           "taken when no other condition holds; remove the condition",
+                             warn="default_condition")
         if len(outs) == 1:
             if outs[0].conditional and outs[0].id != default:
-                self.error(node, "the only flow out of this gateway ({flow}) has a condition: when it is false the "
+                self.problem(node, "the only flow out of this gateway ({flow}) has a condition: when it is false the "
                                  "case stops; remove the condition or add another way out (a default flow)",
                            flow=outs[0].id)
             return
         for flow in plain:  # SpiffWorkflow refuses these too, in words a designer cannot act on
-            self.error(flow.element, "this flow leaves gateway {gateway} without a condition and is not its default "
+            self.problem(flow.element, "this flow leaves gateway {gateway} without a condition and is not its default "
                                      "flow: give it a condition, or make it the default", gateway=node.get("id"))
         if outs and not plain and not default:
-            self.warn(node, "no_default",
-                      "no default flow: when none of the conditions holds, the case stops with an error. Mark one "
-                      "outgoing flow as the default, or, if the conditions cover every case, give the gateway the "
-                      "property accept = {code} with your reason")
+            self.problem(node, "no default flow: when none of the conditions holds, the case stops with an error. "
+                               "Mark one outgoing flow as the default, or, if the conditions cover every case, give "
+                               "the gateway the property accept = {code} with your reason", warn="no_default")
 
     def _paths(self, scope: Scope) -> None:
         starts = [n for n, kind in scope.kinds.items() if kind == "startEvent"]
@@ -184,7 +181,7 @@ class _Structure:
         entries += [n for n in links if scope.kinds[n] == "intermediateCatchEvent"]
         exits += [n for n in links if scope.kinds[n] == "intermediateThrowEvent"]
         if not starts and ordinary:
-            self.error(scope.element, "no start event: add a start event where work on this process level begins")
+            self.problem(scope.element, "no start event: add a start event where work on this process level begins")
         else:
             reached = forward(scope, starts + standalone + entries)
             for node_id in ordinary:
@@ -193,12 +190,12 @@ class _Structure:
                 node = scope.nodes[node_id]
                 if scope.kinds[node_id] == "boundaryEvent":
                     continue  # its activity is reported
-                self.error(node, "no path from a start event reaches this step: connect a flow into it, or delete it")
+                self.problem(node, "no path from a start event reaches this step: connect a flow into it, or delete it")
         dead = []
         for node_id in ordinary:
             if scope.kinds[node_id] != "endEvent" and node_id not in scope.outgoing and node_id not in exits:
                 dead.append(node_id)
-                self.error(scope.nodes[node_id], "dead end: no flow leaves this step, so a case that gets here can "
+                self.problem(scope.nodes[node_id], "dead end: no flow leaves this step, so a case that gets here can "
                                                  "never finish; connect it onward, or end the path with an end event")
         ends = [n for n, kind in scope.kinds.items() if kind == "endEvent"]
         finishing = backward(scope, ends + standalone + exits + dead)
@@ -206,7 +203,7 @@ class _Structure:
         for members in terminal_components(scope, stuck):
             gateways = [m for m in members if scope.kinds[m] in GATEWAYS] or members[:1]
             for member in gateways:
-                self.error(scope.nodes[member], "no way out: from here every path goes round {loop} and never "
+                self.problem(scope.nodes[member], "no way out: from here every path goes round {loop} and never "
                                                 "reaches an end event; add a flow out of the loop (e.g. from this "
                                                 "gateway) towards an end event", loop=" → ".join(members))
 
@@ -220,22 +217,19 @@ class _Structure:
                 return
             merge_kind = scope.kinds.get(merge or "", "")
             if kind == "parallelGateway" and (merge is None or merge_kind == "endEvent"):
-                self.warn(node, "unjoined",
-                          "the branches of this parallel gateway never meet again: each ends on its own and the work "
-                          "finishes only when all have. Join them with a parallel gateway, or give this gateway the "
-                          "property accept = {code} with your reason")
+                self.problem(node, "the branches of this parallel gateway never meet again: each ends on its own and "
+                                   "the work finishes only when all have. Join them with a parallel gateway, or give "
+                                   "this gateway the property accept = {code} with your reason", warn="unjoined")
             elif kind == "parallelGateway" and merge_kind not in ("parallelGateway", "inclusiveGateway"):
-                self.warn(node, "merged_without_join",
-                          "the branches of this parallel gateway meet at {merge} without a parallel gateway: "
-                          "{merge} and what follows run once per branch; join them with a parallel gateway first",
-                          merge=merge)
+                self.problem(node, "the branches of this parallel gateway meet at {merge} without a parallel gateway: "
+                                   "{merge} and what follows run once per branch; join them with a parallel gateway "
+                                   "first", warn="merged_without_join", merge=merge)
             elif kind in _CHOOSE_ONE | {"inclusiveGateway"} and merge_kind == "parallelGateway" and \
                     len(scope.incoming.get(merge or "", ())) > 1:
-                self.warn(scope.nodes[merge], "waits_forever",
-                          "this parallel gateway waits for all its incoming flows, but gateway {split} may send a case "
-                          "down only some of them: such cases would wait here forever; merge with an exclusive or "
-                          "inclusive gateway", split=node_id)
-
+                self.problem(scope.nodes[merge], "this parallel gateway waits for all its incoming flows, but gateway "
+                                                 "{split} may send a case down only some of them: such cases would "
+                                                 "wait here forever; merge with an exclusive or inclusive gateway",
+                             warn="waits_forever", split=node_id)
 
 def accepted(node: Any) -> set[str]:
     """Warning codes the designer accepted on ``node`` (property ``accept``: ``code: reason``)."""

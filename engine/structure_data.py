@@ -23,19 +23,19 @@ def check_multi_instance(report: Any, process: Any, ids: dict[str, Any]) -> None
         target = _text(loop.find(f"{{{BPMN_NS}}}loopDataOutputRef"))
         if cardinality is None and not source:
             if loop.get(f"{{{CAMUNDA_NS}}}collection"):
-                report.error(activity, "camunda:collection is not read by this engine: name the list in "
+                report.problem(activity, "camunda:collection is not read by this engine: name the list in "
                                        "loopDataInputRef and each item in inputDataItem")
             else:
-                report.error(activity, "multi-instance step without a count or a list: set loopCardinality "
+                report.problem(activity, "multi-instance step without a count or a list: set loopCardinality "
                                        "(how many) or loopDataInputRef (the case variable holding the list)")
         for ref, what in ((source, "loopDataInputRef"), (target, "loopDataOutputRef")):
             if ref:
                 _check_ref(report, activity, ref, what, ids)
         if loop.find(f"{{{BPMN_NS}}}inputDataItem") is not None and not source:
-            report.error(activity, "inputDataItem needs loopDataInputRef: name the case variable holding the list "
+            report.problem(activity, "inputDataItem needs loopDataInputRef: name the case variable holding the list "
                                    "it takes each item from")
         if loop.find(f"{{{BPMN_NS}}}outputDataItem") is not None and not target:
-            report.error(activity, "outputDataItem needs loopDataOutputRef: name the case variable that collects "
+            report.problem(activity, "outputDataItem needs loopDataOutputRef: name the case variable that collects "
                                    "each instance's result")
 
 
@@ -43,37 +43,36 @@ def _check_ref(report: Any, activity: Any, ref: str, what: str, ids: dict[str, A
     named = ids.get(ref)
     if named is not None:
         if _local(named) not in _DATA:
-            report.error(activity, "{what} {ref} names an element that holds no data: write the case variable "
+            report.problem(activity, "{what} {ref} names an element that holds no data: write the case variable "
                                    "holding the list (e.g. departments)", what=what, ref=ref)
     elif not ref.isidentifier():
-        report.error(activity, "{what} {ref} is not a variable name: write the case variable holding the list "
+        report.problem(activity, "{what} {ref} is not a variable name: write the case variable holding the list "
                                "(e.g. departments)", what=what, ref=ref)
 
 
 def check_clocks(report: Any, processes: list[Any], key: str, policy_clocks: Callable[[str], Collection[str] | None]
                  ) -> None:
-    """Each ``clock`` property names a clock of the SLA policy of ``key`` (warn when there is no policy)."""
+    """Each ``clock`` property names a clock of the SLA policy of ``key``, when ``key`` has a policy.
+
+    Without one there is nothing to check against: the tasks get no deadline until a policy is deployed,
+    which is how a new process starts out (BPMN first, policy next).
+    """
     clocks: Collection[str] | None = None
     looked_up = False
     for process in processes:
         for prop in process.iter(f"{{{CAMUNDA_NS}}}property"):
-            value = (prop.get("value") or "").strip()
             owner = _owner(prop)
             if prop.get("name") != "clock" or owner is None:
                 continue
             if not looked_up:
-                try:
-                    clocks, looked_up = policy_clocks(key), True
-                except KeyError:
-                    return  # the caller cannot know the policy (``whistle validate`` reads no database)
+                clocks, looked_up = policy_clocks(key), True
             if clocks is None:
-                report.warn(owner, "no_policy", "this task names clock {clock}, but process {key} has no SLA policy: "
-                                                "it gets no deadline until a policy for {key} is deployed",
-                            clock=value or "''", key=key)
-            elif value not in clocks:
-                report.error(owner, "clock {clock} is not a clock of the SLA policy of {key} (it has {known}): use "
-                                    "one of them, or add it to the policy and deploy the policy first",
-                             clock=value or "''", key=key, known=", ".join(sorted(clocks)) or "-")
+                return
+            value = (prop.get("value") or "").strip()
+            if value not in clocks:
+                report.problem(owner, "clock {clock} is not a clock of the SLA policy of {key} (it has {known}): use "
+                                      "one of them, or add it to the policy and deploy the policy first",
+                               clock=value or "''", key=key, known=", ".join(sorted(clocks)) or "-")
 
 
 def _owner(prop: Any) -> Any:

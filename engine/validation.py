@@ -47,8 +47,8 @@ class Bundle:
     forms: dict[str, bytes] = field(default_factory=dict)  # form key -> raw JSON
     form_paths: dict[str, str] = field(default_factory=dict)  # form key -> path for messages
     fallback_forms: Mapping[str, Any] = field(default_factory=dict)  # from the deployed version
-    # Clock names of the SLA policy of a process key (None: it has none), from whoever knows the policies
-    # (web, CLI); without it the ``clock`` properties are not checked.
+    # Clock names of the SLA policy of a process key (None: it has none, or the caller cannot tell), from
+    # whoever knows the policies (web, CLI); ``clock`` properties are checked only against a known policy.
     policy_clocks: Callable[[str], Collection[str] | None] | None = None
 
 

@@ -14,6 +14,7 @@ from engine.errors import (
     InvalidInput,
     NeedsConfirmation,
     NotFound,
+    Problem,
     ProcessFailed,
     WhistleError,
 )
@@ -42,6 +43,12 @@ TITLES = {
     422: "Unprocessable content",
     500: "Internal server error",
 }
+
+
+def located(found: list[Problem]) -> list[dict[str, Any]]:
+    """Located problems of a deployable file for a client: where, which element, how severe, what to change."""
+    return [{"file": p.file, "line": p.line, "element": p.element, "severity": p.severity.value,
+             "message": translate(p.template, p.params)} for p in found]
 
 
 def status_of(error: WhistleError) -> int:
@@ -76,10 +83,8 @@ def from_domain(error: WhistleError) -> Response:
         extensions["errors"] = [{"field": e.field, "message": translate(e.template, e.params), "code": e.code}
                                 for e in error.errors]
     if isinstance(error, DefinitionInvalid):
-        extensions["problems"] = [
-            {"file": p.file, "line": p.line, "element": p.element, "message": translate(p.template, p.params)}
-            for p in error.problems
-        ]
+        extensions["problems"] = located(error.problems)
+        extensions["warnings"] = located(error.warnings)
     if isinstance(error, NeedsConfirmation):  # the earlier cases, for a client to show before it confirms
         extensions["cases"] = [e.params["id"] for e in error.errors if "id" in e.params]
     if "claimed_by" in error.params:

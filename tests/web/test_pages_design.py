@@ -115,7 +115,8 @@ def test_a_broken_upload_lists_located_problems_in_chinese(pages: Pages, flow: F
     body = response.get_data(as_text=True)
     assert "dangling_ref.bpmn 未部署：请先修正以下问题。" in body
     located = re.findall(r'<code translate="no">(dangling_ref\.bpmn:\d+)</code></td>\s*'
-                         r'<td><code translate="no">(\w+)</code></td>\s*<td>([^<]+)</td>', body)
+                         r'<td><code translate="no">(\w+)</code></td>\s*'
+                         r'<td><span class="badge status-error">错误</span></td>\s*<td>([^<]+)</td>', body)
     assert {element for _where, element, _message in located} >= {"Flow_2", "Flow_ghost"}
     messages = {element: message for _where, element, message in located}
     assert "End_missing" in messages["Flow_2"] and "不存在" in messages["Flow_2"]  # Chinese, parameters filled in
@@ -184,7 +185,7 @@ def test_deploy_from_the_modeler_creates_versions_and_lists_problems(pages: Page
     new = post_xml(designer, "/design/deploy", changed())
     assert new.status_code == 201
     assert new.get_json() | {"message": ""} == {
-        "ok": True, "created": True, "key": "whistle", "version": 2, "message": "",
+        "ok": True, "created": True, "key": "whistle", "version": 2, "message": "", "problems": [],
         "edit_url": "/design/whistle/edit", "view_url": "/design/whistle"}
     assert new.get_json()["message"] == "已部署 whistle，版本 2。"
     broken = post_xml(designer, "/design/deploy", WHISTLE.replace(b'targetRef="Task_rate"', b'targetRef="Task_gone"'))

@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from flask import Blueprint, Response, abort, jsonify, request
+from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.validation import Bundle
+from web import problems
 from web.api import payloads
 from web.api.auth import current_actor
 from web.db import now, read_session, services, write
+from web.design.bundles import policy_clocks
 from web.query import IdParam, TextParam
 
 VERSION = IdParam("version", "Version; the newest when omitted.")
@@ -47,12 +50,21 @@ def download_bpmn(key: str) -> Response:
 
 
 def deploy_definition() -> tuple[Response, int]:
-    """Upload a .bpmn (multipart ``file`` plus optional ``forms`` files, or a raw XML body)."""
+    """Upload a .bpmn (multipart ``file`` plus optional ``forms`` files, or a raw XML body).
+
+    Errors refuse it (422, located ``problems`` and ``warnings``); warnings alone come back in ``warnings``.
+    """
     bundle = _bundle_from_request()
     actor = current_actor()
-    result = write(lambda s: definitions.deploy_as(s, services().ctx, actor, bundle, now=now()))
+
+    def unit(session: Session) -> definitions.DeployResult:
+        bundle.policy_clocks = policy_clocks(session)
+        return definitions.deploy_as(session, services().ctx, actor, bundle, now=now())
+
+    result = write(unit)
     body = payloads.definition(result.definition)
     body["created"] = result.created
+    body["warnings"] = problems.located(result.warnings)
     return jsonify(body), 201 if result.created else 200
 
 

@@ -184,14 +184,19 @@ _NSTR = {"type": ["string", "null"]}
 _INSTANT = {"type": ["string", "null"], "format": "date-time"}
 
 
+# Located problems of a deployable file: errors refuse a deploy, warnings are only shown.
+_LOCATED = {"type": "array", "items": {"type": "object", "properties": {
+    "file": {"type": "string"}, "line": {"type": ["integer", "null"]}, "element": {"type": ["string", "null"]},
+    "severity": {"type": "string", "enum": ["error", "warning"]}, "message": {"type": "string"}}}}
+
+
 def _schemas() -> dict[str, Any]:
     return {
         "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"], "properties": {
             "type": _STR, "title": _STR, "status": {"type": "integer"}, "detail": _STR, "code": _STR,
             "errors": {"type": "array", "items": {"type": "object", "properties": {
                 "field": _STR, "message": _STR, "code": _STR}}},
-            "problems": {"type": "array", "items": {"type": "object", "properties": {
-                "file": _STR, "line": {"type": ["integer", "null"]}, "element": _NSTR, "message": _STR}}},
+            "problems": _LOCATED, "warnings": _LOCATED,
             "claimed_by": _NSTR}},
         "Health": {"type": "object", "properties": {"status": _STR, "database": _STR}},
         "Me": {"type": "object", "properties": {"username": _STR, "display_name": _STR, "seats": {
@@ -205,7 +210,9 @@ def _schemas() -> dict[str, Any]:
         "Definition": {"type": "object", "required": ["key", "version", "sha256"], "properties": {
             "key": _STR, "version": {"type": "integer"}, "name": _STR, "filename": _STR, "sha256": _STR,
             "deployed_at": _INSTANT, "forms": {"type": "array", "items": _STR},
-            "running_instances": {"type": "integer"}, "created": {"type": "boolean"}}},
+            "running_instances": {"type": "integer"}, "created": {"type": "boolean"},
+            "warnings": {**_LOCATED, "description": "After a deploy: what the structural check warns about "
+                                                    "(the deploy went ahead)."}}},
         "TaskRow": {"type": "object", "properties": {
             "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "name": _STR, "element_id": _STR,
             "status": _STR, "role": _NSTR, "context": {"type": "object"}, "department": _NSTR,

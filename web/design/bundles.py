@@ -1,6 +1,7 @@
 """Bundles from what the browser sends: an uploaded .bpmn with form files, or the modeler's XML."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -9,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from engine import definitions
 from engine.validation import Bundle
+from web.db import services
 from web.formatting import N_
 
 
@@ -50,3 +52,14 @@ def from_xml(xml: bytes, filename: str | None) -> Bundle:
 def deployed_forms(session: Session) -> dict[str, Any]:
     """Form schemas of deployed versions: what a deploy falls back to for forms not sent."""
     return dict(definitions.deployed_forms(session))
+
+
+def policy_clocks(session: Session) -> Callable[[str], frozenset[str] | None]:
+    """The clocks of a process's newest deployed SLA policy (None when it has none), for the ``clock`` check."""
+    escalation = services().escalation
+
+    def clocks(key: str) -> frozenset[str] | None:
+        found = escalation.policy_for(session, key)
+        return None if found is None else frozenset(found[1].clocks)
+
+    return clocks

@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.errors import DefinitionInvalid
 from engine.roles import Role
 from web.auth.session import current_actor, roles_required
 from web.db import now, read_session, services, write
-from web.design.bundles import UploadRefused, from_upload
+from web.design.bundles import UploadRefused, from_upload, policy_clocks
 from web.design.problems import ShownProblem, shown
 from web.design.processes import process_summaries
 
 DESIGNERS = (Role.DESIGNER, Role.ADMIN)
 
 
-def _page(problems: list[ShownProblem] | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(problems: list[ShownProblem] | None = None, error: str | None = None, status: int = 200,
+          notice: str | None = None) -> tuple[str, int]:
     processes = process_summaries(read_session())
-    return render_template("design/index.html", processes=processes, problems=problems or [], error=error), status
+    return render_template("design/index.html", processes=processes, problems=problems or [], error=error,
+                           notice=notice), status
 
 
 @roles_required(*DESIGNERS)
@@ -35,17 +38,26 @@ def upload() -> Response | tuple[str, int]:
     except UploadRefused as refused:
         return _page(error=_(refused.message), status=400)
     actor = current_actor()
+
+    def unit(session: Session) -> definitions.DeployResult:
+        bundle.policy_clocks = policy_clocks(session)
+        return definitions.deploy_as(session, services().ctx, actor, bundle, now=now())
+
     try:
-        result = write(lambda s: definitions.deploy_as(s, services().ctx, actor, bundle, now=now()))
+        result = write(unit)
     except DefinitionInvalid as invalid:
-        return _page(problems=shown(invalid.problems), error=_("%(file)s was not deployed: fix these problems.",
-                                                                  file=bundle.filename), status=422)
+        return _page(problems=shown(invalid.problems, invalid.warnings), status=422,
+                     error=_("%(file)s was not deployed: fix these problems.", file=bundle.filename))
     found = result.definition
     if result.created:
-        flash(_("Deployed %(key)s as version %(version)s.", key=found.key, version=found.version), "success")
+        done = _("Deployed %(key)s as version %(version)s.", key=found.key, version=found.version)
     else:
-        flash(_("Nothing changed: %(key)s version %(version)s already has this content.",
-                key=found.key, version=found.version), "info")
+        done = _("Nothing changed: %(key)s version %(version)s already has this content.",
+                 key=found.key, version=found.version)
+    if result.warnings:  # the page itself lists them, so the designer reads them before moving on
+        notice = done + " " + _("%(count)s warning(s): see the list.", count=len(result.warnings))
+        return _page(problems=shown([], result.warnings), notice=notice)
+    flash(done, "success" if result.created else "info")
     return redirect(url_for("design.index"))
 
 

@@ -16,6 +16,12 @@ class ShownProblem:
     line: int | None
     element: str | None
     message: str
+    severity: str = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        """Whether it only warns (the deploy goes ahead)."""
+        return self.severity == "warning"
 
     @property
     def location(self) -> str:
@@ -25,9 +31,13 @@ class ShownProblem:
     def as_json(self) -> dict[str, Any]:
         """What the modeler pins to the diagram."""
         return {"file": self.file, "line": self.line, "element": self.element, "message": self.message,
-                "location": self.location}
+                "location": self.location, "severity": self.severity}
 
 
-def shown(problems: list[Problem]) -> list[ShownProblem]:
-    """Translate each problem's template, then fill in its parameters (in the request's language)."""
-    return [ShownProblem(p.file, p.line, p.element, translate(p.template, p.params)) for p in problems]
+def shown(problems: list[Problem], warnings: list[Problem] | None = None) -> list[ShownProblem]:
+    """Translate each problem's template, then fill in its parameters (in the request's language).
+
+    Errors first, then warnings, each in file and line order.
+    """
+    return [ShownProblem(p.file, p.line, p.element, translate(p.template, p.params), p.severity.value)
+            for p in [*problems, *(warnings or [])]]

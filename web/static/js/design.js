@@ -123,6 +123,9 @@
     const empty = document.getElementById("design-problems-empty");
     let pinned = [];
     let dirty = false;
+    // Errors from the last check of this very diagram: 部署 is refused until the diagram changes.
+    let blocked = false;
+    const deployButton = document.getElementById("design-deploy");
     window.whistleDesign = {modeler: modeler};
 
     function say(message, kind) {
@@ -140,9 +143,25 @@
                                     e.businessObject.processRef.id === id)[0] || null;
     }
 
+    function block(errors) {
+      blocked = errors > 0;
+      if (blocked) {
+        deployButton.setAttribute("aria-disabled", "true");
+        deployButton.title = text("deploy_blocked");
+      } else {
+        deployButton.removeAttribute("aria-disabled");
+        deployButton.removeAttribute("title");
+      }
+    }
+
     function clearProblems() {
       overlays.remove({type: "design-problem"});
-      pinned.forEach((id) => { if (registry.get(id)) { canvas.removeMarker(id, "design-problem-marker"); } });
+      pinned.forEach((id) => {
+        if (registry.get(id)) {
+          canvas.removeMarker(id, "design-problem-marker");
+          canvas.removeMarker(id, "design-warning-marker");
+        }
+      });
       pinned = [];
       list.replaceChildren();
       countBadge.hidden = true;
@@ -158,12 +177,16 @@
       empty.textContent = problems.length ? "" : text("no_problems");
       countBadge.hidden = !problems.length;
       countBadge.textContent = String(problems.length);
+      const errored = new Set(problems.filter((p) => p.severity !== "warning").map((p) => p.element));
       problems.forEach((problem, index) => {
         const shape = shapeFor(problem.element);
         const number = String(index + 1);
-        const item = el("li", {class: "design-problem" + (shape ? " pinned" : ""), "data-element": problem.element || "",
+        const warning = problem.severity === "warning";
+        const item = el("li", {class: "design-problem" + (shape ? " pinned" : "") + (warning ? " warning" : ""),
+                               "data-element": problem.element || "", "data-severity": problem.severity || "error",
                                tabindex: "0"}, [
           el("span", {class: "design-problem-number", text: number}),
+          el("span", {class: "design-problem-kind", text: text(warning ? "warning" : "error")}),
           el("span", {class: "design-problem-where"}, [
             el("code", {translate: "no", text: problem.location}), " ",
             el("code", {translate: "no", text: problem.element || text("no_element")}),
@@ -173,12 +196,13 @@
         if (shape) {
           item.addEventListener("click", () => focus(shape));
           item.addEventListener("keydown", (event) => { if (event.key === "Enter") { focus(shape); } });
-          const pin = el("button", {type: "button", class: "design-pin", "data-problem-for": shape.id,
-                                    title: problem.message, text: number});
+          const pin = el("button", {type: "button", class: "design-pin" + (warning ? " warning" : ""),
+                                    "data-problem-for": shape.id, title: problem.message, text: number});
           pin.addEventListener("click", () => { item.scrollIntoView({block: "nearest"}); item.focus(); });
           // Top right: a pool's or lane's top left sits under the palette.
           overlays.add(shape, "design-problem", {position: {top: -12, right: 12}, html: pin});
-          canvas.addMarker(shape, "design-problem-marker");
+          // A shape with an error stays red even when it also has warnings.
+          canvas.addMarker(shape, warning && !errored.has(problem.element) ? "design-warning-marker" : "design-problem-marker");
           pinned.push(shape.id);
         } else {
           item.title = text("not_in_diagram");
@@ -212,18 +236,30 @@
       }
     }
 
+    function errorsIn(problems) {
+      return problems.filter((p) => p.severity !== "warning").length;
+    }
+
     async function validate() {
       try {
         const answer = await send(container.dataset.validateUrl, "validating");
         showProblems(answer.problems || []);
-        say(answer.message, answer.ok ? "success" : "error");
+        block(errorsIn(answer.problems || []));
+        const warned = (answer.problems || []).length > 0;
+        say(answer.message, answer.ok ? (warned ? "warning" : "success") : "error");
       } catch (error) { say(error.message, "error"); }
     }
 
     async function deploy() {
+      if (blocked) {  // the server would refuse it too; say why without a round trip
+        say(text("deploy_blocked"), "error");
+        list.querySelector(".design-problem")?.focus();
+        return;
+      }
       try {
         const answer = await send(container.dataset.deployUrl, "deploying");
         showProblems(answer.problems || []);
+        block(errorsIn(answer.problems || []));
         say(answer.message, answer.ok ? (answer.created ? "success" : "info") : "error");
         if (answer.ok) {
           dirty = false;
@@ -245,7 +281,7 @@
     document.getElementById("design-validate").addEventListener("click", validate);
     document.getElementById("design-deploy").addEventListener("click", deploy);
     document.getElementById("design-download").addEventListener("click", download);
-    modeler.on("commandStack.changed", () => { dirty = true; });
+    modeler.on("commandStack.changed", () => { dirty = true; block(0); });
     window.addEventListener("beforeunload", (event) => {
       if (dirty) { event.preventDefault(); event.returnValue = text("confirm_leave"); }
     });
