@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import incidents
 from engine.hooks import HookEvent, Listeners, TaskHook
 from engine.models import Incident, ProcessDefinition, User
 from engine.roles import Role
@@ -16,8 +17,15 @@ TEMPLATE = "Case {case} cannot go on by itself: {reason}"
 
 
 def register(listeners: Listeners, esc: Escalation) -> None:
-    """Tell the process's designer when an incident opens, in the transaction that opened it."""
+    """Tell the process's designer when an incident opens; a withdrawn case's incidents are over."""
     listeners.on(TaskHook.INCIDENT_OPENED, lambda session, event: incident_opened(session, esc, event))
+    listeners.on(TaskHook.INSTANCE_WITHDRAWN, withdrawn)
+
+
+def withdrawn(session: Session, event: HookEvent) -> None:
+    """Nothing is left to repair in a withdrawn case."""
+    incidents.resolve(session, event.instance.id, now=event.at, resolution="the case was withdrawn",
+                      actor_id=event.actor_id)
 
 
 def incident_opened(session: Session, esc: Escalation, event: HookEvent) -> None:

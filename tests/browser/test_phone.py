@@ -58,7 +58,8 @@ def main_pages(case: Case) -> dict[str, list[tuple[str, str]]]:
         "CGW.dispatcher": [("inbox-department", "/tasks?tab=department"), ("inbox-mine", "/tasks?tab=mine"),
                            ("task", f"/tasks/{case.task}")],
         "DCS.supervisor": [("supervise-board", "/supervise"), ("supervise-scoreboard", "/supervise/departments")],
-        "designer": [("design-list", "/design"), ("design-process", "/design/whistle")],
+        "designer": [("design-list", "/design"), ("design-process", "/design/whistle"),
+                     ("incidents", "/operate/incidents")],
     }
 
 

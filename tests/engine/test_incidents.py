@@ -124,3 +124,17 @@ def test_a_stuck_case_that_moves_again_loses_its_incident(flow: Flow) -> None:
     [row] = rows(flow, case)
     assert row.status == IncidentStatus.RESOLVED and row.resolution == "the case moved on"
     assert row.resolved_at == flow.clock.now()
+
+
+def test_withdrawing_a_stuck_case_closes_its_incidents(flow: Flow) -> None:
+    """Nothing is left to repair in a withdrawn case: its incidents resolve with the withdrawal."""
+    from engine import withdrawal
+
+    deploy_unchecked(flow, "dead_end")
+    case = flow.start("dead_end", START, as_="HP.officer")
+    flow.complete(flow.task(case, "Task_handle", "ZJW").id, {"result": "已疏通"}, as_="ZJW.staff")
+    with flow.db.transaction() as session:
+        withdrawal.withdraw(session, flow.ctx, flow.actor("HP.officer"), case, "群众已自行解决，无需继续办理",
+                            now=flow.clock.now())
+    [row] = rows(flow, case)
+    assert row.status == IncidentStatus.RESOLVED and row.resolution == "the case was withdrawn"
