@@ -176,21 +176,30 @@ def verify_buttons(pages: Pages, task_id: int) -> list[tuple[str, str]]:
     return [(b.get("value"), b.text_content().strip()) for b in form.xpath(".//button[@name='satisfied']")]
 
 
+def sign_buttons(pages: Pages, username: str, task_id: int, lang: str = "zh_CN") -> list[str]:
+    """The words of the 签收 form's buttons, which answer its decision (签收 / 退单)."""
+    body = pages.as_(username, lang=lang).get(f"/tasks/{task_id}").get_data(as_text=True)
+    return [b.text_content().strip() for b in lxml_html.fromstring(body).xpath(
+        "//section[@id='task-form']//button[@name='decision']")]
+
+
 def test_each_step_names_its_action_on_its_button(pages: Pages, flow: Flow, whistle: int) -> None:
     seen = {}
     for element, who in [("Task_sign", "CGW.dispatcher"), ("Task_report_in", "CGW.staff"),
                          ("Task_handle", "CGW.staff")]:
         task = flow.task(whistle, element, "CGW")
         seen[element] = button(pages, who, task.id)
-        if element == "Task_sign":
-            seen["en"] = button(pages, who, task.id, lang="en")
+        if element == "Task_sign":  # 签收 or 退单: the buttons answer the decision
+            seen[element] = sign_buttons(pages, who, task.id)
+            seen["en"] = sign_buttons(pages, who, task.id, lang="en")
         flow.complete(task.id, WHISTLE_ANSWERS[element], as_=who)
     verify = flow.open_tasks(whistle, "Task_verify")[0]
     seen["Task_verify"] = verify_buttons(pages, verify.id)
     flow.complete(verify.id, {"satisfied": True}, as_="HP.officer")
     rate = flow.open_tasks(whistle, "Task_rate")[0]
     seen["Task_rate"] = button(pages, "HP.leader", rate.id)
-    assert seen == {"Task_sign": "签收", "en": "Sign for the whistle", "Task_report_in": "到场报到",
+    assert seen == {"Task_sign": ["签收", "退单（非本部门职责）"],
+                    "en": ["Sign for the whistle", "Refuse (not this department's duty)"], "Task_report_in": "到场报到",
                     "Task_handle": "提交处置结果", "Task_verify": [("true", "核验通过"), ("false", "退回重办")],
                     "Task_rate": "提交评价"}
 
