@@ -49,6 +49,8 @@ LABELS = {
     "withdrawn": N_("Case withdrawn"),
     "timers_checked": N_("Timers checked"),
     "timer_failed": N_("Timer failed"),
+    "incident_opened": N_("Incident: the case cannot go on"),
+    "incident_resolved": N_("Incident resolved"),
     "instance_suspended": N_("Case suspended"),
     "instance_resumed": N_("Case resumed"),
     "case_retried": N_("Step retried"),

@@ -54,6 +54,7 @@ def test_the_case_page_says_it_plainly(flow: Flow, pages: Pages) -> None:
     case = stuck_case(flow)
     admin = pages.as_("admin").get(f"/cases/{case}").get_data(as_text=True)
     assert "此案件无法自行推进" in admin and "「处置反馈」" in admin
+    assert "异常：案件无法推进" in admin  # and in the timeline, from the history
     officer = pages.as_("HP.officer").get(f"/cases/{case}").get_data(as_text=True)
     assert "此案件暂时无法推进，已通知管理员。" in officer and "「处置反馈」" not in officer
 
