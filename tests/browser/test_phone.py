@@ -60,6 +60,8 @@ def main_pages(case: Case) -> dict[str, list[tuple[str, str]]]:
         "DCS.supervisor": [("supervise-board", "/supervise"), ("supervise-scoreboard", "/supervise/departments")],
         "designer": [("design-list", "/design"), ("design-process", "/design/whistle"),
                      ("incidents", "/operate/incidents")],
+        "admin": [("admin-users", "/admin/users"), ("admin-user", "/admin/users/CGW.dispatcher"),
+                  ("admin-new-user", "/admin/new-user")],
     }
 
 
@@ -95,7 +97,7 @@ def assert_menu_reachable(page: Any, name: str) -> None:
 
 
 @pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
-@pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer"])
+@pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer", "admin"])
 def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, user: str) -> None:
     case = blow_long_whistle(live)
     page = on_phone(page_as(user))
