@@ -5,7 +5,7 @@ from typing import Any
 
 from engine import incidents
 from web.api import operate
-from web.api.openapi_parts import json_response, operation, path_id, ref
+from web.api.openapi_parts import PROBLEM, json_response, operation, path_id, ref
 
 # Request bodies of this area, by component name (validated by web.api.params.json_object).
 BODIES: dict[str, dict[str, Any]] = {}
@@ -20,10 +20,10 @@ def paths() -> dict[str, Any]:
     """Incidents and case repair (suspend, resume, retry, move) and version migration."""
     return {
         "/incidents": {"get": operation("Cases that cannot go on (designers and admins), the latest seen first", {
-            "200": json_response(_incident_page(), "One page, with the total.")},
+            "200": json_response(_incident_page(), "One page, with the total."), "403": PROBLEM},
             tag="incidents", query=operate.INCIDENT_PARAMS)},
         "/incidents/{incident_id}": {"get": operation("One incident", {
-            "200": json_response(ref("Incident"), "The incident.")},
+            "200": json_response(ref("Incident"), "The incident."), "403": PROBLEM},
             tag="incidents", path=[path_id("incident_id", "Incident id.")])},
     }
 
