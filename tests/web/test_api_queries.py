@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from engine import withdrawal
+from engine.roles import Role
 from tests.support import WHISTLE_DATA, Flow
 from tests.web.conftest import Api
 
@@ -142,3 +143,13 @@ def test_case_query_shows_only_cases_the_caller_takes_part_in(api: Api, flow: Fl
     assert _get(api, "ZJW.staff", "/instances", department="CGW")["total"] == 1  # still only its own case
     assert _get(api, "SWJ.staff", "/instances", street="HP")["total"] == 0
     assert _get(api, "admin", "/instances")["total"] == 2
+
+
+def test_a_member_of_two_departments_narrows_by_department(api: Api, flow: Flow, make_user: Any) -> None:
+    make_user("two.hats", "两个部门的接哨员", [("CGW", Role.DEPT_DISPATCHER), ("ZJW", Role.DEPT_DISPATCHER)])
+    first, _ = _two_whistles(api, flow)
+    assert _get(api, "two.hats", "/tasks")["total"] == 3  # CGW twice, ZJW once
+    zjw = _get(api, "two.hats", "/tasks", department="ZJW")
+    assert zjw["total"] == 1 and zjw["items"][0]["department"] == "ZJW" and zjw["items"][0]["instance_id"] == first
+    assert {t["department"] for t in _get(api, "two.hats", "/tasks", department="CGW")["items"]} == {"CGW"}
+    assert _get(api, "two.hats", "/tasks", department="SWJ")["total"] == 0
