@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.access import task_visible
 from engine.actors import Actor
-from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
+from engine.models import Department, HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
 from engine.roles import Role
 
 
@@ -161,6 +161,7 @@ class PageRow(TaskRow):
     street: str | None
     street_name: str | None
     category: str | None
+    case_status: InstanceStatus  # a suspended case's tasks wait: the row says so instead of offering a claim
 
     @property
     def about(self) -> str | None:
@@ -189,7 +190,8 @@ def _page_columns() -> Select[tuple[object, ...]]:
     return (
         _columns()
         .add_columns(HumanTask.department_id, HumanTask.assignee_id, origin.code.label("street"),
-                     origin.name.label("street_name"), _CATEGORY.label("category"))
+                     origin.name.label("street_name"), _CATEGORY.label("category"),
+                     ProcessInstance.status.label("case_status"))
         .outerjoin(origin, origin.id == ProcessInstance.origin_department_id)
     )
 

@@ -28,6 +28,9 @@ def test_an_admin_suspends_moves_and_resumes_from_the_repair_page(pages: Pages, 
     assert re.search(r'status-suspended">已挂起', shown) and "案件已挂起" in shown and REASON in shown
     board = pages.as_("HP.officer").get("/whistles").get_data(as_text=True)
     assert "已挂起" in board
+    queue = pages.as_("CGW.dispatcher").get("/tasks?tab=department").get_data(as_text=True)
+    row = re.search(r'<tr id="task-\d+".*?</tr>', queue, re.S)
+    assert row and "已挂起" in row.group(0) and 'class="primary claim"' not in row.group(0)
 
     assert admin.post(f"/operate/cases/{case}/resume", {"reason": "恢复办理"}).status_code == 302
     sign = flow.task(case, "Task_sign", "CGW")
