@@ -41,7 +41,11 @@ def test_the_handle_form_is_saved_as_typed_and_comes_back_after_a_reload(page_as
     handle = _open_task(live, token, case, "Task_handle")
 
     page = page_as("CGW.staff")  # type: ignore[operator]
+    page.clock.install(time=datetime(2026, 11, 17, 10, 0, tzinfo=SHANGHAI))
     page.goto(f"{live.base}/tasks/{handle}")
+    # The page's timers stand still from here: the 5-second autosave timer never fires, only
+    # leaving the field (a change) can save the draft.
+    page.clock.pause_at(datetime(2026, 11, 17, 10, 1, tzinfo=SHANGHAI))
     result = page.locator("#complete-form textarea[name=result]")
     result.fill(RESULT)
     # Leaving the field is a change: the script saves at once instead of waiting for its timer.
