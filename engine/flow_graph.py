@@ -58,6 +58,7 @@ class Scope:
     outgoing: dict[str, list[Flow]] = field(default_factory=dict)
     incoming: dict[str, list[Flow]] = field(default_factory=dict)
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # activity id -> boundary event ids
+    flow_ids: set[str] = field(default_factory=set)
 
     def is_event_subprocess(self, node_id: str) -> bool:
         """An event subprocess: started by its own trigger, never by a flow."""
@@ -113,6 +114,7 @@ def build_scope(element: Any) -> Scope:
         flow = Flow(child.get("id") or "", child, source_ref if source_ref in scope.nodes else None,
                     target_ref if target_ref in scope.nodes else None, source_ref, target_ref)
         scope.flows.append(flow)
+        scope.flow_ids.add(flow.id)
         if flow.source is not None:
             scope.outgoing.setdefault(flow.source, []).append(flow)
         if flow.target is not None:

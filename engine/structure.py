@@ -142,7 +142,7 @@ class _Structure:
 
     def _choice(self, node: Any, kind: str, outs: list[Any], default: str | None, scope: Scope) -> None:
         ids = [f.id for f in outs]
-        if default and not any(f.id == default for f in scope.flows):
+        if default and default not in scope.flow_ids:
             return  # the validator reported the missing default; guessing what was meant would add noise
         if default and default not in ids:
             self.problem(node, "default flow {flow} does not leave this gateway: choose one of its own outgoing "
@@ -172,14 +172,15 @@ class _Structure:
         # Event subprocesses start on their own; a boundary event on nothing was reported by the validator.
         standalone = [n for n in scope.nodes if scope.is_event_subprocess(n) or (
             scope.kinds[n] == "boundaryEvent" and scope.nodes[n].get("attachedToRef") not in scope.nodes)]
-        ordinary = [n for n in scope.nodes if n not in standalone]
+        alone = set(standalone)
+        ordinary = [n for n in scope.nodes if n not in alone]
         # Flows whose other end is missing were reported by the validator; treat them as open, not as new faults.
         entries = [f.target for f in scope.flows if f.target is not None and f.source is None]
-        exits = [f.source for f in scope.flows if f.source is not None and f.target is None]
+        exits = {f.source for f in scope.flows if f.source is not None and f.target is None}
         # Link events (refused by the validator) jump from a throw to a catch: count them as open ends too.
         links = [n for n, node in scope.nodes.items() if node.find(f"{{{BPMN_NS}}}linkEventDefinition") is not None]
         entries += [n for n in links if scope.kinds[n] == "intermediateCatchEvent"]
-        exits += [n for n in links if scope.kinds[n] == "intermediateThrowEvent"]
+        exits.update(n for n in links if scope.kinds[n] == "intermediateThrowEvent")
         if not starts and ordinary:
             self.problem(scope.element, "no start event: add a start event where work on this process level begins")
         else:
@@ -198,7 +199,7 @@ class _Structure:
                 self.problem(scope.nodes[node_id], "dead end: no flow leaves this step, so a case that gets here can "
                                                  "never finish; connect it onward, or end the path with an end event")
         ends = [n for n, kind in scope.kinds.items() if kind == "endEvent"]
-        finishing = backward(scope, ends + standalone + exits + dead)
+        finishing = backward(scope, [*ends, *standalone, *exits, *dead])
         stuck = set(scope.nodes) - finishing
         for members in terminal_components(scope, stuck):
             gateways = [m for m in members if scope.kinds[m] in GATEWAYS] or members[:1]
