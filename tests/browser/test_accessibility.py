@@ -58,7 +58,7 @@ def test_the_login_page_passes_axe(browser: Any, live: Live, viewport: dict[str,
 
 @pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-@pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer"])
+@pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer", "admin"])
 def test_main_pages_have_no_serious_axe_violation(page_as: Any, live: Live, user: str, viewport: str) -> None:
     case = blow_long_whistle(live)
     page = page_as(user)
