@@ -105,6 +105,7 @@ class WhistleRow:
     departments: list[str]
     departments_done: int  # rated, so finished
     waiting_for_street: int  # verifications and ratings the street has to do
+    summoned: int = 0  # departments summoned now: at the start, re-summoned (改派) or added, less those refused
 
 
 def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
@@ -118,20 +119,26 @@ def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
                                        HumanTask.element_id == "Task_rate",
                                        HumanTask.status == TaskStatus.COMPLETED)
             .correlate(ProcessInstance).scalar_subquery())
+    # Every summons opens a 签收 (at the start, 改派, 追加召集); every decided 退单 closed a 改派 that took one back.
+    summoned = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
+                                           HumanTask.element_id == SIGN).correlate(ProcessInstance).scalar_subquery()
+                - select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
+                                             HumanTask.element_id == REASSIGN, HumanTask.status == TaskStatus.COMPLETED)
+                .correlate(ProcessInstance).scalar_subquery())
     waiting = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
                                           HumanTask.department_id.in_(street_ids),
                                           HumanTask.status.in_(ACTIVE_STATUSES))
                .correlate(ProcessInstance).scalar_subquery())
     rows = session.execute(
         select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.status, ProcessInstance.created_at,
-               ProcessInstance.completed_at, ProcessInstance.case_data, origin.code, done, waiting)
+               ProcessInstance.completed_at, ProcessInstance.case_data, origin.code, done, waiting, summoned)
         .join(origin, origin.id == ProcessInstance.origin_department_id)
         .where(ProcessInstance.origin_department_id.in_(street_ids), ProcessInstance.process_key == PROCESS_KEY)
         .order_by(ProcessInstance.created_at.desc(), ProcessInstance.id.desc())
         .limit(limit + 1).offset(offset)
     ).all()
     found = [WhistleRow(r[0], r[1], r[2], r[3], r[4], r[6], _text(r[5], "whistle_type"), _text(r[5], "category"),
-                        _text(r[5], "community"), _codes(r[5]), r[7] or 0, r[8] or 0) for r in rows]
+                        _text(r[5], "community"), _codes(r[5]), r[7] or 0, r[8] or 0, r[9] or 0) for r in rows]
     return found[:limit], len(found) > limit
 
 

@@ -151,3 +151,23 @@ def test_a_department_that_finished_may_be_summoned_again(flow: Flow) -> None:
     flow.rate(case, "CGW")
     _add(flow, case, "CGW", "违建复发，需再次处置")
     assert flow.task(case, "Task_sign", "CGW")
+
+
+def test_the_street_list_counts_departments_summoned_now(flow: Flow) -> None:
+    case = flow.blow(departments=["CGW", "ZJW"])
+
+    def count() -> int:
+        with flow.db.transaction(write=False) as session:
+            rows, _more = whistles.street_whistles(session, flow.actor("HP.officer"))
+        return next(r.summoned for r in rows if r.id == case)
+
+    assert count() == 2
+    _add(flow, case, "SWJ")
+    assert count() == 3
+    _refuse(flow, case, "CGW")
+    assert count() == 3  # until the street decides
+    flow.complete(_reassign_task(flow, case), {"resummon": True, "department": "GHZY"}, as_="HP.officer")
+    assert count() == 3
+    _refuse(flow, case, "GHZY")
+    flow.complete(_reassign_task(flow, case), {"resummon": False, "drop_reason": "街道自行处置"}, as_="HP.officer")
+    assert count() == 2
