@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -128,18 +130,22 @@ def move(run: WorkflowRun, token_id: str, element_id: str, now: datetime) -> Tok
     spec = task.workflow.spec.task_specs.get(element_id)
     if spec is None or not _movable_spec(spec):
         raise MoveRefused("{element} is not a step of {process}.", element=element_id[:200], process=token.process_id)
+    entry = _entry(spec)
     with clock(now), _run_errors(), run._action() as guard:
         if token.state == "dead_end":
             anchor = task
         else:
-            anchor = task.parent
-            for below in [t for t in task if t.id in wf.subprocesses]:
+            # A task with boundary events goes with them (and their timers): its split is replaced whole.
+            host = task.parent if isinstance(task.parent.task_spec, BoundaryEventSplit) else task
+            anchor = host.parent
+            for below in [t for t in host if t.id in wf.subprocesses]:
                 wf.delete_subprocess(below)
-            task.workflow._remove_task(task.id)
-        moved = anchor._add_child(spec, TaskState.FUTURE)
+            host.workflow._remove_task(host.id)
+            _forget_removed(wf)
+        moved = anchor._add_child(entry, TaskState.FUTURE)
         # As the library's own reset does: predict what follows, then let the task become ready.
-        spec._predict(moved, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
-        spec._update(moved)
+        entry._predict(moved, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
+        entry._update(moved)
         wf.do_engine_steps(will_complete_task=guard)
         wf.do_engine_steps(will_complete_task=guard)
     return token
@@ -183,11 +189,20 @@ def migrate(run: WorkflowRun, specs: Specs, now: datetime) -> MigrationPlan:
             if diff is not None:
                 migrate_workflow(diff, sub, specs.subprocesses[sub.spec.name])
         wf.subprocess_specs = specs.subprocesses
+        _forget_removed(wf)
         for task in wf.get_tasks(state=TaskState.WAITING):
             if task.id in kept:
                 task.internal_data.update(kept[task.id])
         wf.do_engine_steps(will_complete_task=guard)
     return plan
+
+
+def _forget_removed(wf: Any) -> None:
+    """Drop waiting events of tasks no longer in the tree (the library forgets them only when they fire)."""
+    live = [wf, *wf.subprocesses.values()]
+    for waiting in list(wf.event_manager.tasks.values()):
+        if not any(waiting.workflow is w for w in live) or waiting.id not in waiting.workflow.tasks:
+            wf.event_manager.remove_task(waiting)
 
 
 def _element(task: Any) -> str | None:
@@ -200,7 +215,16 @@ def _element(task: Any) -> str | None:
 
 
 def _movable_spec(spec: Any) -> bool:
-    return bool(getattr(spec, "bpmn_id", None)) and spec.name == spec.bpmn_id
+    # Not a boundary event (it belongs to its task) nor what nothing flows into (an event subprocess).
+    return (bool(getattr(spec, "bpmn_id", None)) and spec.name == spec.bpmn_id and bool(spec.inputs)
+            and not isinstance(spec, BoundaryEvent))
+
+
+def _entry(spec: Any) -> Any:
+    """What to start for an element: a task with boundary events starts at their split, so they are armed."""
+    if len(spec.inputs) == 1 and isinstance(spec.inputs[0], BoundaryEventSplit):
+        return spec.inputs[0]
+    return spec
 
 
 def _process_spec(run: WorkflowRun, process_id: str) -> Any:

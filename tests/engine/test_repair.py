@@ -1,7 +1,7 @@
 """Case repair by administrators: suspend and resume, retry a failed step, move a token; all in the history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -177,3 +177,22 @@ def test_time_moves_on_while_suspended(flow: Flow) -> None:
         after = sorted(session.execute(select(TaskDeadline.due_at).where(TaskDeadline.instance_id == case)).scalars())
     assert before == after and before
     assert flow.instance(case).suspended_at is None
+
+
+def test_a_task_with_a_boundary_timer_moves_with_its_timer(flow: Flow) -> None:
+    case = _timer_case(flow)
+    started = flow.instance(case).next_timer_at
+    assert started is not None
+    handle = flow.open_tasks(case)[0]
+    act(flow, repair.move, case, handle.spiff_task_id, "Task_urge", "超时未办，直接催办")
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_urge"]
+    assert flow.instance(case).next_timer_at is None  # the task's timer went with it
+
+    flow.clock.advance(hours=1)
+    with flow.db.transaction(write=False) as session:
+        stands = repair.where_it_stands(session, flow.ctx, flow.actor("admin"), case)
+        assert ("Timer_2h", "2 小时未办结") not in stands.targets["timer_condition"]  # boundary events are no target
+    urge = flow.open_tasks(case)[0]
+    act(flow, repair.move, case, urge.spiff_task_id, "Task_handle", "退回部门重新处置")
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_handle"]
+    assert flow.instance(case).next_timer_at == started + timedelta(hours=1)  # a fresh two hours, armed again
