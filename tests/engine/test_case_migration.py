@@ -148,3 +148,29 @@ def test_the_issues_stuck_case_is_migrated_to_the_fixed_version_and_moved_on(flo
     assert {"instance_migrated", "token_moved", "incident_resolved"} <= set(actions)
     assert actions.index("instance_migrated") < actions.index("token_moved") < actions.index("instance_completed")
     assert version is not None
+
+
+def test_a_migrated_case_keeps_its_waiting_timer(flow: Flow) -> None:
+    from engine import definitions
+    from engine.validation import Bundle
+    from tests.engine.test_repair import FORMS, START_DATA, TIMER_BPMN
+
+    forms = definitions.bundle_from_path(TIMER_BPMN, FORMS).forms
+
+    def deploy(bpmn: bytes) -> None:
+        with flow.db.transaction() as session:
+            definitions.deploy(session, flow.ctx, Bundle("timer_condition.bpmn", bpmn, forms=forms),
+                               now=flow.clock.now())
+
+    deploy(TIMER_BPMN.read_bytes())
+    case = flow.start("timer_condition", START_DATA, as_="HP.officer")
+    due = flow.instance(case).next_timer_at
+    handle = flow.open_tasks(case)[0]
+    flow.clock.advance(hours=1)
+    deploy(TIMER_BPMN.read_bytes().replace("督促催办".encode(), "督办催办".encode()))
+    with flow.db.transaction() as session:
+        report = case_migration.migrate(session, flow.ctx, flow.actor("admin"), "timer_condition", 1, 2, REASON,
+                                        now=flow.clock.now())
+    assert report.migrated == [case]
+    assert flow.instance(case).next_timer_at == due  # not restarted by the migration
+    assert [t.id for t in flow.open_tasks(case)] == [handle.id]
