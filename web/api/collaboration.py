@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from engine import comments, drafts
@@ -15,16 +15,31 @@ from web.db import now, read_session, services, write
 
 
 def register(bp: Blueprint) -> None:
-    """Add the comment and draft routes."""
-    bp.add_url_rule("/tasks/<id:task_id>/comments", "list_task_comments", list_task_comments, methods=["GET"])
-    bp.add_url_rule("/tasks/<id:task_id>/comments", "add_task_comment", add_task_comment, methods=["POST"])
-    bp.add_url_rule("/instances/<id:instance_id>/comments", "list_case_comments", list_case_comments,
-                    methods=["GET"])
-    bp.add_url_rule("/instances/<id:instance_id>/comments", "add_case_comment", add_case_comment,
-                    methods=["POST"])
-    bp.add_url_rule("/tasks/<id:task_id>/draft", "get_draft", get_draft, methods=["GET"])
-    bp.add_url_rule("/tasks/<id:task_id>/draft", "put_draft", put_draft, methods=["PUT"])
-    bp.add_url_rule("/tasks/<id:task_id>/draft", "delete_draft", delete_draft, methods=["DELETE"])
+    """Add the comment and draft routes: one rule per path, so an id out of range is a 404 for every method.
+
+    (Werkzeug answers 405 when a path's rules differ by method and the id converter refuses the value.)
+    """
+    bp.add_url_rule("/tasks/<id:task_id>/comments", "task_comments", task_comments, methods=["GET", "POST"])
+    bp.add_url_rule("/instances/<id:instance_id>/comments", "case_comments", case_comments,
+                    methods=["GET", "POST"])
+    bp.add_url_rule("/tasks/<id:task_id>/draft", "task_draft", task_draft, methods=["GET", "PUT", "DELETE"])
+
+
+def task_comments(task_id: int) -> Response | tuple[Response, int]:
+    """GET lists a task's comments; POST adds one."""
+    return add_task_comment(task_id) if request.method == "POST" else list_task_comments(task_id)
+
+
+def case_comments(instance_id: int) -> Response | tuple[Response, int]:
+    """GET lists a case's comments; POST adds one on the case as a whole."""
+    return add_case_comment(instance_id) if request.method == "POST" else list_case_comments(instance_id)
+
+
+def task_draft(task_id: int) -> Response | tuple[str, int]:
+    """GET reads the caller's draft, PUT keeps one, DELETE throws it away."""
+    if request.method == "PUT":
+        return put_draft(task_id)
+    return delete_draft(task_id) if request.method == "DELETE" else get_draft(task_id)
 
 
 def list_task_comments(task_id: int) -> Response:
