@@ -289,10 +289,38 @@
     load(modeler, container).catch((error) => failed(container, error));
   }
 
-  // A few properties bpmn-js has no panel for here: ids, names, form keys, conditions, called processes.
+  // A few properties bpmn-js has no panel for here: ids, names, form keys, conditions, called processes,
+  // and the warnings a designer accepts on a gateway or flow (extension property ``accept``).
+  const CAMUNDA = "http://camunda.org/schema/1.0/bpmn";
+  const ACCEPTS_ON = ["bpmn:ExclusiveGateway", "bpmn:InclusiveGateway", "bpmn:ParallelGateway",
+                      "bpmn:EventBasedGateway", "bpmn:SequenceFlow"];
+
+  // bpmn-js knows no camunda types here, so camunda:properties is a generic element: children in $children.
+  function isProperties(value) { return /^camunda:properties$/i.test(value.$type || ""); }
+
+  function acceptOf(bo) {
+    const props = ((bo.extensionElements && bo.extensionElements.values) || []).find(isProperties);
+    const found = ((props && props.$children) || []).find((c) => c.name === "accept");
+    return found ? found.value || "" : "";
+  }
+
   function startProperties(modeler, panel) {
     const modeling = modeler.get("modeling"), moddle = modeler.get("moddle"), canvas = modeler.get("canvas");
     let current = null;
+
+    function setAccept(element, value) {
+      const bo = element.businessObject;
+      const extensions = bo.extensionElements || moddle.create("bpmn:ExtensionElements", {values: []});
+      let props = (extensions.values || []).find(isProperties);
+      if (!props) {
+        props = moddle.createAny("camunda:properties", CAMUNDA, {$children: []});
+        extensions.values = (extensions.values || []).concat([props]);
+      }
+      const kept = (props.$children || []).filter((c) => c.name !== "accept");
+      props.$children = value ? kept.concat([moddle.createAny("camunda:property", CAMUNDA, {name: "accept", value: value})])
+        : kept;
+      modeling.updateProperties(element, {extensionElements: extensions});
+    }
 
     function field(label, name, value, type) {
       const input = el("input", {name: name, type: type || "text", translate: "no", spellcheck: "false"});
@@ -319,6 +347,7 @@
         form.append(field("prop_condition", "condition", bo.conditionExpression && bo.conditionExpression.body));
       }
       if (element.type === "bpmn:CallActivity") { form.append(field("prop_called", "calledElement", bo.calledElement)); }
+      if (ACCEPTS_ON.includes(element.type)) { form.append(field("prop_accept", "accept", acceptOf(bo))); }
       if (element.type === "bpmn:Participant" && bo.processRef) {
         form.append(field("prop_process_id", "processId", bo.processRef.id));
         form.append(field("prop_executable", "executable", bo.processRef.isExecutable, "checkbox"));
@@ -340,6 +369,7 @@
             moddle.create("bpmn:FormalExpression", {body: body}) : undefined});
         }
         if ("calledElement" in values) { modeling.updateProperties(element, {calledElement: values.calledElement}); }
+        if ("accept" in values && values.accept.trim() !== acceptOf(bo)) { setAccept(element, values.accept.trim()); }
         if ("processId" in values) {
           modeling.updateModdleProperties(element, bo.processRef, {id: values.processId,
                                                                    isExecutable: form.elements.executable.checked});
