@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, definitions, incidents, instances
+from engine import audit, definitions, instances
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, WhistleError
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.repair import checked_reason, may_repair, may_see_repairs
+from engine.repair import checked_reason, may_repair, may_see_repairs, resolve_if_moving
 from engine.spiff import EngineRunError, WorkflowRun, surgery
 from engine.spiff.surgery import ElementMap
 
@@ -162,8 +162,8 @@ def _migrate_one(session: Session, ctx: EngineContext, actor: Actor, instance_id
                  payload={"reason": reason, "process": source.key, "from_version": source.version,
                           "to_version": target.version,
                           "elements": [f"{e.process_id}:{e.element_id}" for e in plan.elements]})
-    incidents.resolve(session, instance_id, now=now, resolution=f"migrated to version {target.version}: {reason}",
-                      actor_id=actor.user_id)
+    resolve_if_moving(session, instance, run, now, f"migrated to version {target.version}: {reason}",
+                      actor.user_id)
     return plan
 
 

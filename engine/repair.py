@@ -123,6 +123,20 @@ def checked_variables(values: object) -> dict[str, Any]:
     return dict(values)
 
 
+# What a repair that got the case moving again has repaired (an abandoned deadline rung or an
+# unreadable timer is not mended by running the engine: those stay open).
+REPAIRED_KINDS = (incidents.STUCK, incidents.STEP_FAILED, incidents.TIMER_FAILED)
+
+
+def resolve_if_moving(session: Session, instance: ProcessInstance, run: WorkflowRun, now: datetime,
+                      resolution: str, actor_id: int | None) -> int:
+    """Resolve the case's incidents when the repair left it moving; a case still stuck keeps them."""
+    if instance.status != InstanceStatus.RUNNING or not run.waits_for_something():
+        return 0  # ended: the save resolved everything; stuck: the save noted it again
+    return incidents.resolve(session, instance.id, now=now, resolution=resolution, actor_id=actor_id,
+                             kinds=REPAIRED_KINDS)
+
+
 @contextmanager
 def _repairing(session: Session, ctx: EngineContext, actor: Actor, instance_id: int,
                now: datetime) -> Iterator[instances.Mutation]:
@@ -154,7 +168,7 @@ def retry(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, 
         audit.record(session, "case_retried", at=now, instance_id=instance_id, actor_id=actor.user_id,
                      payload={"reason": text, "variables": values,
                               "next_timer_was": before.isoformat() if before else None})
-    incidents.resolve(session, instance_id, now=now, resolution=f"retried: {text}", actor_id=actor.user_id)
+    resolve_if_moving(session, mutation.instance, mutation.run, now, f"retried: {text}", actor.user_id)
     session.flush()
     return mutation.instance
 
@@ -181,7 +195,7 @@ def move(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, t
         audit.record(session, "token_moved", at=now, instance_id=instance_id, actor_id=actor.user_id,
                      payload={"reason": text, "process": moved.process_id, "from": moved.element_id,
                               "from_state": moved.state, "to": element, "task": moved.name})
-    incidents.resolve(session, instance_id, now=now, resolution=f"token moved: {text}", actor_id=actor.user_id)
+    resolve_if_moving(session, mutation.instance, mutation.run, now, f"token moved: {text}", actor.user_id)
     session.flush()
     return mutation.instance
 

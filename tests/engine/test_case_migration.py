@@ -121,21 +121,23 @@ def test_the_issues_stuck_case_is_migrated_to_the_fixed_version_and_moved_on(flo
     case = start(flow)
     flow.complete(flow.task(case, "Task_sign", "CGW").id, WHISTLE_ANSWERS["Task_sign"], as_="CGW.dispatcher")
     assert flow.open_tasks(case) == [] and flow.instance(case).status == InstanceStatus.RUNNING
-    with flow.db.transaction() as session:  # what the incident sweep records
-        incidents.raise_incident(session, instance_id=case, kind="stuck", template="stuck",
-                                 now=flow.clock.now(), element_id="Task_sign")
+    with flow.db.transaction(write=False) as session:  # noted the moment it happened (engine.incidents)
+        assert [i.kind for i in incidents.open_for(session, case)] == ["stuck"]
     assert deploy_bytes(flow, WHISTLE) == 3
 
     assert [p.possible for p in plan(flow, frm=2, to=3).plans] == [True]
     assert apply(flow, frm=2, to=3).migrated == [case]
     with flow.db.transaction(write=False) as session:
         stands = repair.where_it_stands(session, flow.ctx, flow.actor("admin"), case)
-        assert incidents.open_for(session, case) == []
+        # Still at the dead end on v3: the incident stays open until the token moves on.
+        assert [i.kind for i in incidents.open_for(session, case)] == ["stuck"]
     dead = next(t for t in stands.tokens if t.state == "dead_end")
     assert dead.element_id == "Task_sign"
     with flow.db.transaction() as session:
         repair.move(session, flow.ctx, flow.actor("admin"), case, dead.id, "Task_report_in", "签收后接着到场报到",
                     now=flow.clock.now())
+    with flow.db.transaction(write=False) as session:
+        assert incidents.open_for(session, case) == []
     flow.complete(flow.task(case, "Task_report_in", "CGW").id, WHISTLE_ANSWERS["Task_report_in"], as_="CGW.staff")
     flow.complete(flow.task(case, "Task_handle", "CGW").id, WHISTLE_ANSWERS["Task_handle"], as_="CGW.staff")
     flow.complete(flow.open_tasks(case, "Task_verify")[0].id, {"satisfied": True}, as_="HP.officer")
