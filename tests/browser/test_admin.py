@@ -21,6 +21,9 @@ def test_an_admin_adds_a_user_who_signs_in_and_sees_the_inbox(browser: object, p
     admin.fill("input[name=username]", username)
     admin.fill("input[name=display_name]", "新来的处置人员")
     admin.select_option("select[name=department]", "CGW")
+    # Only the roles that fit a district department stay on offer (admin.js); the server checks it anyway.
+    assert admin.locator("select[name=role] option[value=street_officer]").is_disabled()
+    assert admin.locator("select[name=role] option[value=dept_staff]").is_enabled()
     admin.select_option("select[name=role]", "dept_staff")
     assert_fits(admin, "admin-new-user")
     admin.click("button[type=submit]:has-text('添加')")

@@ -1,11 +1,12 @@
 """What the user administration forms offer: units grouped by kind, and the labels of kinds and actions."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from engine import seat_rules
-from engine.models import Department
 from engine.user_admin import Action
 
 ACTION_LABELS = {
@@ -24,9 +25,19 @@ KIND_LABELS = {"street": _l("Streets"), "town": _l("Townships"), "district_depar
                "district_unit": _l("District units")}
 
 
-def units(session: Session) -> list[tuple[str, list[Department]]]:
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit in a drop-down, with the codes of the roles that may sit there (the page hides the others)."""
+
+    code: str
+    name: str
+    roles: str
+
+
+def units(session: Session) -> list[tuple[str, list[UnitChoice]]]:
     """Units grouped by kind, for the unit drop-downs."""
-    groups: dict[str, list[Department]] = {}
-    for department, _roles in seat_rules.seat_choices(session):
-        groups.setdefault(department.kind.value, []).append(department)
+    groups: dict[str, list[UnitChoice]] = {}
+    for department, roles in seat_rules.seat_choices(session):
+        groups.setdefault(department.kind.value, []).append(
+            UnitChoice(department.code, department.name, " ".join(r.value for r in roles)))
     return [(str(KIND_LABELS.get(kind, kind)), found) for kind, found in groups.items()]
