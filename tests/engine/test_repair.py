@@ -195,3 +195,23 @@ def test_a_task_with_a_boundary_timer_moves_with_its_timer(flow: Flow) -> None:
     act(flow, repair.move, case, urge.spiff_task_id, "Task_handle", "退回部门重新处置")
     assert [t.element_id for t in flow.open_tasks(case)] == ["Task_handle"]
     assert flow.instance(case).next_timer_at == started + timedelta(hours=1)  # a fresh two hours, armed again
+
+
+def test_a_condition_that_fails_until_a_variable_is_set_is_repaired_by_retry(flow: Flow) -> None:
+    """The issue's case: the gateway reads ``urgent``, which this case lacks; the administrator sets it."""
+    from tests.incident_support import START, deploy_unchecked
+
+    deploy_unchecked(flow, "failing_condition", deployed_by="designer")
+    case = flow.start("failing_condition", START, as_="HP.officer")
+    task = flow.task(case, "Task_handle", "ZJW")
+    with pytest.raises(ProcessFailed):
+        flow.complete(task.id, {"result": "已疏通"}, as_="ZJW.staff")
+    with flow.db.transaction(write=False) as session:
+        assert [i.kind for i in incidents.open_for(session, case)] == ["step_failed"]
+
+    act(flow, repair.retry, case, "该案件不属紧急，补录标记", variables={"urgent": False})
+    flow.complete(task.id, {"result": "已疏通"}, as_="ZJW.staff")  # the same task, now past the gateway
+    assert flow.instance(case).status == InstanceStatus.COMPLETED
+    with flow.db.transaction(write=False) as session:
+        assert incidents.open_for(session, case) == []
+    assert [p["variables"] for a, p in history(flow, case) if a == "case_retried"] == [{"urgent": False}]
