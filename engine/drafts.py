@@ -1,10 +1,11 @@
 """Drafts: what someone typed into a task's form and has not sent yet, kept for them alone.
 
 A draft is not checked against the form (half-filled is the point) but it is bounded: only
-the form's own fields are kept (file fields are left out: uploads are stored when the form
-is sent), it must be JSON of at most ``DATA_MAX_BYTES`` and ``DEPTH_MAX`` levels with
-printable strings. Each person has at most one draft per task; nobody else reads it. When
-the task completes or is cancelled every draft of it goes (see :func:`register`).
+the form's own fields are kept, each as one plain value or a list of them for a list field
+(file fields are left out: uploads are stored when the form is sent); what is sent must be
+JSON of at most ``DATA_MAX_BYTES`` and ``DEPTH_MAX`` levels with printable strings. Each
+person has at most one draft per task; nobody else reads it. When the task completes or is
+cancelled every draft of it goes (see :func:`register`).
 """
 from __future__ import annotations
 
@@ -30,12 +31,13 @@ from engine.tasks import visible_task
 
 DATA_MAX_BYTES = 64 * 1024
 DEPTH_MAX = 16
+_PLAIN = (str, int, float, bool)
 _UNPRINTABLE = frozenset(chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)))
 
 
 @dataclass(frozen=True)
 class Draft:
-    """A saved draft: the kept fields, when it was saved, and which sent keys the form does not know."""
+    """A saved draft: the kept fields, when it was saved, and which sent keys were left out (unknown or misshapen)."""
 
     task_id: int
     data: dict[str, Any]
@@ -43,12 +45,21 @@ class Draft:
     dropped: tuple[str, ...] = ()
 
 
-def draft_fields(form: Mapping[str, Any] | None) -> frozenset[str]:
-    """The fields of a form schema a draft may hold: shown, and not file uploads."""
+def draft_fields(form: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The fields of a form schema a draft may hold, with their schemas: shown, and not file uploads."""
     properties = (form or {}).get("properties") or {}
-    return frozenset(name for name, spec in properties.items()
-                     if isinstance(spec, Mapping) and not spec.get("x-hidden")
-                     and spec.get("x-widget") != "attachments")
+    return {name: spec for name, spec in properties.items()
+            if isinstance(spec, Mapping) and not spec.get("x-hidden") and spec.get("x-widget") != "attachments"}
+
+
+def _fits(spec: Mapping[str, Any], value: object) -> bool:
+    """Whether a value has the shape of its field: a list of plain values for a list, else one plain value.
+
+    Not a check of the form (a half-typed number is kept as text): only what the form can show again.
+    """
+    if spec.get("type") == "array":
+        return isinstance(value, list) and all(isinstance(v, _PLAIN) for v in value)
+    return isinstance(value, _PLAIN)
 
 
 def save(session: Session, ctx: EngineContext, actor: Actor, task_id: int, data: object, *,
@@ -61,8 +72,8 @@ def save(session: Session, ctx: EngineContext, actor: Actor, task_id: int, data:
     fields = draft_fields(_form(session, ctx, task))
     if not fields:
         raise Conflict("Task {id} has no form to keep a draft of.", id=task.id)
-    kept = {str(k): v for k, v in data.items() if k in fields}
-    _check(kept)
+    _check(dict(data))
+    kept = {str(k): v for k, v in data.items() if k in fields and _fits(fields[k], v)}
     found = session.execute(select(TaskDraft).where(TaskDraft.task_id == task.id,
                                                     TaskDraft.user_id == actor.user_id)).scalar_one_or_none()
     if found is None:
@@ -70,7 +81,7 @@ def save(session: Session, ctx: EngineContext, actor: Actor, task_id: int, data:
         session.add(found)
     found.data, found.updated_at = kept, now
     session.flush()
-    return Draft(task.id, kept, now, tuple(sorted(str(k) for k in data if k not in fields)))
+    return Draft(task.id, kept, now, tuple(sorted(str(k) for k in data if k not in kept)))
 
 
 def load(session: Session, actor: Actor, task_id: int) -> Draft | None:

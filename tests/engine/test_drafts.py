@@ -53,6 +53,11 @@ def test_a_draft_keeps_the_forms_fields_only_and_comes_back_to_its_writer(flow: 
     assert rows(flow, sign) == 1
 
 
+def test_a_value_the_form_could_not_show_again_is_left_out(flow: Flow, sign: int) -> None:
+    saved = save(flow, sign, {"contact": ["a", "list"], "note": 5}, as_="CGW.dispatcher")
+    assert saved.data == {"note": 5} and saved.dropped == ("contact",)
+
+
 def test_nobody_else_reads_a_draft(flow: Flow, sign: int) -> None:
     save(flow, sign, {"contact": "王科长"}, as_="CGW.dispatcher")
     assert load(flow, sign, as_="CGW.head") is None  # may work on it, but the draft is not theirs
