@@ -14,7 +14,8 @@ BODIES: dict[str, dict[str, Any]] = {
                  "description": f"The comment, {BODY_MIN} to {BODY_MAX} characters once trimmed."}}},
     "DraftRequest": {"type": "object", "required": ["data"], "additionalProperties": False, "properties": {
         "data": {"type": "object", "description": "The form as typed so far; not checked against the form. "
-                 "Keys the form does not know and file fields are left out (listed in `dropped`); "
+                 "Kept per field of the form: one plain value, or a list of them for a list field; "
+                 "unknown keys, file fields and other shapes are left out (listed in `dropped`); "
                  f"at most {DATA_MAX_BYTES // 1024} KB as JSON."}}},
 }
 
@@ -63,5 +64,5 @@ def schemas() -> dict[str, Any]:
             "body": _STR, "created_at": _INSTANT}},
         "Draft": {"type": "object", "required": ["task_id", "data", "updated_at"], "properties": {
             "task_id": {"type": "integer"}, "data": {"type": "object"}, "updated_at": _INSTANT,
-            "dropped": {"type": "array", "items": _STR, "description": "Sent keys the form does not know."}}},
+            "dropped": {"type": "array", "items": _STR, "description": "Sent keys that were left out."}}},
     }
