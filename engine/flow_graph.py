@@ -84,9 +84,9 @@ class Scope:
 
 def scopes(process: Any) -> Iterator[Scope]:
     """The process's own scope, then every subprocess inside it (any depth)."""
-    pending = [process]
+    pending = deque([process])
     while pending:
-        element = pending.pop(0)
+        element = pending.popleft()
         scope = build_scope(element)
         yield scope
         pending.extend(scope.nodes[i] for i, kind in scope.kinds.items() if kind in SUBPROCESSES)
