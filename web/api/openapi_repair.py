@@ -1,14 +1,26 @@
 """The OpenAPI part for case repair and version migration: paths, response schemas and request bodies."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from web.api.openapi_parts import PROBLEM, json_body, json_response, operation, path_id, path_text, ref
 from web.query import IntParam
 
 VERSION_HIGH = 1_000_000
-FROM = IntParam("from", "The version the cases run on.", low=1, high=VERSION_HIGH)
-TO = IntParam("to", "The version to move them to.", low=1, high=VERSION_HIGH)
+
+
+@dataclass(frozen=True)
+class RequiredIntParam(IntParam):
+    """An integer query parameter the operation cannot do without (400 when absent)."""
+
+    def spec(self) -> dict[str, Any]:
+        """The parameter object, marked required."""
+        return {**super().spec(), "required": True}
+
+
+FROM = RequiredIntParam("from", "The version the cases run on.", low=1, high=VERSION_HIGH)
+TO = RequiredIntParam("to", "The version to move them to.", low=1, high=VERSION_HIGH)
 
 _REASON = {"type": "string", "minLength": 2, "maxLength": 500,
            "description": "Why; kept in the case history with the administrator's name."}
