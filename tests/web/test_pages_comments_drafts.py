@@ -46,6 +46,9 @@ def test_a_comment_on_the_task_page_appears_on_the_case_page_of_another_departme
     assert reply.status_code == 302
     assert comment_bodies(cgw.get(f"/tasks/{sign}")) == ["请街道协调物业打开楼顶通道。", "住建委明早到场。"]
     assert "kind-commented" in cgw.get(f"/cases/{whistle}").get_data(as_text=True)  # in the timeline too
+    told = pages.as_("HP.officer").get("/notifications").get_data(as_text=True)  # the street that blew it
+    assert ("城管委接哨员（区城市管理委员会）在案件「和平里七区5号楼楼顶违建」中留言："
+            "请街道协调物业打开楼顶通道。") in told
 
 
 def test_a_10000_character_comment_is_refused_beside_the_field_and_nothing_is_stored(
@@ -56,7 +59,8 @@ def test_a_10000_character_comment_is_refused_beside_the_field_and_nothing_is_st
         refused = cgw.post(path, {"body": "长" * 10_000})
         assert refused.status_code == 422, path
         field = tree(refused).xpath("//section[@id='comments']//div[@data-field='body']")[0]
-        assert "留言须为 1 至 2000 个字，现在有 10000 个字" in field.xpath(".//span[@class='field-error']")[0].text_content()
+        error = field.xpath(".//span[@class='field-error']")[0].text_content()
+        assert "留言须为 1 至 2000 个字，现在有 10000 个字" in error
         assert field.xpath(".//textarea")[0].text_content() == "长" * 10_000  # what was typed is kept
     assert cgw.post(f"/cases/{whistle}/comments", {"body": "a\x00b"}).status_code == 422  # refused at the door
     assert count(flow, TaskComment) == 0
