@@ -23,6 +23,7 @@ MENU = [
     ("supervise.index", _l("Supervision"), _SUPERVISION),
     ("design.index", _l("Processes"), _DESIGN),
     ("operate.incidents", _l("Incidents"), _DESIGN),
+    ("operate.migrations", _l("Migrate cases"), _DESIGN),
     ("admin.users", _l("Users"), {Role.ADMIN}),
 ]
 

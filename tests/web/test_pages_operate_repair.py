@@ -67,6 +67,7 @@ def test_the_migration_page_dry_runs_then_migrates(pages: Pages, flow: Flow) -> 
 
     admin = pages.as_("admin")
     index = admin.get("/operate/migrations").get_data(as_text=True)
+    assert 'href="/operate/migrations"' in index  # in the main menu (designers and administrators)
     assert "/operate/migrations?key=whistle&amp;from=1&amp;to=2" in index
     dry = admin.get("/operate/migrations?key=whistle&from=1&to=2").get_data(as_text=True)
     assert "共 2 件，可迁移 1 件。" in dry and "v2 中没有此编号的环节" in dry and 'id="migrate-form"' in dry
