@@ -5,8 +5,9 @@ A comment is a remark beside the work, not a step of it: it never goes through
 completion is turned into a 409). Comments are never edited or deleted; each is also an
 audit row (``commented``), so the history holds it too.
 
-A closed case still takes comments (a department may add a word after the rating); a
-withdrawn one does not: its work is gone, and a remark would call people back to nothing.
+A closed case still takes comments (a department may add a word after the rating), and so
+does a suspended one (people may say why it waits); a withdrawn one does not: its work is
+gone, and a remark would call people back to nothing.
 """
 from __future__ import annotations
 
