@@ -2,16 +2,17 @@
 
 Only tasks the caller may see are ever matched: their departments' tasks (``scope=department``)
 or their own (``scope=mine``), exactly as the inboxes decide. Deadlines belong to a layer the
-engine does not know, so the caller passes the task's current deadline as a column
-expression (to sort by and to show) and any deadline conditions ready-made.
+engine does not know, so the caller passes the tasks' current deadlines as a subquery of
+``(task_id, due_at)`` (to filter, sort by and show) and any other deadline conditions ready-made.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import task_visible
@@ -48,9 +49,11 @@ class TaskQuery:
     assignee: str | None = None
     role: Role | None = None
     text: str = ""
+    due_before: datetime | None = None  # current deadline at or before
+    due_after: datetime | None = None  # current deadline after
     sort: Sort = Sort.CREATED
-    # From the layer that owns deadlines: the task's current deadline (a correlated scalar) and conditions on it.
-    due: ColumnElement[datetime] | None = None
+    # From the layer that owns deadlines: ``(task_id, due_at)`` per task with a running clock, and conditions.
+    deadlines: Subquery | None = None
     conditions: tuple[ColumnElement[bool], ...] = ()
 
 
@@ -72,9 +75,9 @@ class TaskPage:
 
 def page(session: Session, actor: Actor, query: TaskQuery, *, limit: int, offset: int) -> TaskPage:
     """One page of the tasks ``query`` matches among those ``actor`` may see (one statement, counted by a window)."""
-    due = query.due if query.due is not None else literal(None)
+    due = _due(query)
     total = func.count().over().label("total")
-    statement = (row_columns().add_columns(due.label("due_at"), total)
+    statement = (_joined(row_columns(), query).add_columns(due.label("due_at"), total)
                  .where(*_conditions(actor, query)).order_by(*_order(query.sort, due), HumanTask.id))
     rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
     if rows:
@@ -85,10 +88,20 @@ def page(session: Session, actor: Actor, query: TaskQuery, *, limit: int, offset
 
 
 def _count(session: Session, actor: Actor, query: TaskQuery) -> int:
-    matched = (select(func.count()).select_from(HumanTask)
-               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-               .where(*_conditions(actor, query)))
-    return int(session.execute(matched).scalar_one())
+    matched = _joined(select(func.count()).select_from(HumanTask)
+                      .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id), query)
+    return int(session.execute(matched.where(*_conditions(actor, query))).scalar_one())
+
+
+def _joined(statement: Select[Any], query: TaskQuery) -> Select[Any]:
+    """``statement`` with the deadlines joined (a task without a running clock keeps its row)."""
+    if query.deadlines is None:
+        return statement
+    return statement.outerjoin(query.deadlines, query.deadlines.c.task_id == HumanTask.id)
+
+
+def _due(query: TaskQuery) -> ColumnElement[Any]:
+    return query.deadlines.c.due_at if query.deadlines is not None else literal(None)
 
 
 def _conditions(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
@@ -109,6 +122,10 @@ def _conditions(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
                      select(User.id).where(User.username == query.assignee).scalar_subquery())
     if query.role is not None:
         found.append(HumanTask.role == query.role)
+    if query.due_before is not None:
+        found.append(_due(query) <= query.due_before)
+    if query.due_after is not None:
+        found.append(_due(query) > query.due_after)
     for word in query.text.split()[:MAX_TEXT_WORDS]:  # every word, in the case title or the task name
         found.append(or_(ProcessInstance.title.icontains(word, autoescape=True),
                          HumanTask.name.icontains(word, autoescape=True)))
@@ -126,7 +143,7 @@ def _scope(actor: Actor, scope: Scope, statuses: tuple[TaskStatus, ...]) -> Colu
     return or_(done, held) if TaskStatus.COMPLETED in statuses else held
 
 
-def _order(sort: Sort, due: ColumnElement[datetime]) -> list[ColumnElement[object]]:
+def _order(sort: Sort, due: ColumnElement[Any]) -> list[ColumnElement[object]]:
     column: ColumnElement[object] = {
         Sort.CREATED: HumanTask.created_at, Sort.DUE: due, Sort.COMPLETED: HumanTask.completed_at,
     }[Sort(sort.removeprefix("-"))]

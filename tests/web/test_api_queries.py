@@ -1,6 +1,7 @@
 """The task query and the case query of the API: filters, sorts, totals, and only what the caller may see."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,6 +97,10 @@ def test_task_query_by_deadline_and_overdue_agrees_with_the_overdue_rule(api: Ap
     assert _ids(_get(api, "CGW.dispatcher", "/tasks", due_before=urgent_due)) == [rows[second]["id"]]
     assert _ids(_get(api, "CGW.dispatcher", "/tasks", due_after=urgent_due)) == [rows[first]["id"]]
     assert _get(api, "CGW.dispatcher", "/tasks", overdue="true")["total"] == 0
+    flow.clock.set(datetime.fromisoformat(urgent_due) - timedelta(microseconds=1))
+    assert _get(api, "CGW.dispatcher", "/tasks", overdue="true")["total"] == 0
+    flow.clock.set(datetime.fromisoformat(urgent_due))  # at its deadline a clock is overdue (deadline_at <= now)
+    assert _ids(_get(api, "CGW.dispatcher", "/tasks", overdue="true")) == [rows[second]["id"]]
     flow.clock.advance(minutes=30)  # the urgent sign is late, the other is not
     late = _get(api, "CGW.dispatcher", "/tasks", overdue="true")
     assert _ids(late) == [rows[second]["id"]]
