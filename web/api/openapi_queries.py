@@ -51,6 +51,11 @@ def idempotent(op: dict[str, Any]) -> dict[str, Any]:
     """``op`` taking an Idempotency-Key (a replay says Idempotent-Replayed: true)."""
     op.setdefault("parameters", []).append(idempotency.KEY_SPEC)
     op["responses"].setdefault("409", PROBLEM)
+    for status, answer in op["responses"].items():
+        if status.startswith("2"):
+            answer["headers"] = {**answer.get("headers", {}), "Idempotent-Replayed": {
+                "description": "true: the kept answer to an earlier request with this Idempotency-Key.",
+                "schema": {"type": "string", "enum": ["true"]}}}
     return op
 
 
