@@ -83,12 +83,18 @@ def _cases(session: Session, definition_id: int, only: list[int] | None) -> tupl
     return rows[:MAX_CASES], len(rows) > MAX_CASES
 
 
-def _plan(session: Session, ctx: EngineContext, instance: ProcessInstance, target: ProcessDefinition) -> CasePlan:
+def _plan(session: Session, ctx: EngineContext, instance: ProcessInstance, target: ProcessDefinition,
+          now: datetime | None = None) -> CasePlan:
+    """The plan of one case; with ``now``, a mappable case is also migrated on a copy and reloaded (the proof)."""
     try:
         run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
                                ctx.evaluator, ctx.allow_script_tasks)
-        plan = surgery.plan_migration(run, ctx.spec_objects(session, target.id))
-    except Exception as error:  # a case that cannot even be read is listed, never a 500
+        target_specs = ctx.spec_objects(session, target.id)
+        plan = surgery.plan_migration(run, target_specs)
+        if plan.possible and now is not None:
+            surgery.migrate(run, target_specs, now)
+            WorkflowRun.load(target_specs, run.dump(), ctx.evaluator, ctx.allow_script_tasks)
+    except Exception as error:  # a case that cannot be read or carried over is listed, never a 500
         log.exception("case %s could not be planned for migration", instance.id)
         return CasePlan(instance.id, instance.title, instance.status.value, [],
                         problem=f"{type(error).__name__}: {error}"[:300])
@@ -96,13 +102,17 @@ def _plan(session: Session, ctx: EngineContext, instance: ProcessInstance, targe
 
 
 def dry_run(session: Session, ctx: EngineContext, actor: Actor, key: str, from_version: int, to_version: int,
-            *, only: list[int] | None = None) -> MigrationReport:
-    """Per running case of ``key`` version ``from_version``: what maps onto ``to_version`` and what does not."""
+            *, now: datetime, only: list[int] | None = None) -> MigrationReport:
+    """Per running case of ``key`` version ``from_version``: what maps onto ``to_version`` and what does not.
+
+    Each case that maps is migrated on a copy in memory and reloaded on the target, so a case the
+    dry run lists as mappable is one the migration moves (nothing is written).
+    """
     if not may_see_repairs(actor):
         raise Forbidden("Only designers and administrators may plan a migration.")
     source, target = _versions(session, key, from_version, to_version)
     rows, more = _cases(session, source.id, only)
-    plans = [_plan(session, ctx, row, target) for row in rows]
+    plans = [_plan(session, ctx, row, target, now) for row in rows]
     return MigrationReport(source.key, source.version, target.version, plans, more=more)
 
 

@@ -43,6 +43,7 @@ class ElementMap:
     process_id: str
     element_id: str
     target: str | None  # the element it maps to, None when it has no counterpart
+    done: bool = False  # a step of the case's history, not where it stands now
 
     @property
     def maps(self) -> bool:
@@ -152,24 +153,33 @@ def move(run: WorkflowRun, token_id: str, element_id: str, now: datetime) -> Tok
 
 
 def plan_migration(run: WorkflowRun, specs: Specs) -> MigrationPlan:
-    """Which elements where the workflow stands exist in ``specs`` (matched by element id)."""
+    """Which elements where the workflow stands (matched by id) and in its history exist in ``specs``.
+
+    A step already done may map by structure (SpiffWorkflow's alignment) to a renamed element; one
+    with no counterpart at all cannot be carried over, because the stored history names it.
+    """
     top, subs = diff_workflow(serializer().registry, run._wf, specs.top, specs.subprocesses)
-    elements: dict[tuple[str, str], ElementMap] = {}
+    elements: dict[tuple[str, str, bool], ElementMap] = {}
     missing: list[str] = []
     diffs = [(run._wf, top)] + [(run._wf.subprocesses[sp_id], diff) for sp_id, diff in subs.items()]
     for workflow, diff in diffs:
+        name = workflow.spec.name
         if diff is None:
-            if not workflow.completed and workflow.spec.name not in missing:
-                missing.append(workflow.spec.name)
+            if name not in missing:
+                missing.append(name)
             continue
+        removed = {t.id for t in diff.removed}
         for task in workflow.get_tasks(skip_subprocesses=True):
             element = _element(task)
-            if element is None or (task.state not in _LIVE and not (
-                    task.state == TaskState.COMPLETED and not task.children and not workflow.completed)):
-                continue
-            aligned = diff.alignment.get(task)
-            target = aligned.bpmn_id if aligned is not None and aligned.bpmn_id == element else None
-            elements.setdefault((workflow.spec.name, element), ElementMap(workflow.spec.name, element, target))
+            live = task.state in _LIVE or (task.state == TaskState.COMPLETED and not task.children
+                                          and not workflow.completed)
+            if not live and task.id in removed and task.state == TaskState.COMPLETED:
+                shown = element or str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
+                elements.setdefault((name, shown, True), ElementMap(name, shown, None, done=True))
+            elif live and element is not None:
+                aligned = None if task.id in removed else diff.alignment.get(task)
+                target = aligned.bpmn_id if aligned is not None and aligned.bpmn_id == element else None
+                elements.setdefault((name, element, False), ElementMap(name, element, target))
     return MigrationPlan(list(elements.values()), missing)
 
 

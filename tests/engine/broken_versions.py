@@ -58,3 +58,17 @@ def deploy_broken_whistle(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> int:
 def renamed_report_in_bytes() -> bytes:
     """Version 2 of the pinned whistle: 到场报到 gets a new element id (Task_arrive), nothing else changes."""
     return WHISTLE.replace(b"Task_report_in", b"Task_arrive")
+
+
+def without_report_in_bytes() -> bytes:
+    """Version 2 of the pinned whistle without 到场报到: 签收 leads straight to 处置反馈."""
+    text = WHISTLE.decode()
+    text = re.sub(r'\s*<bpmn:userTask id="Task_report_in".*?</bpmn:userTask>', "", text, flags=re.S)
+    text = text.replace('targetRef="Task_report_in" />', 'targetRef="Task_handle" />')
+    text = re.sub(r'\s*<bpmn:sequenceFlow id="Flow_to_handle"[^>]*/>', "", text)
+    text = text.replace("<bpmn:incoming>Flow_to_handle</bpmn:incoming>",
+                        "<bpmn:incoming>Flow_to_report_in</bpmn:incoming>")
+    text = text.replace("<bpmn:flowNodeRef>Task_report_in</bpmn:flowNodeRef>", "")
+    text = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="(Task_report_in|Flow_to_handle)_di".*?</bpmndi:BPMN(Shape|Edge)>',
+                  "", text, flags=re.S)
+    return text.encode()

@@ -29,7 +29,7 @@ def start(flow: Flow) -> int:
 def plan(flow: Flow, *, as_: str = "designer", frm: int = 1, to: int = 2) -> case_migration.MigrationReport:
     """The dry run of whistle ``frm`` -> ``to``."""
     with flow.db.transaction(write=False) as session:
-        return case_migration.dry_run(session, flow.ctx, flow.actor(as_), "whistle", frm, to)
+        return case_migration.dry_run(session, flow.ctx, flow.actor(as_), "whistle", frm, to, now=flow.clock.now())
 
 
 def apply(flow: Flow, *, as_: str = "admin", frm: int = 1, to: int = 2,
@@ -176,3 +176,23 @@ def test_a_migrated_case_keeps_its_waiting_timer(flow: Flow) -> None:
     assert report.migrated == [case]
     assert flow.instance(case).next_timer_at == due  # not restarted by the migration
     assert [t.id for t in flow.open_tasks(case)] == [handle.id]
+
+
+def test_a_case_past_a_step_the_new_version_drops_stays_with_the_reason(flow: Flow) -> None:
+    """v2 drops 到场报到: a case at 签收 maps (it has not been there); one past it cannot carry its history."""
+    from tests.engine.broken_versions import without_report_in_bytes
+
+    deploy_bytes(flow, WHISTLE)
+    before = start(flow)
+    past = start(flow)
+    flow.complete(flow.task(past, "Task_sign", "CGW").id, WHISTLE_ANSWERS["Task_sign"], as_="CGW.dispatcher")
+    flow.complete(flow.task(past, "Task_report_in", "CGW").id, WHISTLE_ANSWERS["Task_report_in"], as_="CGW.staff")
+    deploy_bytes(flow, without_report_in_bytes())
+
+    by_case = {p.instance_id: p for p in plan(flow).plans}
+    assert by_case[before].possible
+    assert [(e.element_id, e.done) for e in by_case[past].elements if not e.maps] == [("Task_report_in", True)]
+    done = apply(flow)
+    assert done.migrated == [before] and [p.instance_id for p in done.left] == [past]
+    flow.complete(flow.task(before, "Task_sign", "CGW").id, WHISTLE_ANSWERS["Task_sign"], as_="CGW.dispatcher")
+    assert flow.task(before, "Task_handle", "CGW")  # on v2, straight to 处置反馈

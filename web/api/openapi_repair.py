@@ -87,8 +87,9 @@ def paths() -> dict[str, Any]:
 
 def schemas() -> dict[str, Any]:
     """Response schemas of this area, by component name."""
-    element = {"type": "object", "properties": {"process_id": _STR, "element_id": _STR, "target": _NSTR,
-                                                "maps": {"type": "boolean"}}}
+    element = {"type": "object", "properties": {
+        "process_id": _STR, "element_id": _STR, "target": _NSTR, "maps": {"type": "boolean"},
+        "done": {"type": "boolean", "description": "A step of the case's history (not where it stands now)."}}}
     return {
         "CaseRepair": {"type": "object", "properties": {
             "id": {"type": "integer"}, "status": _STR, "process": _STR, "version": {"type": "integer"},

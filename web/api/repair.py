@@ -91,7 +91,7 @@ def plan_migration(key: str) -> Response:
     frm, to = FROM.read(), TO.read()
     if frm is None or to is None:
         abort(400, description="Query parameters 'from' and 'to' are required.")
-    report = case_migration.dry_run(read_session(), services().ctx, current_actor(), key, frm, to)
+    report = case_migration.dry_run(read_session(), services().ctx, current_actor(), key, frm, to, now=now())
     return jsonify(report_json(report))
 
 
@@ -118,6 +118,6 @@ def report_json(report: MigrationReport) -> dict[str, Any]:
             "migrated": p.instance_id in report.migrated, "problem": p.problem,
             "missing_processes": p.missing_processes,
             "elements": [{"process_id": e.process_id, "element_id": e.element_id, "target": e.target,
-                          "maps": e.maps} for e in p.elements],
+                          "maps": e.maps, "done": e.done} for e in p.elements],
         } for p in report.plans],
     }

@@ -129,7 +129,8 @@ def migrate(state: CliState, key: str, from_version: int, to_version: int, dry_r
     actor = _actor(state, username)
     with transaction(state) as session:
         if dry_run:
-            report = case_migration.dry_run(session, state.services.ctx, actor, key, from_version, to_version)
+            report = case_migration.dry_run(session, state.services.ctx, actor, key, from_version, to_version,
+                                            now=state.now())
         else:
             if reason is None:
                 raise click.UsageError("--reason is required to migrate (or use --dry-run)")
@@ -147,7 +148,8 @@ def _print(report: MigrationReport) -> None:
         click.echo(f"case {plan.instance_id}: {verdict}")
         for element in plan.elements:
             mark = "ok " if element.maps else "NO "
-            click.echo(f"  {mark}{element.process_id}:{element.element_id}")
+            done = " (a step already done)" if element.done else ""
+            click.echo(f"  {mark}{element.process_id}:{element.element_id}{done}")
         for process in plan.missing_processes:
             click.echo(f"  NO called process {process} is missing")
         if plan.problem:

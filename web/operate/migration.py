@@ -32,7 +32,7 @@ def migrations() -> tuple[str, int] | str:
     report, error = None, None
     if key and frm and to:
         try:
-            report = case_migration.dry_run(read_session(), services().ctx, current_actor(), key, frm, to)
+            report = case_migration.dry_run(read_session(), services().ctx, current_actor(), key, frm, to, now=now())
         except (NotFound, InvalidInput) as refusal:
             error = _refusal_text(refusal)
     return _page(key, frm, to, report=report, error=error), 422 if error else 200
@@ -54,7 +54,7 @@ def migrate() -> tuple[str, int] | str:
     except InvalidInput as refusal:
         read_session().rollback()
         errors = {e.field: translate(e.template, e.params) for e in refusal.errors}
-        report = case_migration.dry_run(read_session(), services().ctx, actor, key, frm, to) \
+        report = case_migration.dry_run(read_session(), services().ctx, actor, key, frm, to, now=now()) \
             if "reason" in errors else None
         return _page(key, frm, to, report=report, errors=errors, reason=reason,
                      error=None if report else _refusal_text(refusal)), 422
