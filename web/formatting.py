@@ -57,6 +57,9 @@ LABELS = {
     "token_moved": N_("Token moved"),
     "instance_migrated": N_("Case migrated to another version"),
     "commented": N_("Comment"),
+    "assigned": N_("Assigned to a colleague"),
+    "delegated": N_("Passed on to a colleague"),
+    "department_added": N_("Department added (追加召集)"),
     "report_in": N_("Sign-in clock"),
     "complete": N_("Completion clock"),
 }

@@ -29,6 +29,9 @@ def test_dispatcher_assigns_on_the_task_page_and_the_staff_member_passes_it_on(p
     done = dispatcher.post(f"/tasks/{task}/assign", {"user": "CGW.staff", "note": "请今天到场"})
     assert done.status_code == 302 and done.headers["Location"] == f"/tasks/{task}"
     assert "任务已交出，已通知该同事。" in dispatcher.get(f"/tasks/{task}").get_data(as_text=True)
+    timeline = dispatcher.get(f"/cases/{case}").get_data(as_text=True)
+    assert re.search(r"<strong>指派给同事</strong>.*?- → CGW\.staff</span> · <span translate=\"no\">请今天到场",
+                     timeline, re.S)
 
     notes = staff.get("/notifications").get_data(as_text=True)
     assert "交给你办理" in notes and "请今天到场" in notes and f'href="/tasks/{task}"' in notes
@@ -94,6 +97,9 @@ def test_the_street_adds_a_department_from_the_board(pages: Pages, flow: Flow) -
     board = officer.get(f"/whistles/{case}").get_data(as_text=True)
     assert "已追加召集" in board and 'data-added="ZJW"' in board and "楼体结构需住建委鉴定" in board
     assert "ZJW" not in _options(board, "department")
+    timeline = officer.get(f"/cases/{case}").get_data(as_text=True)
+    assert re.search(r"<strong>追加召集部门</strong>.*?ZJW</span> · 理由：<span translate=\"no\">楼体结构需住建委鉴定",
+                     timeline, re.S)
     assert flow.task(case, "Task_sign", "ZJW")
     assert pages.as_("HP.leader").post(f"/whistles/{case}/departments",
                                        {"department": "SWJ", "reason": "管线"}).status_code == 403
