@@ -1,7 +1,8 @@
 """Migrating running cases from one version of a process to another, with a dry run first.
 
 A case maps when every element where it stands (a waiting task, a running called process, a
-dead end) has an element of the same id in the target version. The dry run lists that per
+dead end) has an element of the same id in the target version, and every step it has done
+still has a counterpart there (its stored history names them). The dry run lists that per
 case; the migration moves the cases that map, each in its own savepoint, and leaves the
 others on their version with the reason. Human tasks keep their rows (and so their
 deadlines) wherever their element maps; waiting BPMN timers keep their due instants.
