@@ -2,12 +2,15 @@
 
 Only tasks the caller may see are ever matched: their departments' tasks (``scope=department``)
 or their own (``scope=mine``), exactly as the inboxes decide. Deadlines belong to a layer the
-engine does not know, so the caller passes the tasks' current deadlines as a subquery of
-``(task_id, due_at)`` (to filter, sort by and show) and any other deadline conditions ready-made.
+engine does not know, so the caller passes a function that, given the query's scope as a
+condition on ``human_task``, returns a subquery of ``(task_id, due_at)``: each task's current
+deadline (the earliest of its running clocks), to filter, sort by and show. Asking only for
+the scope's tasks keeps a department's listing from reading the whole district's deadlines.
 """
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,10 +54,12 @@ class TaskQuery:
     text: str = ""
     due_before: datetime | None = None  # current deadline at or before
     due_after: datetime | None = None  # current deadline after
+    # Overdue at ``now``: a current deadline at or before ``now`` (some running clock is late), or not.
+    overdue: bool | None = None
+    now: datetime | None = None
     sort: Sort = Sort.CREATED
-    # From the layer that owns deadlines: ``(task_id, due_at)`` per task with a running clock, and conditions.
-    deadlines: Subquery | None = None
-    conditions: tuple[ColumnElement[bool], ...] = ()
+    # From the layer that owns deadlines: the scope's ``(task_id, due_at)`` per task with a running clock.
+    deadlines: Callable[[ColumnElement[bool]], Subquery] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,37 +80,33 @@ class TaskPage:
 
 def page(session: Session, actor: Actor, query: TaskQuery, *, limit: int, offset: int) -> TaskPage:
     """One page of the tasks ``query`` matches among those ``actor`` may see (one statement, counted by a window)."""
-    due = _due(query)
+    scope = _scope(actor, query.scope, query.statuses)
+    deadlines = query.deadlines(scope) if query.deadlines is not None else None
+    due = deadlines.c.due_at if deadlines is not None else literal(None)
     total = func.count().over().label("total")
-    statement = (_joined(row_columns(), query).add_columns(due.label("due_at"), total)
-                 .where(*_conditions(actor, query)).order_by(*_order(query.sort, due), HumanTask.id))
+    statement = (_joined(row_columns(), deadlines).add_columns(due.label("due_at"), total)
+                 .where(scope, *_conditions(query, due)).order_by(*_order(query.sort, due), HumanTask.id))
     rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
     if rows:
         count = int(rows[0].total)
-    else:  # past the last row (or nothing matches): the window had no row to ride on
-        count = _count(session, actor, query) if offset else 0
+    elif offset:  # past the last row: the window had no row to ride on
+        matched = _joined(select(func.count()).select_from(HumanTask)
+                          .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id), deadlines)
+        count = int(session.execute(matched.where(scope, *_conditions(query, due))).scalar_one())
+    else:
+        count = 0
     return TaskPage([QueryRow(*row[:-1]) for row in rows[:limit]], len(rows) > limit, count)
 
 
-def _count(session: Session, actor: Actor, query: TaskQuery) -> int:
-    matched = _joined(select(func.count()).select_from(HumanTask)
-                      .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id), query)
-    return int(session.execute(matched.where(*_conditions(actor, query))).scalar_one())
-
-
-def _joined(statement: Select[Any], query: TaskQuery) -> Select[Any]:
+def _joined(statement: Select[Any], deadlines: Subquery | None) -> Select[Any]:
     """``statement`` with the deadlines joined (a task without a running clock keeps its row)."""
-    if query.deadlines is None:
+    if deadlines is None:
         return statement
-    return statement.outerjoin(query.deadlines, query.deadlines.c.task_id == HumanTask.id)
+    return statement.outerjoin(deadlines, deadlines.c.task_id == HumanTask.id)
 
 
-def _due(query: TaskQuery) -> ColumnElement[Any]:
-    return query.deadlines.c.due_at if query.deadlines is not None else literal(None)
-
-
-def _conditions(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
-    found = [_scope(actor, query.scope, query.statuses), HumanTask.status.in_(query.statuses), *query.conditions]
+def _conditions(query: TaskQuery, due: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    found = [HumanTask.status.in_(query.statuses)]
     if query.instance_id is not None:
         found.append(HumanTask.instance_id == query.instance_id)
     if query.process:
@@ -123,9 +124,11 @@ def _conditions(actor: Actor, query: TaskQuery) -> list[ColumnElement[bool]]:
     if query.role is not None:
         found.append(HumanTask.role == query.role)
     if query.due_before is not None:
-        found.append(_due(query) <= query.due_before)
+        found.append(due <= query.due_before)
     if query.due_after is not None:
-        found.append(_due(query) > query.due_after)
+        found.append(due > query.due_after)
+    if query.overdue is not None and query.now is not None:
+        found.append(due <= query.now if query.overdue else or_(due.is_(None), due > query.now))
     for word in query.text.split()[:MAX_TEXT_WORDS]:  # every word, in the case title or the task name
         found.append(or_(ProcessInstance.title.icontains(word, autoescape=True),
                          HumanTask.name.icontains(word, autoescape=True)))

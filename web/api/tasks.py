@@ -12,7 +12,7 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 from engine.roles import Role
-from escalation.task_due import current_deadlines, overdue_condition
+from escalation.task_due import current_deadlines
 from web.api import idempotent, payloads, preconditions
 from web.api.auth import current_actor
 from web.api.idempotent import Answer
@@ -62,13 +62,12 @@ def list_tasks() -> Response:
     statuses = tuple(TaskStatus(s) for s in STATUS.read())
     sort = SORT.read() or ("-completed" if statuses == (TaskStatus.COMPLETED,) else "created")
     role = ROLE.read()
-    deadlines = current_deadlines()
     query = task_query.TaskQuery(
         scope=inbox.Scope(SCOPE.read()), statuses=statuses, instance_id=INSTANCE.read(), process=PROCESS.read(),
         element=ELEMENT.read(), business_key=BUSINESS_KEY.read(), department=DEPARTMENT.read(),
         assignee=ASSIGNEE.read(), role=Role(role) if role else None, text=TEXT.read() or "",
-        due_before=DUE_BEFORE.read(), due_after=DUE_AFTER.read(), sort=task_query.Sort(sort),
-        deadlines=deadlines, conditions=overdue_condition(deadlines, OVERDUE.read(), now()))
+        due_before=DUE_BEFORE.read(), due_after=DUE_AFTER.read(), overdue=OVERDUE.read(), now=now(),
+        sort=task_query.Sort(sort), deadlines=current_deadlines)
     limit, offset = LIMIT.read() or 0, OFFSET.read() or 0
     found = task_query.page(read_session(), current_actor(), query, limit=limit, offset=offset)
     return jsonify({
