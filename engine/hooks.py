@@ -27,7 +27,6 @@ class TaskHook(enum.StrEnum):
     CANCELLED = "task_cancelled"
     INSTANCE_FINISHED = "instance_finished"
     INSTANCE_WITHDRAWN = "instance_withdrawn"
-    COMMENTED = "commented"  # a comment on a task or case (engine.comments); the note holds its text
     INCIDENT_OPENED = "incident_opened"  # a case cannot move on by itself (engine.incidents)
     COMMENTED = "commented"  # a comment on a task or case (engine.comments); the note holds its text
 
