@@ -61,6 +61,9 @@ def test_migration_dry_run_then_apply(api: Api, flow: Flow) -> None:
     assert {c["id"]: c["maps"] for c in dry.json["cases"]} == {mapped: True, unmapped: False}
     body = {"from_version": 1, "to_version": 2, "reason": "修正到场报到"}
     assert api.call("designer", "POST", "/definitions/whistle/migrations", body).status_code == 403
+    only = api.call("admin", "POST", "/definitions/whistle/migrations", {**body, "instances": [unmapped]})
+    assert only.status_code == 200 and only.json["migrated"] == [] and [c["id"] for c in only.json["cases"]] == [
+        unmapped]
     done = api.call("admin", "POST", "/definitions/whistle/migrations", body)
     assert done.status_code == 200 and done.json["migrated"] == [mapped]
     left = [c for c in done.json["cases"] if not c["migrated"]]
