@@ -213,7 +213,8 @@ def test_a_writer_that_loaded_a_stale_revision_gets_409_and_overwrites_nothing(f
         try:
             with db.transaction() as session:
                 session.add(instance)
-                run.complete(zjw.spiff_task_id, {}, clock.now())
+                # The sign form fills its default (签收) on the public path; this raw path sends it itself.
+                run.complete(zjw.spiff_task_id, {"decision": "sign"}, clock.now())
                 instances.save(session, ctx, Mutation(instance, parts, run, directory), clock.now())
         except Conflict as error:
             assert loaded == revision_before

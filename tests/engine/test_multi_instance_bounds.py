@@ -63,6 +63,7 @@ def model(middle: str) -> str:
     </bpmn:userTask>
     <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_prepare" targetRef="{nodes[0]}" />
 {middle}
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_next" targetRef="Task_after" />
     <bpmn:userTask id="Task_after" name="后续">
       <bpmn:incoming>Flow_3</bpmn:incoming>{extra_incoming}<bpmn:outgoing>Flow_4</bpmn:outgoing>
     </bpmn:userTask>

@@ -76,7 +76,8 @@ def test_the_reason_is_in_the_history_and_reaches_the_people_of_each_task(flow: 
     assert actions[-3:] == ["instance_cancelled", "task_cancelled", "task_cancelled"]
     assert events[-3][1] == {"reason": REASON}
     # CGW's claimed task reaches its holder; ZJW's unclaimed one every dispatcher who could have taken it.
-    assert [(user, kind) for user, kind, _ in notes] == [("CGW.dispatcher", "withdrawn"), ("ZJW.dispatcher", "withdrawn")]
+    assert [(user, kind) for user, kind, _ in notes] == [("CGW.dispatcher", "withdrawn"),
+                                                         ("ZJW.dispatcher", "withdrawn")]
     assert all(params["reason"] == REASON and params["case_id"] == whistle for _, _, params in notes)
     # The record stays readable to every department that took part, and the diagram still loads.
     assert record.instance.status == InstanceStatus.CANCELLED and record.open_tasks == []

@@ -107,7 +107,8 @@ def test_filters_narrow_the_queue_by_category_street_deadline_and_title(pages: P
     assert cases("due=overdue") == ["和平里物业失管", "新华里违建"]
     assert cases("due=today") == ["光明楼道路不洁"]
     kept = client.get("/tasks?tab=department&street=XH&category=WFJS").get_data(as_text=True)
-    assert re.search(r'<option value="XH"\s+selected translate="no">新华街道</option>', kept)  # the filter shows what it holds
+    # The filter shows what it holds.
+    assert re.search(r'<option value="XH"\s+selected translate="no">新华街道</option>', kept)
     assert re.search(r'<option value="WFJS"\s+selected', kept) and not re.search(r'<option value="GM"\s+selected', kept)
     empty = client.get("/tasks?tab=department&street=TP")
     assert "没有符合筛选条件的任务" in text(empty) and "清除筛选" in text(empty)

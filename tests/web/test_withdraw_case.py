@@ -69,7 +69,8 @@ def test_departments_see_no_withdraw_form_and_are_refused(pages: Pages, flow: Fl
     assert "撤销本案件" not in dispatcher.get(f"/cases/{case}").get_data(as_text=True)
     refused = dispatcher.post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM})
     assert refused.status_code == 302
-    assert f"只有发起案件 {case} 的单位或系统管理员可以撤销。" in dispatcher.get(f"/cases/{case}").get_data(as_text=True)
+    shown = dispatcher.get(f"/cases/{case}").get_data(as_text=True)
+    assert f"只有发起案件 {case} 的单位或系统管理员可以撤销。" in shown
     assert pages.as_("XH.officer").post(f"/cases/{case}/withdraw", {"reason": REASON, **CONFIRM}).status_code == 404
     assert flow.instance(case).status == InstanceStatus.RUNNING
 
