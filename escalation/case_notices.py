@@ -12,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.hooks import HookEvent, Listeners, TaskHook
-from engine.models import Department, HumanTask, User
+from engine.models import Department, HumanTask, ProcessDefinition, ProcessInstance, User
 from escalation.config import Escalation
-from escalation.handoffs import handoff_to
+from escalation.handoffs import Handoff, handoff_to
 from escalation.ladder import members
 from escalation.notify import Message
 
 TEMPLATES = {
     "returned": "{department} reported on case {case}: {task} is waiting for you.",
+    "returned_choice": "{department} chose {choice} at {step} on case {case}: {task} is waiting for you. Note: {note}",
     "rework": "Case {case} was sent back for rework (退回重办) by {by}: {task} must be done again. Reason: {reason}",
     "case_closed": "Case {case} is closed: every step is done.",
 }
@@ -51,8 +52,32 @@ def task_arrived(session: Session, esc: Escalation, event: HookEvent) -> None:
         kind = "returned"
     else:
         return
-    esc.notifier.send(session, [Message(user_id, kind, TEMPLATES[kind], params, instance.id, task.id)
+    template = TEMPLATES[kind]
+    if kind == "returned" and (choice := _chosen(session, instance, handoff)) is not None:
+        # A step answered by buttons (签收 / 退单) says which one was pressed: "reported" would mislead.
+        params.update(choice=choice[0], note=choice[1] or "-", step=handoff.task_name)
+        template = TEMPLATES["returned_choice"]
+    esc.notifier.send(session, [Message(user_id, kind, template, params, instance.id, task.id)
                                 for user_id in sorted(people)], event.at)
+
+
+def _chosen(session: Session, instance: ProcessInstance, handoff: Handoff) -> tuple[str, str] | None:
+    """The label of the button the sender pressed (its form's ``x-submit-choices``) and its other text answers."""
+    form_key = session.execute(select(HumanTask.form_key).where(HumanTask.id == handoff.task_id)).scalar()
+    if not form_key:
+        return None
+    forms = session.execute(select(ProcessDefinition.forms)
+                            .where(ProcessDefinition.id == instance.definition_id)).scalar() or {}
+    choices = (forms.get(form_key) or {}).get("x-submit-choices") or {}
+    field = choices.get("field") if isinstance(choices, dict) else None
+    if not isinstance(field, str) or field not in handoff.data:
+        return None
+    for option in choices.get("options") or []:
+        if isinstance(option, dict) and option.get("value") == handoff.data[field]:
+            note = "；".join(v.strip() for k, v in handoff.data.items()
+                            if k != field and isinstance(v, str) and v.strip())
+            return str(option.get("label") or option.get("value")), note
+    return None
 
 
 def case_closed(session: Session, esc: Escalation, event: HookEvent) -> None:

@@ -85,3 +85,12 @@ def test_the_task_page_lists_who_urged_when_and_with_which_note(pages: Pages, fl
     name = flow.actor("DCS.supervisor").display_name
     assert entries == [f"催办通知 {name} · 2026-09-28 09:30",
                        f"督办通知 {name} · 2026-09-28 09:00 附言：请今天下班前签收"]
+
+
+def test_a_refusal_tells_the_street_which_button_was_pressed_and_why(pages: Pages, flow: Flow) -> None:
+    case = flow.blow(departments=["CGW"])
+    title = flow.instance(case).title
+    flow.complete(flow.task(case, "Task_sign", "CGW").id,
+                  {"decision": "refuse", "refuse_reason": "楼顶违建由规自委查处"}, as_="CGW.dispatcher")
+    assert notes(pages, "HP.officer") == [
+        f"区城市管理委员会在案件“{title}”的签收环节选择了“退单（非本部门职责）”，等待您改派。说明：楼顶违建由规自委查处"]
