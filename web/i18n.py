@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, redirect, request, session
 from flask_babel import Babel, Domain, get_locale
 from werkzeug.wrappers import Response
 
-from engine.errors import Text, render
+from engine.errors import Text, WhistleError, render
 from web.boundary import local_target
 
 LOCALES = ("zh_CN", "en")
@@ -104,6 +104,12 @@ def translate(template: str, params: Mapping[str, Any] | None = None) -> str:
     filled = {key: translate(value.template, value.params) if isinstance(value, Text) else value
               for key, value in (params or {}).items()}
     return render(get_translations().ugettext(template), filled)
+
+
+def refusal_text(error: WhistleError) -> str:
+    """What a refused action says to the user: each field's problem, or the error's own message."""
+    fields = getattr(error, "errors", None) or []
+    return "；".join(translate(e.template, e.params) for e in fields) or translate(error.template, error.params)
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from engine import comments
 from engine.errors import Conflict, Forbidden, InvalidInput, StaleRevision
 from web.auth.session import current_actor, login_required
 from web.db import now, services, write
-from web.i18n import translate
+from web.i18n import refusal_text, translate
 
 
 @login_required
@@ -22,7 +22,7 @@ def comment(instance_id: int) -> Response | tuple[str, int]:
     try:
         write(lambda session: comments.add(session, ctx, actor, body, now=now(), instance_id=instance_id))
     except InvalidInput as error:
-        message = "；".join(translate(e.template, e.params) for e in error.errors) or translate(error.template)
+        message = refusal_text(error)
         return render_case(instance_id, comment_body=body, comment_error=message), 422
     except StaleRevision:
         raise

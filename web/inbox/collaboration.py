@@ -22,7 +22,7 @@ from web.auth.session import current_actor, login_required
 from web.db import now, read_session, services, write
 from web.formatting import local_time
 from web.forms import parse
-from web.i18n import translate
+from web.i18n import refusal_text, translate
 from web.problems import status_of
 
 
@@ -56,7 +56,7 @@ def comment(task_id: int) -> Response | tuple[str, int]:
     try:
         write(lambda session: comments.add(session, ctx, actor, body, now=now(), task_id=task_id))
     except InvalidInput as error:
-        message = "；".join(translate(e.template, e.params) for e in error.errors) or translate(error.template)
+        message = refusal_text(error)
         return render_task(task_id, comment_body=body, comment_error=message, status=422)
     except StaleRevision:
         raise

@@ -16,7 +16,7 @@ from engine.models import HumanTask
 from web.auth.session import current_actor, login_required
 from web.db import now, services, write
 from web.forms import Option
-from web.i18n import translate
+from web.i18n import refusal_text, translate
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _hand_over(task_id: int, action: Callable[..., HumanTask]) -> Response:
     except StaleRevision:
         raise
     except InvalidInput as error:
-        flash("；".join(translate(e.template, e.params) for e in error.errors) or translate(error.template), "error")
+        flash(refusal_text(error), "error")
     except (Conflict, Forbidden) as error:
         flash(translate(error.template, error.params), "error")
     else:

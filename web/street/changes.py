@@ -15,7 +15,7 @@ from engine.whistles import Board
 from web.auth.session import current_actor, roles_required
 from web.db import now, services, write
 from web.forms import Option
-from web.i18n import translate
+from web.i18n import refusal_text, translate
 
 
 def choices(session: Session, actor: Actor, board: Board) -> list[Option] | None:
@@ -41,7 +41,7 @@ def add_department(instance_id: int) -> Response:
     except NotFound:
         raise
     except InvalidInput as error:
-        flash("；".join(translate(e.template, e.params) for e in error.errors) or translate(error.template), "error")
+        flash(refusal_text(error), "error")
     except (Conflict, Forbidden) as error:
         flash(translate(error.template, error.params), "error")
     else:
