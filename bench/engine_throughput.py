@@ -66,7 +66,7 @@ WHISTLE_DATA: dict[str, Any] = {
     "departments": list(DEPARTMENTS),
 }
 ANSWERS: dict[str, dict[str, Any]] = {
-    "Task_sign": {"contact": "王科长 13800000000"},
+    "Task_sign": {"decision": "sign", "contact": "王科长 13800000000"},  # the 签收 button (not 退单)
     "Task_report_in": {"on_site_staff": "执法队 3 人", "note": "已到现场"},
     "Task_handle": {"result": "已责令停工并拆除违建部分", "measures": "下达限期拆除通知"},
     "Task_verify": {"satisfied": True},
@@ -176,7 +176,7 @@ class EngineVariant(Variant):
         """Blow the whistle as the street officer (not timed)."""
         with self.db.transaction() as session:
             return instances.start(session, self.ctx, self.actor(f"{STREET}.officer"), "whistle",
-                                   dict(WHISTLE_DATA), now=NOW).id
+                                   dict(WHISTLE_DATA), now=NOW, confirmed=True).id  # the same whistle, on purpose
 
     def task_id(self, instance_id: int, step: Step) -> int:
         """The open task of a step, read as a client would read its inbox (not timed)."""

@@ -139,12 +139,13 @@ def open_for(session: Session, instance_id: int) -> list[Incident]:
 
 
 def after_save(session: Session, instance: ProcessInstance, run: WorkflowRun, element_names: Mapping[str, Any],
-               now: datetime, listeners: Listeners | None = None) -> int:
+               now: datetime, listeners: Listeners | None = None, known_open: int | None = None) -> int:
     """Open what a running case shows: ``stuck`` when it waits for nothing, ``timer_unreadable`` per
     timer whose instant cannot be read; resolve the ``stuck`` and ``step_failed`` of a case that moved,
     and every incident of a case that ended.
 
-    ``element_names`` are the catalog's elements. Returns how many incidents it opened.
+    ``element_names`` are the catalog's elements; ``known_open`` is how many incidents the case had
+    when its row was locked (None: unknown, look). Returns how many incidents it opened.
     """
     if run.completed:
         # Nothing is left to repair once the case has ended.
@@ -166,6 +167,8 @@ def after_save(session: Session, instance: ProcessInstance, run: WorkflowRun, el
             params={"element": shown_elements(elements, element_names, run) or "-"},
             element_id=elements[0] if elements else None, listeners=listeners)
         return opened + new
+    if known_open == 0:  # counted with the row lock: nothing to resolve, no query
+        return opened
     rows = [row for row in open_for(session, instance.id) if row.kind in (STUCK, STEP_FAILED)]
     if rows:
         states = run.element_states()

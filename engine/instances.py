@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, definitions, incidents, start_rules
@@ -32,7 +32,7 @@ from engine.errors import (
 )
 from engine.forms import validate_data
 from engine.hooks import HookEvent, TaskHook
-from engine.models import HumanTask, InstanceStatus, ProcessInstance
+from engine.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
 from engine.roles import SCOPE_VARIABLES, Role
 from engine.spiff import EngineRunError, WorkflowRun
 from engine.task_sync import join_case, sync_human_tasks
@@ -49,6 +49,8 @@ class Mutation:
     parts: DefinitionParts
     run: WorkflowRun
     directory: DepartmentDirectory
+    # Open incidents counted with the row lock; a save with none skips looking for ones to resolve.
+    open_incidents: int | None = None
 
 
 def start(
@@ -112,16 +114,17 @@ def start(
                  payload={"process": definition.key, "version": definition.version, "data": payload})
     sync_human_tasks(session, ctx, instance, parts, run, now, directory)
     _finish_if_done(session, ctx, instance, run, now)
-    _watch(session, ctx, instance, parts, run, now)
+    _watch(session, ctx, instance, parts, run, now, known_open=0)
     session.flush()
     return instance
 
 
 def _watch(session: Session, ctx: EngineContext, instance: ProcessInstance, parts: DefinitionParts,
-           run: WorkflowRun, now: datetime) -> None:
+           run: WorkflowRun, now: datetime, *, known_open: int | None = None) -> None:
     """A running case that now waits for nothing gets a ``stuck`` incident; one that moved loses it."""
     if instance.status in (InstanceStatus.RUNNING, InstanceStatus.COMPLETED):
-        incidents.after_save(session, instance, run, parts.catalog.get("elements", {}), now, ctx.listeners)
+        incidents.after_save(session, instance, run, parts.catalog.get("elements", {}), now, ctx.listeners,
+                             known_open=known_open)
 
 
 def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any], parts: DefinitionParts) -> int | None:
@@ -162,10 +165,14 @@ def _title(payload: Mapping[str, Any], parts: DefinitionParts) -> str:
 def lock(session: Session, instance_id: int) -> ProcessInstance:
     """Load an instance with a row lock (``FOR UPDATE`` on PostgreSQL); NotFound if missing."""
     # populate_existing: the session may hold an older copy; the locked row is the truth.
+    open_incidents = (select(func.count()).select_from(Incident)
+                      .where(Incident.instance_id == instance_id, Incident.status == IncidentStatus.OPEN)
+                      .scalar_subquery())
     instance = session.execute(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id)
-        .with_for_update()
+        .options(with_expression(ProcessInstance.open_incidents, open_incidents))
+        .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if instance is None:
@@ -189,7 +196,7 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
     parts = ctx.parts(session, instance.definition_id)
     run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
                            ctx.evaluator, ctx.allow_script_tasks)
-    mutation = Mutation(instance, parts, run, ctx.directory(session))
+    mutation = Mutation(instance, parts, run, ctx.directory(session), instance.open_incidents)
     try:
         with _process_errors():
             # Due timers fire before anyone's input: a deadline that passed wins over a late completion.
@@ -222,7 +229,7 @@ def save(session: Session, ctx: EngineContext, mutation: Mutation, now: datetime
     try:
         created = sync_human_tasks(session, ctx, instance, mutation.parts, run, now, mutation.directory)
         _finish_if_done(session, ctx, instance, run, now)
-        _watch(session, ctx, instance, mutation.parts, run, now)
+        _watch(session, ctx, instance, mutation.parts, run, now, known_open=mutation.open_incidents)
         session.flush()
     except StaleDataError:
         raise StaleRevision("Case {id} was changed by someone else at the same moment; try again.",

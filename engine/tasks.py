@@ -34,8 +34,18 @@ def _refuse_if_suspended(session: Session, instance_id: int) -> None:
     """A suspended case's tasks wait: nobody claims, releases or completes them until it is resumed."""
     status = session.execute(select(ProcessInstance.status).where(ProcessInstance.id == instance_id)).scalar()
     if status == InstanceStatus.SUSPENDED:
-        raise Conflict("Case {id} is suspended by an administrator; its tasks wait until it is resumed.",
-                       id=instance_id)
+        raise _suspended(instance_id)
+
+
+def _refuse_suspended(instance: ProcessInstance) -> None:
+    """The same refusal for an action that holds the case's row lock already (no second read)."""
+    if instance.status == InstanceStatus.SUSPENDED:
+        raise _suspended(instance.id)
+
+
+def _suspended(instance_id: int) -> Conflict:
+    return Conflict("Case {id} is suspended by an administrator; its tasks wait until it is resumed.",
+                    id=instance_id)
 
 
 def claim(session: Session, ctx: EngineContext, actor: Actor, task_id: int, *, now: datetime) -> HumanTask:
@@ -87,8 +97,7 @@ def complete(
     ).scalar_one_or_none()
     if instance_id is None:
         raise NotFound("Task {id} not found.", id=task_id)
-    _refuse_if_suspended(session, instance_id)
-    with instances.mutate(session, ctx, instance_id, now) as mutation:
+    with instances.mutate(session, ctx, instance_id, now, admit=_refuse_suspended) as mutation:
         task = visible_task(session, actor, task_id, lock=True)
         if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
             raise _not_open(session, task)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from engine.models.base import Base, JsonColumn, UTCDateTime
 from engine.models.definitions import ProcessDefinition
@@ -49,6 +49,9 @@ class ProcessInstance(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
+    # How many open incidents the case had when ``engine.instances.lock`` read it; None once the
+    # row is read or refreshed otherwise (``engine.instances.Mutation`` keeps the count).
+    open_incidents: Mapped[int | None] = query_expression()
 
     # The ORM adds "AND revision = :old" to every UPDATE and raises StaleDataError on 0 rows.
     __mapper_args__ = {"version_id_col": revision}

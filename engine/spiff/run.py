@@ -220,7 +220,7 @@ class WorkflowRun:
         """Whether anything can still move the workflow: a ready task or an event it waits to catch."""
         if self._wf.completed:
             return False
-        if self._wf.get_tasks(state=TaskState.READY):
+        if self._wf.get_next_task(state=TaskState.READY) is not None:  # stops at the first
             return True
         # Timers, messages, signals, conditions: whatever the event manager would deliver.
         return bool(self._wf.waiting_events())
