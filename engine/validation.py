@@ -22,6 +22,7 @@ from engine.expressions import Evaluator, ExpressionError
 from engine.forms import check_form, read_form
 from engine.loop_checks import cardinality_refusal, loop_maximum_refusal
 from engine.roles import role_for_lane
+from engine.stages import fan_outs
 from engine.structure import check_structure
 
 HUMAN_TASKS = {"userTask", "manualTask", "task"}
@@ -422,4 +423,6 @@ class _Checker:
             "processes": self.process_names,
             "elements": self.elements,
             "start": self.start,
+            # Each fan-out over units with its branch's stages, so progress boards never parse the BPMN.
+            "stages": fan_outs(self.root, self.top_process),
         }

@@ -1,7 +1,8 @@
 """The street's side of a whistle: blowing one, its list, and each summoned department's progress.
 
 Lists and boards read ``process_instance`` columns and ``human_task`` rows only; no
-workflow is ever loaded to show where a whistle stands.
+workflow is ever loaded to show where a whistle stands. A board's stages come from the
+catalog of the case's definition version (engine.stages), not from element ids.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from engine import attachments, catalog, instances, start_rules
+from engine import attachments, catalog, instances, stages, start_rules
 from engine.access import may_work_on
 from engine.actors import Actor
 from engine.context import EngineContext
@@ -36,14 +37,9 @@ from engine.models.tasks import ACTIVE_STATUSES
 from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, communities, street_seats, summonable  # noqa: F401
 from engine.withdrawal import WithdrawalNote, withdrawal_note
 
-# The stages of one summoned department, in order, by the BPMN element that does each.
-STAGES = (("sign", "Task_sign"), ("report_in", "Task_report_in"), ("handle", "Task_handle"),
-          ("verify", "Task_verify"), ("rate", "Task_rate"))
-_STAGE_OF = {element: n for n, (_key, element) in enumerate(STAGES)}
 # 退单: a refused sign goes to the street's 改派, which re-summons another department or none.
 REASSIGN = "Task_reassign"
 SIGN = "Task_sign"
-STREET_TASKS = ("Task_verify", "Task_rate", REASSIGN)
 
 
 def start_form(session: Session, ctx: EngineContext) -> dict[str, Any]:
@@ -164,6 +160,15 @@ class Stage:
     done_by: str | None = None
     holder: str | None = None  # who has the running task in hand
     rounds: int = 0  # how many times the stage ran (handling again after a send-back)
+    label: str = ""  # the task's name in the BPMN
+
+
+@dataclass(frozen=True)
+class StageColumn:
+    """One stage of the board's columns: its key and the name of its task."""
+
+    key: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,7 @@ class DepartmentProgress:
     street_tasks: list[StreetTask] = field(default_factory=list)
     refusal: Refusal | None = None  # it refused (退单) and has not been summoned again since
     added: str | None = None  # summoned while the whistle ran (追加召集), with this reason
+    went_back: int = 0  # times the flow returned to an earlier stage (a send-back for rework)
 
     @property
     def running(self) -> Stage | None:
@@ -212,8 +218,7 @@ class DepartmentProgress:
     @property
     def sent_back(self) -> int:
         """How many times the street sent the result back for rework."""
-        handle = next(s for s in self.stages if s.key == "handle")
-        return max(handle.rounds - 1, 0)
+        return self.went_back
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,7 @@ class Board:
     departments: list[DepartmentProgress]
     attachments: list[Attachment]
     withdrawn: WithdrawalNote | None = None
+    stages: list[StageColumn] = field(default_factory=list)  # the columns, in order
 
     @property
     def running_task_ids(self) -> list[int]:
@@ -255,8 +261,9 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
     found = session.execute(
         select(ProcessInstance.id, ProcessInstance.definition_id, ProcessInstance.title, ProcessInstance.status,
                ProcessInstance.created_at, ProcessInstance.completed_at, ProcessInstance.case_data,
-               origin.code, origin.name, User.display_name)
+               origin.code, origin.name, User.display_name, ProcessDefinition.catalog)
         .join(origin, origin.id == ProcessInstance.origin_department_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(User, User.id == ProcessInstance.started_by_id)
         .where(ProcessInstance.id == instance_id, ProcessInstance.process_key == PROCESS_KEY,
                ProcessInstance.origin_department_id.in_(street_ids))
@@ -264,35 +271,45 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
     if found is None:
         raise NotFound("Case {id} not found.", id=instance_id)
     data = dict(found[6] or {})
-    by_department = _tasks_by_department(session, instance_id)
+    fan_out = _fan_out(session, found[1], found[10] or {})
+    by_department = _tasks_by_department(session, instance_id, fan_out)
     # Summoned at the start, then those re-summoned (改派) or added (追加召集) while it ran, in the order they came.
     codes = list(dict.fromkeys([*_codes(data), *by_department]))
     names = {c: n for c, n in session.execute(
         select(Department.code, Department.name).where(Department.code.in_(codes)))}
     answers, added = _answers(session, instance_id)
-    rows = [_progress(actor, code, names.get(code, code), by_department.get(code, []), answers, added.get(code))
-            for code in codes]
+    rows = [_progress(actor, code, names.get(code, code), by_department.get(code, []), answers, added.get(code),
+                      fan_out) for code in codes]
     withdrawn = withdrawal_note(session, instance_id) if found[3] == InstanceStatus.CANCELLED else None
     return Board(found[0], found[1], found[2], found[3], found[4], found[5], data, found[7], found[8], found[9],
-                 rows, attachments.of_instance(session, instance_id), withdrawn)
+                 rows, attachments.of_instance(session, instance_id), withdrawn,
+                 [StageColumn(s["key"], s["name"]) for s in fan_out.get("stages", [])])
 
 
-def _tasks_by_department(session: Session, instance_id: int) -> dict[str, list[_Task]]:
-    """The case's tasks grouped by the summoned department they are about, oldest first."""
+def _fan_out(session: Session, definition_id: int, catalog_of: Mapping[str, Any]) -> dict[str, Any]:
+    """The fan-out whose branches the board shows (the first of the version; none: an empty board)."""
+    found = stages.of_definition(session, definition_id, catalog_of)
+    return found[0] if found else {}
+
+
+def _tasks_by_department(session: Session, instance_id: int, fan_out: Mapping[str, Any]) -> dict[str, list[_Task]]:
+    """The case's branch tasks grouped by the summoned department they are about, oldest first."""
     completer, holder = aliased(User), aliased(User)
     rows = session.execute(
         select(HumanTask, Department.code, completer.display_name, holder.display_name)
         .outerjoin(Department, Department.id == HumanTask.department_id)
         .outerjoin(completer, completer.id == HumanTask.completed_by_id)
         .outerjoin(holder, holder.id == HumanTask.assignee_id)
-        .where(HumanTask.instance_id == instance_id, HumanTask.element_id.in_([*_STAGE_OF, REASSIGN]))
+        .where(HumanTask.instance_id == instance_id,
+               HumanTask.element_id.in_([t["element"] for t in fan_out.get("tasks", [])]))
         .order_by(HumanTask.id)
     ).all()
     grouped: dict[str, list[_Task]] = {}
+    item = fan_out.get("item")
     for task, code, done_by, assignee in rows:
-        # Street-held tasks (verify, rate) sit in the street; which department they are about is
-        # in their context. Department tasks carry it too, and sit in that department.
-        about = task.context.get("department") if isinstance(task.context, dict) else None
+        # Tasks held by the case's origin (verify, rate) sit in it; which unit they are about is the
+        # branch's item in their context. The unit's own tasks carry it too, and sit in that unit.
+        about = task.context.get(item) if isinstance(task.context, dict) and item else None
         key = about if isinstance(about, str) else code
         if key:
             grouped.setdefault(key, []).append(_Task(task, code, done_by, assignee))
@@ -331,13 +348,16 @@ def _refusal(tasks: list[_Task], answers: Mapping[int, Mapping[str, Any]]) -> Re
 
 
 def _progress(actor: Actor, code: str, name: str, tasks: list[_Task],
-              answers: Mapping[int, Mapping[str, Any]] | None = None, added: str | None = None) -> DepartmentProgress:
+              answers: Mapping[int, Mapping[str, Any]] | None = None, added: str | None = None,
+              fan_out: Mapping[str, Any] | None = None) -> DepartmentProgress:
     """A department's stages from its task rows: before the running stage done, after it not reached."""
+    columns = [(s["key"], s["element"], s["name"]) for s in (fan_out or {}).get("stages", [])]
+    stage_of = {element: n for n, (_key, element, _name) in enumerate(columns)}
     refusal = _refusal(tasks, answers or {})
     active = [t for t in tasks if t.row.status in ACTIVE_STATUSES]
-    current = min((_STAGE_OF[t.row.element_id] for t in active if t.row.element_id in _STAGE_OF), default=None)
+    current = min((stage_of[t.row.element_id] for t in active if t.row.element_id in stage_of), default=None)
     stages = []
-    for n, (key, element) in enumerate(STAGES):
+    for n, (key, element, label) in enumerate(columns):
         mine = [t for t in tasks if t.row.element_id == element and t.row.status != TaskStatus.CANCELLED]
         stopped = [t for t in tasks if t.row.element_id == element and t.row.status == TaskStatus.CANCELLED]
         done = [t for t in mine if t.row.status == TaskStatus.COMPLETED]
@@ -345,21 +365,32 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task],
         if running and n == current:
             task = running[-1]
             stages.append(Stage(key, "running", task.row.id, task.row.created_at, holder=task.assignee,
-                                rounds=len(mine)))
+                                rounds=len(mine), label=label))
         elif done and (current is None or n < current):
             task = done[-1]
             stages.append(Stage(key, "done", task.row.id, task.row.created_at, task.row.completed_at,
-                                task.completed_by, rounds=len(mine)))
+                                task.completed_by, rounds=len(mine), label=label))
         elif stopped and (not mine or stopped[-1].row.id > mine[-1].row.id):
             # Its last task was cancelled (the case was withdrawn) and nothing took its place.
             task = stopped[-1]
             stages.append(Stage(key, "stopped", task.row.id, task.row.created_at, task.row.completed_at,
-                                rounds=len(mine)))
+                                rounds=len(mine), label=label))
         else:
-            stages.append(Stage(key, "waiting", rounds=len(mine)))
-    if refusal is not None:  # its sign was a 退单: nothing of it was signed for
+            stages.append(Stage(key, "waiting", rounds=len(mine), label=label))
+    if refusal is not None and stages:  # its sign was a 退单: nothing of it was signed for
         stages[0] = Stage(stages[0].key, "refused", stages[0].task_id, stages[0].started_at, stages[0].done_at,
-                          stages[0].done_by, rounds=stages[0].rounds)
+                          stages[0].done_by, rounds=stages[0].rounds, label=stages[0].label)
+    # The origin's tasks about this unit (核验, 评价, 改派): those whose lane's role sits where the case started.
+    origin_scope = (fan_out or {}).get("origin_scope")
+    origin_tasks = {t["element"] for t in (fan_out or {}).get("tasks", [])
+                    if origin_scope and t["scope"] == origin_scope}
     street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))
-                    for t in active if t.row.element_id in STREET_TASKS and t.row.department_id in actor.department_ids]
-    return DepartmentProgress(code, name, stages, street_tasks, refusal, added)
+                    for t in active if t.row.element_id in origin_tasks and t.row.department_id in actor.department_ids]
+    return DepartmentProgress(code, name, stages, street_tasks, refusal, added, _went_back(tasks, stage_of))
+
+
+def _went_back(tasks: list[_Task], stage_of: Mapping[str, int]) -> int:
+    """How often a stage's task came after a later stage's (the flow looped back, e.g. 退回重办)."""
+    order = [stage_of[t.row.element_id] for t in tasks
+             if t.row.element_id in stage_of and t.row.status != TaskStatus.CANCELLED]
+    return sum(1 for before, after in zip(order, order[1:], strict=False) if after < before)

@@ -25,14 +25,7 @@ from web.street.uploaders import uploader_units
 PAGE_SIZE = 50
 OFFSET = IntParam("offset", "Whistles to skip.", low=0, high=1_000_000, default=0)
 
-# Stage and state labels (English ids, translated when shown).
-STAGE_LABELS = {
-    "sign": N_("Signed for"),
-    "report_in": N_("On site"),
-    "handle": N_("Handled"),
-    "verify": N_("Verified"),
-    "rate": N_("Rated"),
-}
+# State labels (English ids, translated when shown). Stage labels are the tasks' names in the BPMN.
 STATE_LABELS = {"done": N_("Finished"), "running": N_("In progress"), "waiting": N_("Not yet"),
                 "stopped": N_("Stopped"), "refused": N_("Refused")}
 STATUS_LABELS = {"running": N_("Under way"), "completed": N_("Closed"), "cancelled": N_("Cancelled"),
@@ -77,7 +70,7 @@ def show(instance_id: int) -> str:
                            names=names, addable=addable, reason_max=whistle_changes.REASON_MAX,
                            may_withdraw=may_withdraw, owners=owners, ratings=case_ratings(session, instance_id),
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
-                           stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
+                           state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
                            action_labels=ACTION_LABELS)
 
 
