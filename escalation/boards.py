@@ -20,7 +20,7 @@ from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
 from escalation.overdue import overdue_clock
-from escalation.supervision import DepartmentStats, department_stats
+from escalation.supervision import DepartmentStats, department_stats, report_in_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATING_ELEMENT = "Task_rate"  # the street leader's 评价 task of whistle.bpmn
@@ -244,7 +244,8 @@ def scoreboard(session: Session, now: datetime, *, departments: list[str] | None
         query = query.where(Department.code.in_(departments))
     rows = session.execute(query).all()
     ratings = department_ratings(session, departments=[code for code, _ in rows], since=since, until=until)
-    board = [ScoreRow(code, name, department_stats(session, code, now, since=since, until=until),
+    report_in = report_in_rules(session)  # read once for the whole board
+    board = [ScoreRow(code, name, department_stats(session, code, now, since=since, until=until, report_in=report_in),
                       ratings.get(code) or Ratings(code, 0, None, None, None)) for code, name in rows]
     return sorted(board, key=lambda r: (-r.stats.overdue, -r.stats.open, r.code))
 

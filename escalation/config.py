@@ -42,7 +42,7 @@ class Escalation:
         """The parsed policy of a stored version."""
         found = self._policies.get(policy_id)
         if found is None:
-            parsed, problems = read_policy(source, filename)
+            parsed, problems = read_policy(source, filename, stored=True)
             if parsed is None:  # stored policies were checked at deploy; this is a corrupt row
                 raise ValueError(f"stored policy {policy_id} no longer parses: {problems[0]}")
             found = self._policies[policy_id] = parsed

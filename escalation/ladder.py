@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import audit, tasks
 from engine.context import EngineContext
 from engine.models import Department, HumanTask, Membership, ProcessInstance, TaskStatus, User
-from engine.roles import Role, Scope
+from engine.roles import SCOPE_VARIABLES, Role
 from escalation.config import Escalation
 from escalation.models import EscalationRecord, TaskDeadline
 from escalation.notify import Message
@@ -29,15 +29,34 @@ TEMPLATES: dict[tuple[Action, ClockKind], str] = {
                                                  "of case {case} by {deadline}.",
     (Action.OVERDUE_DUBAN, ClockKind.COMPLETE): "Overdue, under supervision: {department} did not finish {task} "
                                                 "of case {case} by {deadline}.",
-    (Action.CUIBAN_NOTICE, ClockKind.REPORT_IN): "Urging notice: {department} is a working day late signing for "
-                                                 "{task} of case {case}.",
-    (Action.CUIBAN_NOTICE, ClockKind.COMPLETE): "Urging notice: {department} is a working day late with {task} "
-                                                "of case {case}.",
-    (Action.ESCALATE, ClockKind.REPORT_IN): "Escalated to district leadership: {department} is five working days "
-                                            "late signing for {task} of case {case}.",
-    (Action.ESCALATE, ClockKind.COMPLETE): "Escalated to district leadership: {department} is five working days "
-                                           "late with {task} of case {case}.",
+    (Action.CUIBAN_NOTICE, ClockKind.REPORT_IN): "Urging notice: {department} did not sign for {task} of case {case} "
+                                                 "by {deadline}.",
+    (Action.CUIBAN_NOTICE, ClockKind.COMPLETE): "Urging notice: {department} did not finish {task} of case {case} "
+                                                "by {deadline}.",
+    (Action.ESCALATE, ClockKind.REPORT_IN): "Escalated: {department} did not sign for {task} of case {case} "
+                                            "by {deadline}.",
+    (Action.ESCALATE, ClockKind.COMPLETE): "Escalated: {department} did not finish {task} of case {case} "
+                                           "by {deadline}.",
 }
+# A rung at an offset after the deadline (+1wd) says how late the work is: {late} is the policy's
+# offset, written as the policy writes it and read in words where shown (escalation.notify.LIMIT_PARAMS).
+LATE_TEMPLATES: dict[tuple[Action, ClockKind], str] = {
+    (Action.CUIBAN_NOTICE, ClockKind.REPORT_IN): "Urging notice: {department} is {late} late signing for {task} "
+                                                 "of case {case}.",
+    (Action.CUIBAN_NOTICE, ClockKind.COMPLETE): "Urging notice: {department} is {late} late with {task} "
+                                                "of case {case}.",
+    (Action.ESCALATE, ClockKind.REPORT_IN): "Escalated: {department} is {late} late signing for {task} "
+                                            "of case {case}.",
+    (Action.ESCALATE, ClockKind.COMPLETE): "Escalated: {department} is {late} late with {task} of case {case}.",
+}
+
+
+def template_for(step: LadderStep, clock: ClockKind) -> tuple[str, dict[str, str]]:
+    """The message template of a rung and the parameters only its policy knows (how late it fires)."""
+    late = LATE_TEMPLATES.get((step.action, clock))
+    if late is not None and step.offset is not None:
+        return late, {"late": str(step.offset)}
+    return TEMPLATES[(step.action, clock)], {}
 
 
 def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadline,
@@ -72,7 +91,8 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
         "task": task.name, "case": title, "case_id": rung.instance_id, "level": rung.level,
         "department": department.name if department else "", "deadline": rung.deadline_at.isoformat(),
     }
-    template = TEMPLATES[(Action(rung.action), ClockKind(rung.clock))]
+    template, wording = template_for(step, ClockKind(rung.clock))
+    params.update(wording)
     esc.notifier.send(session, [Message(u.id, rung.action, template, params, rung.instance_id, task.id, record.id)
                                 for u in users], now)
     audit.record(session, "escalated", at=now, instance_id=rung.instance_id, task_id=task.id,
@@ -105,7 +125,7 @@ def twins(session: Session, rung: TaskDeadline) -> list[TaskDeadline]:
     ).scalars())
 
 
-def targets_for(session: Session, targets: tuple[Target, ...], task: HumanTask) -> list[User]:
+def targets_for(session: Session, targets: tuple[str, ...], task: HumanTask) -> list[User]:
     """The users a rung reaches, by role, without repeats."""
     found: dict[int, User] = {}
     for target in targets:
@@ -114,20 +134,21 @@ def targets_for(session: Session, targets: tuple[Target, ...], task: HumanTask) 
     return list(found.values())
 
 
-def _users_for(session: Session, target: Target, task: HumanTask) -> list[User]:
+def _users_for(session: Session, target: str, task: HumanTask) -> list[User]:
     if target == Target.ASSIGNEE:
         if task.status == TaskStatus.CLAIMED and task.assignee_id:
             assignee = session.get(User, task.assignee_id)
             return [assignee] if assignee else []
         # Nobody holds it yet: remind everyone who could take it.
         return members(session, [task.role] if task.role else [], task.department_id)
-    if target == Target.DEPT_HEAD:
-        head = task.role.head if task.role and task.role.head else None
-        if head is None:
-            head = Role.STREET_LEADER if task.role and task.role.scope == Scope.STREET else Role.DEPT_HEAD
-        return members(session, [head], task.department_id)
-    role = Role.SUPERVISOR if target == Target.SUPERVISOR else Role.DISTRICT_LEADER
-    return members(session, [role], None)
+    if target == Target.HEAD:
+        # The role model names each role's head; a role without one heads itself (a head's own task).
+        if task.role is None:
+            return []
+        return members(session, [task.role.head or task.role], task.department_id)
+    role = Role(target)
+    # A role held inside units (a lane's street or department) reaches the task's unit; others reach everyone.
+    return members(session, [role], task.department_id if role.scope in SCOPE_VARIABLES else None)
 
 
 def members(session: Session, roles: list[Role], department_id: int | None) -> list[User]:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # Parameters that hold an instant, stored as ISO 8601 in UTC; pages show them in local time.
 INSTANT_PARAMS = frozenset({"deadline", "old_deadline", "new_deadline"})
 # Parameters that hold a limit as written in policies (2wd); pages read them in words.
-LIMIT_PARAMS = frozenset({"extension"})
+LIMIT_PARAMS = frozenset({"extension", "late"})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine import yaml_lines
 from engine.errors import Problem
+from engine.roles import Role
 from engine.yaml_lines import LocatedDict, quoted
 from escalation.limits import Limit, LimitError
 
@@ -37,12 +38,10 @@ class Action(enum.StrEnum):
 
 
 class Target(enum.StrEnum):
-    """Who a ladder step reaches."""
+    """Who a ladder step reaches besides holders of a named role (any role code of the role model)."""
 
-    ASSIGNEE = "assignee"
-    DEPT_HEAD = "dept_head"
-    SUPERVISOR = "supervisor"
-    DISTRICT_LEADER = "district_leader"
+    ASSIGNEE = "assignee"  # the task's holder, or everyone who may claim it
+    HEAD = "head"  # holders of the head of the task's role (the role model's ``head``) in the task's unit
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class LadderStep:
     share: float | None
     offset: Limit | None
     action: Action
-    targets: tuple[Target, ...]
+    targets: tuple[str, ...]  # Target values and role codes
     colour: str | None = None
     reassign: bool = False
 
@@ -85,6 +84,7 @@ class Policy:
     ladder: tuple[LadderStep, ...]
     source: str
     sha256: str
+    report_in_rules: frozenset[str] = frozenset()  # the clocks whose steps count as 报到 (报到率)
 
     def limit(self, name: str, case: Mapping[str, Any]) -> Limit | None:
         """The limit called ``name`` for a case (``category`` defers to the case's category)."""
@@ -109,15 +109,19 @@ class Policy:
         return found
 
 
-def read_policy(text: str, path: str) -> tuple[Policy | None, list[Problem]]:
-    """Parse and check a policy file; every problem is located by line and key."""
+def read_policy(text: str, path: str, *, stored: bool = False) -> tuple[Policy | None, list[Problem]]:
+    """Parse and check a policy file; every problem is located by line and key.
+
+    ``stored``: a version deployed earlier, read again to fire its rungs; keys added to the
+    format since (``report_in_rules``) may be missing there, and are required of new texts only.
+    """
     try:
         data = yaml_lines.load(text)
     except yaml_lines.YamlError as error:
         return None, [Problem(path, error.line, None, error.template, error.params)]
     if not isinstance(data, LocatedDict):
         return None, [Problem(path, 1, None, "a policy file must be a mapping")]
-    checker = _Checker(path, data)
+    checker = _Checker(path, data, stored=stored)
     policy = checker.run(text)
     return (policy if not checker.problems else None), checker.problems
 
@@ -125,9 +129,10 @@ def read_policy(text: str, path: str) -> tuple[Policy | None, list[Problem]]:
 class _Checker:
     """Reads one policy mapping, collecting located problems."""
 
-    def __init__(self, path: str, data: LocatedDict) -> None:
+    def __init__(self, path: str, data: LocatedDict, *, stored: bool = False) -> None:
         self.path = path
         self.data = data
+        self.stored = stored
         self.problems: list[Problem] = []
 
     def problem_at(self, owner: LocatedDict, where: str, template: str, /, **params: Any) -> None:
@@ -167,8 +172,9 @@ class _Checker:
         categories = self._category_limits(limits)
         clocks = self._clocks(limits)
         ladder = self._ladder()
+        report_in = self._report_in_rules(clocks)
         return Policy(str(process), str(limits_by), limits, categories, clocks, ladder, text,
-                      hashlib.sha256(text.encode()).hexdigest())
+                      hashlib.sha256(text.encode()).hexdigest(), report_in)
 
     def _limits(self) -> dict[str, dict[str, str]]:
         rows = self.mapping(self.data, "limits")
@@ -208,6 +214,21 @@ class _Checker:
                 self.problem_at(clocks, clock, "clock {clock} sets neither report_in nor complete", clock=clock)
             result[str(clock)] = ClockRule(rule.get("report_in"), rule.get("complete"), str(start))
         return result
+
+    def _report_in_rules(self, clocks: Mapping[str, ClockRule]) -> frozenset[str]:
+        if "report_in_rules" not in self.data and self.stored:
+            return frozenset()
+        raw = self.data.get("report_in_rules")
+        if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+            self.problem_at(self.data, "report_in_rules",
+                            "report_in_rules must list the clocks whose steps count as reporting in "
+                            "(report_in_rules: [sign, arrive]); write [] when none do")
+            return frozenset()
+        for name in raw:
+            if name not in clocks:
+                self.problem_at(self.data, "report_in_rules", "report_in_rules names {clock}, which clocks does not "
+                                "define", clock=name)
+        return frozenset(raw)
 
     def _ladder(self) -> tuple[LadderStep, ...]:
         raw = self.data.get("ladder")
@@ -249,14 +270,12 @@ class _Checker:
             return None
         targets = item.get("to", [])
         targets = [targets] if isinstance(targets, str) else targets
-        try:
-            if not isinstance(targets, list):
-                raise ValueError(targets)
-            parsed_targets = tuple(Target(t) for t in targets)
-        except (ValueError, TypeError):  # TypeError: an unhashable target such as a mapping
+        known = {t.value for t in Target} | {r.value for r in Role}
+        if not isinstance(targets, list) or not all(isinstance(t, str) and t in known for t in targets):
             self.problem_at(item, "to", "to must list targets among {allowed}",
-                         allowed=", ".join(t.value for t in Target))
+                            allowed=", ".join([t.value for t in Target] + ["a role code"]))
             return None
+        parsed_targets = tuple(str(t) for t in targets)
         level = item.get("level", index)
         if not isinstance(level, int):
             self.problem_at(item, "level", "level must be a whole number")

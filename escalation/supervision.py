@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, aliased
 from engine.errors import NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
-from escalation.models import EscalationRecord, TaskDeadline
+from escalation.models import EscalationRecord, SlaPolicy, TaskDeadline
 from escalation.overdue import clock_overdue, is_active, overdue_clock, overdue_task, running_clock
+from escalation.policies import read_policy
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,29 @@ def escalations(session: Session, *, departments: list[str] | None = None, insta
     return found[:limit], len(found) > limit
 
 
-# The steps of 报到 (签收 and 到场): the BPMN ``clock`` property of whistle.bpmn's Task_sign and Task_report_in.
-REPORT_IN_RULES = ("sign", "arrive")
+# Which clocks count as 报到, by policy content (a stored version never changes): read once per text.
+_REPORT_IN_BY_SHA: dict[str, frozenset[str]] = {}
+
+
+def report_in_rules(session: Session) -> dict[str, frozenset[str]]:
+    """The clocks whose steps count as 报到 (报到率), per process, as its newest policy's ``report_in_rules`` says.
+
+    The newest version speaks for the process's whole history: which steps are 报到 is how the
+    practice reads its record, not part of the rule a task was timed by.
+    """
+    newest = (select(SlaPolicy.process_key, func.max(SlaPolicy.version).label("version"))
+              .group_by(SlaPolicy.process_key).subquery())
+    rows = session.execute(select(SlaPolicy.id, SlaPolicy.process_key, SlaPolicy.sha256).join(
+        newest, and_(newest.c.process_key == SlaPolicy.process_key, newest.c.version == SlaPolicy.version))).all()
+    found = {}
+    for policy_id, process, sha in rows:
+        if sha not in _REPORT_IN_BY_SHA:
+            source, filename = session.execute(select(SlaPolicy.source, SlaPolicy.filename)
+                                               .where(SlaPolicy.id == policy_id)).one()
+            policy, _ = read_policy(source, filename, stored=True)
+            _REPORT_IN_BY_SHA[sha] = policy.report_in_rules if policy is not None else frozenset()
+        found[process] = _REPORT_IN_BY_SHA[sha]
+    return found
 
 
 @dataclass(frozen=True)
@@ -245,11 +267,15 @@ class _Clock:
     stopped_at: datetime | None
     started_at: datetime
     status: TaskStatus
+    process: str  # the process key of the clock's policy
 
 
 def department_stats(session: Session, code: str, now: datetime, *, since: datetime | None = None,
-                     until: datetime | None = None) -> DepartmentStats:
+                     until: datetime | None = None,
+                     report_in: dict[str, frozenset[str]] | None = None) -> DepartmentStats:
     """Open and overdue work now; rates and medians over tasks whose clocks started in [since, until).
+
+    ``report_in``: :func:`report_in_rules`, when the caller already read it (a board of many departments).
 
     A task counts in a rate once it is decided: completed, or overdue at ``now`` by the one rule
     of :mod:`escalation.overdue` (an open task past its deadline is late, not "not yet counted").
@@ -270,8 +296,10 @@ def department_stats(session: Session, code: str, now: datetime, *, since: datet
         due_rungs = and_(due_rungs, TaskDeadline.started_at < until)
     clocks = [_Clock(*row) for row in session.execute(
         select(TaskDeadline.task_id, TaskDeadline.clock, TaskDeadline.rule, TaskDeadline.deadline_at,
-               TaskDeadline.stopped_at, TaskDeadline.started_at, HumanTask.status)
-        .join(HumanTask, HumanTask.id == TaskDeadline.task_id).where(due_rungs)).all()]
+               TaskDeadline.stopped_at, TaskDeadline.started_at, HumanTask.status, SlaPolicy.process_key)
+        .join(HumanTask, HumanTask.id == TaskDeadline.task_id)
+        .join(SlaPolicy, SlaPolicy.id == TaskDeadline.policy_id).where(due_rungs)).all()]
+    rules = report_in_rules(session) if report_in is None else report_in
     completed_count = session.execute(select(func.count()).select_from(HumanTask).where(
         HumanTask.department_id == department_id, HumanTask.status == TaskStatus.COMPLETED,
         *([HumanTask.created_at >= since] if since else []),
@@ -288,7 +316,8 @@ def department_stats(session: Session, code: str, now: datetime, *, since: datet
         completed=completed_count,
         on_time_rate=_rate(_on_time(by_task.values(), now)),
         median_sign_seconds=statistics.median(sign_seconds) if sign_seconds else None,
-        report_in_rate=_rate(_on_time([t for t in by_task.values() if t[0].rule in REPORT_IN_RULES], now)),
+        report_in_rate=_rate(_on_time([t for t in by_task.values()
+                                        if t[0].rule in rules.get(t[0].process, frozenset())], now)),
     )
 
 

@@ -111,7 +111,7 @@ def urge(session: Session, esc: Escalation, actor: Actor, task_id: int, kind: st
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     department = session.get(Department, task.department_id) if task.department_id else None
-    users = laddertargets_for(session, (Target.DEPT_HEAD, Target.ASSIGNEE), task)
+    users = laddertargets_for(session, (Target.HEAD, Target.ASSIGNEE), task)
     overdue, level = lateness(session, task.id, now)
     targets = sorted(u.username for u in users)
     event = audit.record(session, AUDIT_ACTION, at=now, instance_id=instance.id, task_id=task.id,
