@@ -121,6 +121,7 @@ ENGINE_WORDS = {
     "address": "the sign-in throttle's client address",
     "attachments": "the form language's upload widget (x-widget) and its default field name",
     "head": "Target.HEAD, the policy language's ladder target (the head the roles declare)",
+    "report_in": "ClockKind.REPORT_IN, the policy language's report-in clock (the whistle's stage shares it)",
 }
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -150,6 +151,9 @@ def _bpmn_names(kinds: dict[str, str]) -> set[str]:
                 kinds.setdefault(element.get("name", ""), "role label")
             if tag == "loopDataInputRef" and element.text:
                 kinds.setdefault(element.text.strip(), "case variable (multi-instance input)")
+        for prop in etree.parse(str(path)).iter("{*}property"):  # extension properties: stage and clock names
+            if re.fullmatch(r"\w+", prop.get("value", "")):
+                kinds.setdefault(prop.get("value", ""), f"BPMN extension property value ({prop.get('name')})")
     return referable
 
 
@@ -313,8 +317,11 @@ def _debt() -> dict[str, set[str]]:
 def test_the_practice_vocabulary_is_read_from_the_practice() -> None:
     kinds, referable = _practice_vocabulary()
     expected = {"Task_sign": "BPMN element id", "whistle_add_department": "BPMN message name",
-                "dept_head": "role code", "部门接哨员": "role label", "category": "case variable (form field)",
-                "sign": "policy clock name", "CGW": "departments code", "HP": "streets code", "town": "unit kind"}
+                "whistle_sign": "BPMN form key", "verify": "BPMN extension property value (stage)",
+                "arrive": "BPMN extension property value (clock)", "部门接哨员": "role label",
+                "category": "case variable (form field)", "emergency": "policy limit row", "WFJS": "category code",
+                "dept_head": "role code", "CGW": "departments code", "HP": "streets code", "town": "unit kind",
+                "dispatch_center": "role code or label (engine/roles.py)"}
     assert {name: kinds.get(name) for name in expected} == expected
     assert {"Task_sign", "whistle_add_department", "department"} <= referable
     assert not set(ENGINE_WORDS) & set(kinds)
@@ -353,4 +360,4 @@ def test_engine_and_escalation_never_read_the_shared_folder() -> None:
                for path in _modules(package) for node in ast.walk(_tree(path))
                if isinstance(node, ast.Constant) and isinstance(node.value, str)
                and re.search(r"(^|[/\\])shared([/\\]|$)|\.\./", node.value)]
-    assert readers == []
+    assert readers == [], "engine/ and escalation/ read what the project ships (processes/), never ../shared"
