@@ -37,10 +37,6 @@ from engine.models.tasks import ACTIVE_STATUSES
 from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, communities, street_seats, summonable  # noqa: F401
 from engine.withdrawal import WithdrawalNote, withdrawal_note
 
-# 退单: a refused sign goes to the street's 改派, which re-summons another department or none.
-REASSIGN = "Task_reassign"
-SIGN = "Task_sign"
-
 
 def start_form(session: Session, ctx: EngineContext) -> dict[str, Any]:
     """The start form schema of the newest whistle process; NotFound when none is deployed."""
@@ -111,15 +107,19 @@ def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
     if not street_ids:
         return [], False
     origin = aliased(Department)
+    first, last, answers = _steps(session)
     done = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
-                                       HumanTask.element_id == "Task_rate",
+                                       HumanTask.element_id.in_(last),
                                        HumanTask.status == TaskStatus.COMPLETED)
             .correlate(ProcessInstance).scalar_subquery())
-    # Every summons opens a 签收 (at the start, 改派, 追加召集); every decided 退单 closed a 改派 that took one back.
+    # Every summons opens a first stage (签收: at the start, 改派, 追加召集); every decided 退单 closed
+    # an answer of the street's (改派) that took one back.
     summoned = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
-                                           HumanTask.element_id == SIGN).correlate(ProcessInstance).scalar_subquery()
+                                           HumanTask.element_id.in_(first)).correlate(ProcessInstance)
+                .scalar_subquery()
                 - select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
-                                             HumanTask.element_id == REASSIGN, HumanTask.status == TaskStatus.COMPLETED)
+                                             HumanTask.element_id.in_(answers),
+                                             HumanTask.status == TaskStatus.COMPLETED)
                 .correlate(ProcessInstance).scalar_subquery())
     waiting = (select(func.count()).where(HumanTask.instance_id == ProcessInstance.id,
                                           HumanTask.department_id.in_(street_ids),
@@ -136,6 +136,32 @@ def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
     found = [WhistleRow(r[0], r[1], r[2], r[3], r[4], r[6], _text(r[5], "whistle_type"), _text(r[5], "category"),
                         _text(r[5], "community"), _codes(r[5]), r[7] or 0, r[8] or 0, r[9] or 0) for r in rows]
     return found[:limit], len(found) > limit
+
+
+def _steps(session: Session) -> tuple[set[str], set[str], set[str]]:
+    """Over every deployed version: the first stages (签收), the last (评价) and the street's answers (改派)."""
+    first: set[str] = set()
+    last: set[str] = set()
+    answers: set[str] = set()
+    for definition_id, catalog_of in session.execute(
+            select(ProcessDefinition.id, ProcessDefinition.catalog).where(ProcessDefinition.key == PROCESS_KEY)):
+        fan_out = _fan_out(session, definition_id, catalog_of or {})
+        if fan_out.get("stages"):
+            first.add(fan_out["stages"][0]["element"])
+            last.add(fan_out["stages"][-1]["element"])
+        answers |= _origin_answers(fan_out)
+    return first, last, answers
+
+
+def _origin_tasks(fan_out: Mapping[str, Any]) -> set[str]:
+    """The branch's tasks whose lane's role sits where the case was started (the street's: 核验, 评价, 改派)."""
+    origin_scope = fan_out.get("origin_scope")
+    return {t["element"] for t in fan_out.get("tasks", []) if origin_scope and t["scope"] == origin_scope}
+
+
+def _origin_answers(fan_out: Mapping[str, Any]) -> set[str]:
+    """The origin's tasks in a branch that are no stage: how it answers a unit's 退单 (改派)."""
+    return _origin_tasks(fan_out) - {s["element"] for s in fan_out.get("stages", [])}
 
 
 def _text(data: Mapping[str, Any] | None, key: str) -> str | None:
@@ -333,13 +359,19 @@ def _answers(session: Session, instance_id: int) -> tuple[dict[int, dict[str, An
     return answers, added
 
 
-def _refusal(tasks: list[_Task], answers: Mapping[int, Mapping[str, Any]]) -> Refusal | None:
-    """The department's refusal, if its last 签收 was a 退单 (a later summons of it starts a new sign)."""
-    signs = [t for t in tasks if t.row.element_id == SIGN]
+def _refusal(tasks: list[_Task], answers: Mapping[int, Mapping[str, Any]],
+             fan_out: Mapping[str, Any]) -> Refusal | None:
+    """The department's refusal, if its last first stage (签收) was a 退单 (a later summons of it starts a new one).
+
+    The street's answer to it (改派) is the street's last task in the branch after it that is no stage.
+    """
+    first = fan_out["stages"][0]["element"] if fan_out.get("stages") else None
+    signs = [t for t in tasks if t.row.element_id == first]
     if not signs or answers.get(signs[-1].row.id, {}).get("decision") != "refuse":
         return None
     sign = signs[-1]
-    reassign = next((t for t in reversed(tasks) if t.row.element_id == REASSIGN and t.row.id > sign.row.id), None)
+    replies = _origin_answers(fan_out)
+    reassign = next((t for t in reversed(tasks) if t.row.element_id in replies and t.row.id > sign.row.id), None)
     decided = answers.get(reassign.row.id, {}) if reassign is not None else {}
     resummoned = decided.get("department") if decided.get("resummon") is True else None
     dropped = decided.get("drop_reason") if decided.get("resummon") is False else None
@@ -353,7 +385,7 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task],
     """A department's stages from its task rows: before the running stage done, after it not reached."""
     columns = [(s["key"], s["element"], s["name"]) for s in (fan_out or {}).get("stages", [])]
     stage_of = {element: n for n, (_key, element, _name) in enumerate(columns)}
-    refusal = _refusal(tasks, answers or {})
+    refusal = _refusal(tasks, answers or {}, fan_out or {})
     active = [t for t in tasks if t.row.status in ACTIVE_STATUSES]
     current = min((stage_of[t.row.element_id] for t in active if t.row.element_id in stage_of), default=None)
     stages = []
@@ -381,9 +413,7 @@ def _progress(actor: Actor, code: str, name: str, tasks: list[_Task],
         stages[0] = Stage(stages[0].key, "refused", stages[0].task_id, stages[0].started_at, stages[0].done_at,
                           stages[0].done_by, rounds=stages[0].rounds, label=stages[0].label)
     # The origin's tasks about this unit (核验, 评价, 改派): those whose lane's role sits where the case started.
-    origin_scope = (fan_out or {}).get("origin_scope")
-    origin_tasks = {t["element"] for t in (fan_out or {}).get("tasks", [])
-                    if origin_scope and t["scope"] == origin_scope}
+    origin_tasks = _origin_tasks(fan_out or {})
     street_tasks = [StreetTask(t.row.id, t.row.element_id, t.row.name, t.row.status, may_work_on(actor, t.row))
                     for t in active if t.row.element_id in origin_tasks and t.row.department_id in actor.department_ids]
     return DepartmentProgress(code, name, stages, street_tasks, refusal, added, _went_back(tasks, stage_of))

@@ -25,6 +25,13 @@ def _states(flow: Flow, case: int, code: str) -> list[tuple[str, str]]:
     return [(s.key, s.state) for s in _row(flow, case, code).stages]
 
 
+def _listed(flow: Flow, case: int) -> tuple[int, int]:
+    with flow.db.transaction(write=False) as session:
+        rows, _more = whistles.street_whistles(session, flow.actor("HP.officer"))
+    row = next(r for r in rows if r.id == case)
+    return row.summoned, row.departments_done
+
+
 def test_another_fan_out_shows_its_own_stages_its_street_tasks_and_its_loop_backs(flow: Flow) -> None:
     flow.deploy()  # its start form stays deployed for the patrol version, which brings only its own form
     assert flow.deploy(PATROL).created
@@ -36,11 +43,19 @@ def test_another_fan_out_shows_its_own_stages_its_street_tasks_and_its_loop_back
     assert _states(flow, case, "CGW") == [("Task_accept", "running"), ("Task_patrol", "waiting"),
                                           ("Task_close", "waiting")]
     assert [s.label for s in _row(flow, case, "CGW").stages] == ["接单", "联合巡查", "街道销号"]
+    # The list counts a unit summoned at its first stage and finished at its last, whatever their ids.
+    assert _listed(flow, case) == (2, 0)
+    for element, who in (("Task_accept", "ZJW.dispatcher"), ("Task_patrol", "ZJW.staff")):
+        flow.complete(flow.task(case, element, "ZJW").id, {}, as_=who)
+    flow.complete(_row(flow, case, "ZJW").street_tasks[0].id, {"again": False}, as_="HP.officer")
+    assert _states(flow, case, "ZJW") == [("Task_accept", "done"), ("Task_patrol", "done"), ("Task_close", "done")]
+    assert _row(flow, case, "ZJW").sent_back == 0
 
     flow.complete(flow.task(case, "Task_accept", "CGW").id, {}, as_="CGW.dispatcher")
     flow.complete(flow.task(case, "Task_patrol", "CGW").id, {}, as_="CGW.staff")
     row = _row(flow, case, "CGW")
     assert [(s.key, s.state) for s in row.stages][2] == ("Task_close", "running")
+    assert _listed(flow, case) == (2, 1)  # ZJW has passed its last stage, CGW only its first two
     # 街道销号 sits in a street lane: the street does it, so it is the street's task on the board.
     assert [t.element_id for t in row.street_tasks] == ["Task_close"] and row.street_tasks[0].may_work
     assert _row(flow, case, "ZJW").street_tasks == []
@@ -54,11 +69,7 @@ def test_another_fan_out_shows_its_own_stages_its_street_tasks_and_its_loop_back
     flow.complete(flow.task(case, "Task_patrol", "CGW").id, {}, as_="CGW.staff")
     flow.complete(_row(flow, case, "CGW").street_tasks[0].id, {"again": False}, as_="HP.officer")
     assert _states(flow, case, "CGW") == [("Task_accept", "done"), ("Task_patrol", "done"), ("Task_close", "done")]
-    for element, who in (("Task_accept", "ZJW.dispatcher"), ("Task_patrol", "ZJW.staff")):
-        flow.complete(flow.task(case, element, "ZJW").id, {}, as_=who)
-    flow.complete(_row(flow, case, "ZJW").street_tasks[0].id, {"again": False}, as_="HP.officer")
     assert flow.instance(case).status == InstanceStatus.COMPLETED
-    assert _row(flow, case, "ZJW").sent_back == 0
 
 
 def test_a_case_keeps_the_stages_of_its_own_version_when_another_is_deployed(flow: Flow) -> None:
