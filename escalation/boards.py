@@ -7,24 +7,25 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotFound
 from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
+from engine.models.definitions import ProcessDefinition
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
 from escalation.overdue import overdue_clock
 from escalation.supervision import DepartmentStats, department_stats, report_in_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-RATING_ELEMENT = "Task_rate"  # the street leader's 评价 task of whistle.bpmn
-RATING_FIELDS = ("speed", "cooperation", "fulfilment")  # 响应速度, 配合力度, 落实程度
+# A form marked with this (true) is a rating form: its integer fields are the marks (docs/escalation.md).
+RATING_MARKER = "x-rating"
 
 
 @dataclass(frozen=True)
@@ -55,19 +56,50 @@ class WeekCount:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """One mark of a rating form: its field, and its title in Chinese and English (as the form writes them)."""
+
+    name: str
+    title: str
+    title_en: str | None
+
+
+@dataclass(frozen=True)
+class RatingForms:
+    """The deployed forms marked ``x-rating`` and their marks, in the order the forms declare them."""
+
+    keys: frozenset[str]
+    marks: tuple[Mark, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The marks' field names."""
+        return tuple(m.name for m in self.marks)
+
+
+@dataclass(frozen=True)
 class Ratings:
-    """A street's average marks (1–5) for one department over completed 评价 tasks."""
+    """The average marks one department was given over completed rating tasks, by mark name."""
 
     department: str
     count: int
-    speed: float | None
-    cooperation: float | None
-    fulfilment: float | None
+    means: dict[str, float | None] = field(default_factory=dict)
+
+    def mean(self, name: str) -> float | None:
+        """The average of mark ``name`` (None when never given)."""
+        return self.means.get(name)
+
+    def __getattr__(self, name: str) -> float | None:
+        # A mark read by its field name (ratings.speed), as templates and callers write it.
+        means = self.__dict__.get("means")
+        if means is None or name not in means:
+            raise AttributeError(name)
+        return means[name]
 
     @property
     def overall(self) -> float | None:
-        """The mean of the three averages."""
-        marks = [m for m in (self.speed, self.cooperation, self.fulfilment) if m is not None]
+        """The mean of the marks' averages."""
+        marks = [m for m in self.means.values() if m is not None]
         return round(statistics.fmean(marks), 2) if marks else None
 
 
@@ -197,13 +229,44 @@ def _iso_week(start: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+def rating_forms(session: Session) -> RatingForms:
+    """The rating forms of the newest version of every process, and their marks (integer fields).
+
+    A form is a rating form when it says so (``"x-rating": true``); no task or field is named here.
+    """
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = session.execute(select(ProcessDefinition.forms).join(newest, and_(
+        newest.c.key == ProcessDefinition.key, newest.c.version == ProcessDefinition.version))
+        .order_by(ProcessDefinition.key)).scalars()
+    keys: set[str] = set()
+    marks: dict[str, Mark] = {}
+    for forms in rows:
+        for key, schema in sorted((forms or {}).items()):
+            if not isinstance(schema, dict) or schema.get(RATING_MARKER) is not True:
+                continue
+            keys.add(key)
+            properties = schema.get("properties") or {}
+            required = [n for n in schema.get("required") or [] if isinstance(n, str)]
+            # Stored as JSON, a form's properties may come back in any key order (PostgreSQL's
+            # JSONB sorts them); the required list is an array and keeps the form's order.
+            for name in sorted(properties, key=lambda n: (required.index(n) if n in required else len(required), n)):
+                spec = properties[name]
+                if isinstance(spec, dict) and spec.get("type") == "integer" and name not in marks:
+                    marks[name] = Mark(name, str(spec.get("title") or name), spec.get("x-title-en"))
+    return RatingForms(frozenset(keys), tuple(marks.values()))
+
+
 def department_ratings(session: Session, *, departments: list[str] | None = None, since: datetime | None = None,
-                       until: datetime | None = None) -> dict[str, Ratings]:
-    """Average street ratings per rated department, from 评价 (Task_rate) tasks completed in [since, until)."""
+                       until: datetime | None = None, forms: RatingForms | None = None) -> dict[str, Ratings]:
+    """Average ratings per rated department, from rating-form tasks completed in [since, until)."""
+    forms = rating_forms(session) if forms is None else forms
+    if not forms.keys:
+        return {}
     query = (
         select(TaskEvent.payload, HumanTask.context)
         .join(HumanTask, HumanTask.id == TaskEvent.task_id)
-        .where(TaskEvent.action == "completed", HumanTask.element_id == RATING_ELEMENT)
+        .where(TaskEvent.action == "completed", HumanTask.form_key.in_(sorted(forms.keys)))
     )
     if since is not None:
         query = query.where(TaskEvent.at >= since)
@@ -219,19 +282,19 @@ def department_ratings(session: Session, *, departments: list[str] | None = None
         if not isinstance(code, str):
             continue
         counts[code] += 1
-        for name in RATING_FIELDS:
+        for name in forms.names:
             value = data.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 marks.setdefault(code, {}).setdefault(name, []).append(float(value))
-    return {code: _ratings(code, counts[code], marks.get(code, {})) for code in counts}
+    return {code: _ratings(code, counts[code], forms, marks.get(code, {})) for code in counts}
 
 
-def _ratings(code: str, count: int, marks: dict[str, list[float]]) -> Ratings:
+def _ratings(code: str, count: int, forms: RatingForms, marks: dict[str, list[float]]) -> Ratings:
     def mean(name: str) -> float | None:
         values = marks.get(name)
         return round(statistics.fmean(values), 2) if values else None
 
-    return Ratings(code, count, mean("speed"), mean("cooperation"), mean("fulfilment"))
+    return Ratings(code, count, {name: mean(name) for name in forms.names})
 
 
 def scoreboard(session: Session, now: datetime, *, departments: list[str] | None = None,
@@ -243,10 +306,12 @@ def scoreboard(session: Session, now: datetime, *, departments: list[str] | None
     else:
         query = query.where(Department.code.in_(departments))
     rows = session.execute(query).all()
-    ratings = department_ratings(session, departments=[code for code, _ in rows], since=since, until=until)
+    forms = rating_forms(session)
+    ratings = department_ratings(session, departments=[code for code, _ in rows], since=since, until=until,
+                                 forms=forms)
     report_in = report_in_rules(session)  # read once for the whole board
     board = [ScoreRow(code, name, department_stats(session, code, now, since=since, until=until, report_in=report_in),
-                      ratings.get(code) or Ratings(code, 0, None, None, None)) for code, name in rows]
+                      ratings.get(code) or Ratings(code, 0, dict.fromkeys(forms.names))) for code, name in rows]
     return sorted(board, key=lambda r: (-r.stats.overdue, -r.stats.open, r.code))
 
 

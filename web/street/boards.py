@@ -10,6 +10,7 @@ from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import HumanTask
 from engine.roles import Role
+from escalation.boards import rating_forms
 from escalation.supervision import clocks_for_badges
 from web.auth.session import current_actor, roles_required
 from web.cases import may_withdraw_case
@@ -66,9 +67,11 @@ def show(instance_id: int) -> str:
     names = {d.code: d.name for d in board.departments}
     owners = uploader_units(session, board.attachments, board.street, names)
     addable = changes.choices(session, current_actor(), board)
+    forms = rating_forms(session)  # the marks are the rating form's integer fields
     return render_template("street/board.html", board=board, clocks=clocks, deadlines=deadlines, choices=choices,
                            names=names, addable=addable, reason_max=whistle_changes.REASON_MAX,
-                           may_withdraw=may_withdraw, owners=owners, ratings=case_ratings(session, instance_id),
+                           may_withdraw=may_withdraw, owners=owners, ratings=case_ratings(session, instance_id, forms),
+                           rating_marks=forms.marks,
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX),
                            state_labels=STATE_LABELS, status_labels=STATUS_LABELS,
                            action_labels=ACTION_LABELS)

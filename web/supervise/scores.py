@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from escalation import boards, urging
-from escalation.boards import ScoreRow
+from escalation.boards import Mark, ScoreRow
 from web.auth.session import current_actor
 from web.db import now, read_session
 from web.formatting import duration, local_time
+from web.i18n import current_lang
 from web.supervise.access import require_department, scope, supervision_page
 from web.supervise.csv_export import csv_response
 from web.supervise.periods import PERIODS, read_period
@@ -21,10 +22,12 @@ DRILL_DOWN_LIMIT = 200
 def departments() -> str | Response:
     """Every department the reader covers with its scores; ``?format=csv`` downloads them."""
     period = read_period(now())
-    rows = boards.scoreboard(read_session(), now(), departments=scope(None), since=period.since, until=period.until)
+    session = read_session()
+    rows = boards.scoreboard(session, now(), departments=scope(None), since=period.since, until=period.until)
+    marks = boards.rating_forms(session).marks  # the columns are the rating form's marks
     if request.args.get("format") == "csv":
-        return _csv(rows)
-    return render_template("supervise/departments.html", rows=rows, period=period, periods=PERIODS)
+        return _csv(rows, marks)
+    return render_template("supervise/departments.html", rows=rows, marks=marks, period=period, periods=PERIODS)
 
 
 def sign_time(seconds: float | None) -> str:
@@ -47,14 +50,18 @@ def _percent(rate: float | None) -> object:
     return "" if rate is None else round(rate * 100, 1)
 
 
-def _csv(rows: list[ScoreRow]) -> Response:
+def _title(mark: Mark) -> str:
+    return mark.title_en if current_lang() == "en" and mark.title_en else mark.title
+
+
+def _csv(rows: list[ScoreRow], marks: tuple[Mark, ...]) -> Response:
     header = [_("Department code"), _("Department"), _("Report-in rate (%)"), _("On-time completion rate (%)"),
               _("Median time to sign (minutes)"), _("Open"), _("Overdue"), _("Completed"), _("Ratings"),
-              _("Speed of response"), _("Cooperation"), _("Follow-through")]
+              *(_title(m) for m in marks)]
     body = [[r.code, r.name, _percent(r.stats.report_in_rate), _percent(r.stats.on_time_rate),
              "" if r.stats.median_sign_seconds is None else round(r.stats.median_sign_seconds / 60, 1),
-             r.stats.open, r.stats.overdue, r.stats.completed, r.ratings.count, r.ratings.speed,
-             r.ratings.cooperation, r.ratings.fulfilment] for r in rows]
+             r.stats.open, r.stats.overdue, r.stats.completed, r.ratings.count,
+             *(r.ratings.mean(m.name) for m in marks)] for r in rows]
     return csv_response(f"departments-{local_time(now(), '%Y%m%d-%H%M')}.csv", header, body)
 
 
@@ -68,7 +75,8 @@ def department(code: str) -> str:
     score = boards.scoreboard(session, now(), departments=[code], since=period.since, until=period.until)[0]
     tasks = boards.department_tasks(session, code, now(), limit=DRILL_DOWN_LIMIT)
     return render_template(
-        "supervise/department.html", code=code, name=name, score=score, tasks=tasks, now=now(), period=period,
+        "supervise/department.html", code=code, name=name, score=score, marks=boards.rating_forms(session).marks,
+        tasks=tasks, now=now(), period=period,
         periods=PERIODS,
         limit=DRILL_DOWN_LIMIT, urged=urging.urgings_for_tasks(session, [t.task_id for t in tasks]),
         may_urge=urging.may_urge(current_actor()))
