@@ -24,7 +24,7 @@ from engine.roles import SCOPE_VARIABLES, role_for_lane
 STAGE_PROPERTY = "stage"
 _HUMAN = ("userTask", "manualTask", "task")
 _UNIT_VARIABLES = {variable: scope.value for scope, variable in SCOPE_VARIABLES.items()}
-# Definitions deployed before stages were in the catalog: computed once per BPMN (by its hash), kept small.
+# Fan-outs by BPMN hash (they follow from the BPMN alone), so a board reads no catalog twice; kept small.
 _COMPUTED: dict[str, list[dict[str, Any]]] = {}
 _COMPUTED_MAX = 64
 _LOCK = threading.Lock()
@@ -68,25 +68,33 @@ def fan_outs(root: Any, top_process: str | None) -> list[dict[str, Any]]:
     return found
 
 
-def of_definition(session: Session, definition_id: int, catalog: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The fan-outs of a definition version: from its catalog, or from its stored BPMN when deployed before."""
-    stored = catalog.get("stages")
-    if isinstance(stored, list):
-        return stored
-    sha = session.execute(select(ProcessDefinition.sha256).where(ProcessDefinition.id == definition_id)).scalar_one()
+def of_definition(session: Session, definition_id: int, sha256: str) -> list[dict[str, Any]]:
+    """The fan-outs of a definition version (its BPMN's ``sha256`` given): from its catalog, or from its
+    stored BPMN when deployed before the catalog held them; kept per BPMN, so a board reads them once."""
     with _LOCK:
-        cached = _COMPUTED.get(sha)
+        cached = _COMPUTED.get(sha256)
     if cached is not None:
         return cached
-    bpmn, filename = session.execute(select(ProcessDefinition.bpmn, ProcessDefinition.filename)
-                                     .where(ProcessDefinition.id == definition_id)).one()
-    tree, _problems = parse_bpmn(bpmn, filename)
-    computed = fan_outs(tree.getroot(), catalog.get("key")) if tree is not None else []
+    catalog, bpmn, filename = session.execute(
+        select(ProcessDefinition.catalog, ProcessDefinition.bpmn, ProcessDefinition.filename)
+        .where(ProcessDefinition.id == definition_id)).one()
+    stored = (catalog or {}).get("stages")
+    if isinstance(stored, list):
+        computed = stored
+    else:
+        tree, _problems = parse_bpmn(bpmn, filename)
+        computed = fan_outs(tree.getroot(), (catalog or {}).get("key")) if tree is not None else []
     with _LOCK:
         if len(_COMPUTED) >= _COMPUTED_MAX:
             _COMPUTED.clear()
-        _COMPUTED[sha] = computed
+        _COMPUTED[sha256] = computed
     return computed
+
+
+def forget() -> None:
+    """Drop the kept fan-outs (tests that rewrite a stored catalog; a restored database)."""
+    with _LOCK:
+        _COMPUTED.clear()
 
 
 def _lanes(process: Any) -> dict[str, str]:

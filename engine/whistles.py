@@ -143,9 +143,9 @@ def _steps(session: Session) -> tuple[set[str], set[str], set[str]]:
     first: set[str] = set()
     last: set[str] = set()
     answers: set[str] = set()
-    for definition_id, catalog_of in session.execute(
-            select(ProcessDefinition.id, ProcessDefinition.catalog).where(ProcessDefinition.key == PROCESS_KEY)):
-        fan_out = _fan_out(session, definition_id, catalog_of or {})
+    for definition_id, sha256 in session.execute(
+            select(ProcessDefinition.id, ProcessDefinition.sha256).where(ProcessDefinition.key == PROCESS_KEY)):
+        fan_out = _fan_out(session, definition_id, sha256)
         if fan_out.get("stages"):
             first.add(fan_out["stages"][0]["element"])
             last.add(fan_out["stages"][-1]["element"])
@@ -287,7 +287,7 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
     found = session.execute(
         select(ProcessInstance.id, ProcessInstance.definition_id, ProcessInstance.title, ProcessInstance.status,
                ProcessInstance.created_at, ProcessInstance.completed_at, ProcessInstance.case_data,
-               origin.code, origin.name, User.display_name, ProcessDefinition.catalog)
+               origin.code, origin.name, User.display_name, ProcessDefinition.sha256)
         .join(origin, origin.id == ProcessInstance.origin_department_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(User, User.id == ProcessInstance.started_by_id)
@@ -297,7 +297,7 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
     if found is None:
         raise NotFound("Case {id} not found.", id=instance_id)
     data = dict(found[6] or {})
-    fan_out = _fan_out(session, found[1], found[10] or {})
+    fan_out = _fan_out(session, found[1], found[10])
     by_department = _tasks_by_department(session, instance_id, fan_out)
     # Summoned at the start, then those re-summoned (改派) or added (追加召集) while it ran, in the order they came.
     codes = list(dict.fromkeys([*_codes(data), *by_department]))
@@ -312,9 +312,9 @@ def board(session: Session, actor: Actor, instance_id: int) -> Board:
                  [StageColumn(s["key"], s["name"]) for s in fan_out.get("stages", [])])
 
 
-def _fan_out(session: Session, definition_id: int, catalog_of: Mapping[str, Any]) -> dict[str, Any]:
+def _fan_out(session: Session, definition_id: int, sha256: str) -> dict[str, Any]:
     """The fan-out whose branches the board shows (the first of the version; none: an empty board)."""
-    found = stages.of_definition(session, definition_id, catalog_of)
+    found = stages.of_definition(session, definition_id, sha256)
     return found[0] if found else {}
 
 
