@@ -18,13 +18,13 @@ MANNER = {"title": "服务态度", "x-title-en": "Manner", "type": "integer", "m
 
 
 def whistle_with_rating_form(tmp_path: Path, *, marked: bool = True) -> Path:
-    """whistle.bpmn beside its forms, the 评价 form asking for 服务态度 and 及时性 (marked as rating or not)."""
+    """whistle.bpmn beside its forms, the 评价 form asking for 及时性 and 服务态度 (marked as rating or not)."""
     shutil.copytree(PROCESSES / "forms", tmp_path / "forms")
     shutil.copy(PROCESSES / "whistle.bpmn", tmp_path / "whistle.bpmn")
     form = tmp_path / "forms" / "whistle_rate.json"
     schema = json.loads(form.read_text(encoding="utf-8"))
-    schema["properties"] = {"timeliness": TIMELINESS, "manner": MANNER, "comment": schema["properties"]["comment"]}
-    schema["required"] = ["manner", "timeliness"]  # the order the board shows them in
+    schema["properties"] = {"manner": MANNER, "timeliness": TIMELINESS, "comment": schema["properties"]["comment"]}
+    schema["required"] = ["timeliness", "manner"]  # the order the board shows them in (not the keys', not by name)
     if not marked:
         del schema["x-rating"]
     form.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
@@ -54,8 +54,8 @@ def test_a_different_rating_form_gives_the_scoreboard_its_marks(pages: Pages, fl
     with flow.db.transaction(write=False) as session:
         forms = boards.rating_forms(session)
         ratings = boards.department_ratings(session)["CGW"]
-    assert forms.keys == {"whistle_rate"} and forms.names == ("manner", "timeliness")
-    assert (ratings.count, ratings.means, ratings.overall) == (1, {"manner": 2.0, "timeliness": 4.0}, 3.0)
+    assert forms.keys == {"whistle_rate"} and forms.names == ("timeliness", "manner")
+    assert (ratings.count, ratings.means, ratings.overall) == (1, {"timeliness": 4.0, "manner": 2.0}, 3.0)
     supervisor = pages.as_("DCS.supervisor")
     html = supervisor.get("/supervise/departments").get_data(as_text=True)
     cgw = cells(html, "CGW")
@@ -64,10 +64,10 @@ def test_a_different_rating_form_gives_the_scoreboard_its_marks(pages: Pages, fl
     in_english = pages.as_("DCS.supervisor", lang="en").get("/supervise/departments/CGW").get_data(as_text=True)
     assert "<dt>Manner</dt>" in in_english and "<dt>Timeliness</dt>" in in_english
     rows = read_csv(supervisor.get("/supervise/departments?format=csv"))
-    assert rows[0][8:] == ["评价数", "服务态度", "及时性"]
-    assert next(r for r in rows if r[0] == "CGW")[8:] == ["1", "2.0", "4.0"]
+    assert rows[0][8:] == ["评价数", "及时性", "服务态度"]
+    assert next(r for r in rows if r[0] == "CGW")[8:] == ["1", "4.0", "2.0"]
     board = lxml_html.fromstring(pages.as_("HP.officer").get(f"/whistles/{case}").get_data(as_text=True))
-    assert board.xpath("//*[@data-marks='CGW']")[0].text_content() == "评分（满分5分）：服务态度 2 · 及时性 4"
+    assert board.xpath("//*[@data-marks='CGW']")[0].text_content() == "评分（满分5分）：及时性 4 · 服务态度 2"
 
 
 def test_a_form_not_marked_as_rating_is_not_counted(flow: Flow, tmp_path: Path) -> None:
