@@ -87,3 +87,24 @@ def test_a_tag_tells_nothing_about_a_task_of_another_department(api: Api, flow: 
     case = flow.blow(departments=["CGW"])
     sign = flow.task(case, "Task_sign", "CGW")
     assert api.call("ZJW.staff", "POST", f"/tasks/{sign.id}/claim", headers={"If-Match": '"x"'}).status_code == 404
+
+
+def test_handing_a_task_over_honours_if_match_and_an_idempotency_key(api: Api, flow: Flow) -> None:
+    """Assign and delegate take the task actions' path: a stale tag changes nothing, a repeated key acts once."""
+    case = flow.blow(departments=["CGW"])
+    flow.complete(flow.task(case, "Task_sign", "CGW").id, WHISTLE_ANSWERS["Task_sign"], as_="CGW.dispatcher")
+    report_in = flow.task(case, "Task_report_in", "CGW")
+    path = f"/tasks/{report_in.id}"
+    seen = _etag(api, "CGW.head", path)
+    flow.claim(report_in.id, as_="CGW.staff")  # the task changed after the head read it
+    _stale(api.call("CGW.head", "POST", f"{path}/assign", {"user": "CGW.staff"}, headers={"If-Match": seen}))
+    assert flow.open_tasks(case, "Task_report_in")[0].assignee_id == flow.actor("CGW.staff").user_id
+    fresh = _etag(api, "CGW.staff", path)
+    key = {"Idempotency-Key": "hand-over-1"}
+    first = api.call("CGW.staff", "POST", f"{path}/delegate", {"user": "CGW.head"}, headers={"If-Match": fresh, **key})
+    assert first.status_code == 200 and first.get_json()["assignee"] == "CGW.head"
+    again = api.call("CGW.staff", "POST", f"{path}/delegate", {"user": "CGW.head"}, headers={"If-Match": fresh, **key})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json() and again.headers["ETag"] == first.headers["ETag"]
+    history = api.call("CGW.head", "GET", f"/instances/{case}/history?action=delegated").get_json()["items"]
+    assert len(history) == 1  # two requests, one hand-over

@@ -6,6 +6,7 @@ from typing import Any
 from engine.task_assignment import NOTE_MAX, USERNAME_MAX
 from engine.whistle_changes import REASON_MAX, REASON_MIN
 from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, path_id, ref
+from web.api.openapi_queries import idempotent, if_match
 
 _HAND_OVER = {"type": "object", "required": ["user"], "additionalProperties": False, "properties": {
     "user": {"type": "string", "minLength": 1, "maxLength": USERNAME_MAX,
@@ -31,12 +32,12 @@ def paths() -> dict[str, Any]:
     moved = {"200": json_response(ref("Task"), "The task, now held by the colleague."), "403": PROBLEM,
              "409": PROBLEM}
     return {
-        "/tasks/{task_id}/assign": {"post": operation(
+        "/tasks/{task_id}/assign": {"post": idempotent(if_match(operation(
             "Assign a task to a colleague (指派; the department's dispatcher or head)", moved, tag="tasks",
-            path=[task_id], body=json_body("AssignRequest"))},
-        "/tasks/{task_id}/delegate": {"post": operation(
+            path=[task_id], body=json_body("AssignRequest"))))},
+        "/tasks/{task_id}/delegate": {"post": idempotent(if_match(operation(
             "Pass a held task on to a colleague (转交; its holder, a dispatcher or head)", moved, tag="tasks",
-            path=[task_id], body=json_body("DelegateRequest"))},
+            path=[task_id], body=json_body("DelegateRequest"))))},
         "/tasks/{task_id}/candidates": {"get": operation(
             "The colleagues who may work on a task", {"200": json_response(ref("Candidates"), "The colleagues.")},
             tag="tasks", path=[task_id])},

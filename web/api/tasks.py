@@ -90,12 +90,12 @@ def get_task(task_id: int) -> Response:
 
 def claim_task(task_id: int) -> Response:
     """Take a task; 409 names who got it first."""
-    return _act(task_id, tasks.claim)
+    return act(task_id, tasks.claim)
 
 
 def unclaim_task(task_id: int) -> Response:
     """Give a task back to the department queue."""
-    return _act(task_id, tasks.unclaim)
+    return act(task_id, tasks.unclaim)
 
 
 def complete_task(task_id: int) -> Response:
@@ -109,10 +109,10 @@ def complete_task(task_id: int) -> Response:
         uploads.attach(session, actor, found.form, lists, found.task.instance_id)
         tasks.complete(session, ctx, actor, tid, data, now=now)
 
-    return _act(task_id, complete)
+    return act(task_id, complete)
 
 
-def _act(task_id: int, action: Callable[..., object]) -> Response:
+def act(task_id: int, action: Callable[..., object]) -> Response:
     """Run a task action once (Idempotency-Key), after checking If-Match; answer with the task and its ETag."""
     actor = current_actor()
     ctx = services().ctx

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from sqlalchemy.orm import Session
 
-from engine import task_assignment, tasks, whistle_changes
+from engine import task_assignment, whistle_changes
 from engine.cases import case_record
 from engine.models import ProcessDefinition
 from web.api import payloads
+from web.api import tasks as task_routes
 from web.api.auth import current_actor
 from web.api.params import json_object
 from web.db import now, read_session, services, write
@@ -59,12 +60,7 @@ def add_department(instance_id: int) -> Response:
 
 
 def _hand_over(task_id: int, body_name: str, action: task_assignment.HandOver) -> Response:
+    # The task actions' own path: If-Match checked under the lock, Idempotency-Key honoured, ETag answered.
     body = json_object(body_name)
-    actor, ctx = current_actor(), services().ctx
-
-    def unit(session: Session) -> tasks.TaskDetail:
-        action(session, ctx, actor, task_id, body["user"], note=body.get("note"), now=now())
-        return tasks.detail(session, ctx, actor, task_id)
-
-    found = write(unit)
-    return jsonify(payloads.task(found.task, department=found.department_code, assignee=found.assignee))
+    return task_routes.act(task_id, lambda session, ctx, actor, tid, *, now: action(
+        session, ctx, actor, tid, body["user"], note=body.get("note"), now=now))
