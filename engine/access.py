@@ -1,12 +1,11 @@
-"""Who may see and act on what: departments see their own tasks and the cases they take part in."""
+"""Who may see and act on what: units see their own tasks and cases; supervisors see their subtrees."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from engine.actors import Actor
-from engine.models import HumanTask, InstanceDepartment, ProcessInstance
-from engine.roles import Role
+from engine.models import Department, HumanTask, InstanceDepartment, ProcessInstance
 
 
 def task_visible(actor: Actor) -> ColumnElement[bool]:
@@ -15,28 +14,35 @@ def task_visible(actor: Actor) -> ColumnElement[bool]:
     return HumanTask.department_id.in_(ids) if ids else false()
 
 
-def instance_visible(actor: Actor) -> ColumnElement[bool]:
-    """SQL condition: the actor follows every case, or one of their departments takes part."""
-    if actor.sees_all_cases:
-        return true()
-    ids = actor.department_ids
-    if not ids:
-        return ProcessInstance.started_by_id == actor.user_id
+def _in_overseen(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: one of the case's units lies in a subtree the actor oversees."""
     return exists().where(
-        InstanceDepartment.instance_id == ProcessInstance.id, InstanceDepartment.department_id.in_(ids)
-    ) | (ProcessInstance.started_by_id == actor.user_id)
+        InstanceDepartment.instance_id == ProcessInstance.id,
+        Department.id == InstanceDepartment.department_id,
+        or_(*(Department.path.startswith(root, autoescape=True) for root in actor.overseen)),
+    )
+
+
+def instance_visible(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: one of the actor's units takes part, the actor started it, or oversees one of its units."""
+    condition: ColumnElement[bool] = ProcessInstance.started_by_id == actor.user_id
+    ids = actor.department_ids
+    if ids:
+        condition = condition | exists().where(
+            InstanceDepartment.instance_id == ProcessInstance.id, InstanceDepartment.department_id.in_(ids))
+    if actor.overseen:
+        condition = condition | _in_overseen(actor)
+    return condition
 
 
 def may_see_instance(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
     """Whether ``actor`` may read the shared case record of ``instance``."""
-    if actor.sees_all_cases or instance.started_by_id == actor.user_id:
+    if instance.started_by_id == actor.user_id:
         return True
-    if not actor.department_ids:
+    if not actor.department_ids and not actor.overseen:
         return False
     return session.execute(
-        select(InstanceDepartment.department_id).where(
-            InstanceDepartment.instance_id == instance.id, InstanceDepartment.department_id.in_(actor.department_ids)
-        ).limit(1)
+        select(ProcessInstance.id).where(ProcessInstance.id == instance.id, instance_visible(actor)).limit(1)
     ).first() is not None
 
 
@@ -45,23 +51,20 @@ def may_work_on(actor: Actor, task: HumanTask) -> bool:
     return is_candidate(actor, task.department_id, task.role)
 
 
-def is_candidate(actor: Actor, department_id: int | None, role: Role | None) -> bool:
-    """The rule of :func:`may_work_on` for a task known only by department and role (inbox rows)."""
+def is_candidate(actor: Actor, department_id: int | None, role: str | None) -> bool:
+    """The rule of :func:`may_work_on` for a task known only by unit and role (inbox rows)."""
     if department_id is None or department_id not in actor.department_ids:
         return False
     if role is None:
         return True
-    return any(seat.department_id == department_id and seat.role in (role, role.head) for seat in actor.seats)
+    return actor.has_role(role, department_id) or actor.heads(role, department_id)
 
 
 def may_unclaim(actor: Actor, task: HumanTask) -> bool:
-    """The assignee, or the head over the task's role in its department."""
+    """The assignee, or the head over the task's role in its unit."""
     return may_release(actor, task.department_id, task.role, task.assignee_id)
 
 
-def may_release(actor: Actor, department_id: int | None, role: Role | None, assignee_id: int | None) -> bool:
-    """The rule of :func:`may_unclaim` for a task known only by department, role and assignee (inbox rows)."""
-    if assignee_id == actor.user_id:
-        return True
-    head = role.head if role else None
-    return head is not None and actor.has_role(head, department_id)
+def may_release(actor: Actor, department_id: int | None, role: str | None, assignee_id: int | None) -> bool:
+    """The rule of :func:`may_unclaim` for a task known only by unit, role and assignee (inbox rows)."""
+    return assignee_id == actor.user_id or actor.heads(role, department_id)

@@ -14,7 +14,6 @@ from engine import user_sessions
 from engine.errors import Conflict, FieldError, InvalidInput, NotFound
 from engine.models import ApiToken, Department, Membership, User
 from engine.passwords import hash_password, verify_password
-from engine.roles import Role
 from engine.user_sessions import Reason
 
 TOKEN_PREFIX = "wst_"
@@ -37,10 +36,10 @@ def create_user(
     *,
     password: str | None,
     now: datetime,
-    seats: list[tuple[str, Role]] | None = None,
+    seats: list[tuple[str, str]] | None = None,
     password_hash: str | None = None,
 ) -> User:
-    """Add a user with optional ``(department code, role)`` seats; Conflict if the name is taken.
+    """Add a user with optional ``(unit code, role code)`` seats; Conflict if the name is taken.
 
     ``password_hash`` lets a bulk import hash one shared password once instead of per user.
     """
@@ -89,8 +88,8 @@ def generate_password() -> str:
     return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3))
 
 
-def grant(session: Session, user: User, department_code: str, role: Role) -> Membership:
-    """Give ``user`` the ``role`` in the department with ``department_code``."""
+def grant(session: Session, user: User, department_code: str, role: str) -> Membership:
+    """Give ``user`` the role ``role`` (a code) in the unit with ``department_code``."""
     department = session.execute(select(Department).where(Department.code == department_code)).scalar_one_or_none()
     if department is None:
         raise NotFound("Department {code} does not exist.", code=department_code)

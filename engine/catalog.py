@@ -1,13 +1,14 @@
-"""Departments and problem categories as reference data, and whom a category suggests summoning."""
+"""Units and problem categories as reference data, and whom a category suggests summoning."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.models import Category, Department, DepartmentKind
+from engine.models import Category, Department
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,11 @@ class CategoryInfo:
         return list(dict.fromkeys([self.owner, *self.co_owners]))
 
 
-def departments(session: Session, kind: DepartmentKind | None = None) -> list[Department]:
-    """Every department (of one kind), by code."""
-    query = select(Department).order_by(Department.code)
-    if kind is not None:
-        query = query.where(Department.kind == kind)
+def departments(session: Session, kinds: Collection[str] | None = None) -> list[Department]:
+    """Every active unit (of some kinds), by code."""
+    query = select(Department).where(Department.active).order_by(Department.code)
+    if kinds is not None:
+        query = query.where(Department.kind.in_(sorted(kinds)))
     return list(session.execute(query).scalars())
 
 

@@ -11,7 +11,6 @@ from engine.assignment import DepartmentDirectory
 from engine.expressions import Evaluator
 from engine.hooks import Listeners
 from engine.models import ProcessDefinition
-from engine.roles import Role
 from engine.spiff import SpecCache, Specs
 
 
@@ -52,11 +51,10 @@ class EngineContext:
     specs: SpecCache = field(default_factory=SpecCache)
     _parts: dict[int, DefinitionParts] = field(default_factory=dict, repr=False)
     _department_ids: dict[str, int] = field(default_factory=dict, repr=False)
-    _unit_ids: dict[Role, int] = field(default_factory=dict, repr=False)
 
     def directory(self, session: Session) -> DepartmentDirectory:
-        """Department lookups for one transaction, sharing the ids this context already knows."""
-        return DepartmentDirectory(session, self._department_ids, self._unit_ids)
+        """Unit lookups for one transaction, sharing the ids this context already knows."""
+        return DepartmentDirectory(session, self._department_ids)
 
     def parts(self, session: Session, definition_id: int) -> DefinitionParts:
         """Catalog and forms of a definition version (read once, then cached)."""

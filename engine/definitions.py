@@ -16,7 +16,8 @@ from engine.context import EngineContext
 from engine.errors import Conflict, Forbidden, NotFound, Problem
 from engine.forms import MAX_FORM_BYTES
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.roles import Role
+from engine.organisation_view import OrganisationView
+from engine.roles import Capability
 from engine.validation import Bundle, ValidatedBundle, validate_bundle
 
 
@@ -53,6 +54,8 @@ def deploy(
     """Validate and store a bundle: unchanged content is a no-op, changed content is version N+1."""
     if not bundle.fallback_forms:
         bundle.fallback_forms = deployed_forms(session)
+    if bundle.organisation is None:
+        bundle.organisation = OrganisationView.read(session)
     checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
     current = latest(session, checked.key)
     if current is not None and current.bundle_sha256 == checked.bundle_sha256:
@@ -131,7 +134,7 @@ def deploy_as(
     session: Session, ctx: EngineContext, actor: Actor, bundle: Bundle, *, now: datetime
 ) -> DeployResult:
     """Deploy on behalf of a designer or administrator."""
-    if not (actor.roles & {Role.DESIGNER, Role.ADMIN}):
+    if not actor.can(Capability.DESIGN, Capability.ADMINISTER):
         raise Forbidden("Only process designers and administrators may deploy processes.")
     return deploy(session, ctx, bundle, now=now, actor_id=actor.user_id)
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, aliased
 from engine.access import task_visible
 from engine.actors import Actor
 from engine.models import Department, HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
-from engine.roles import Role
 
 
 class Scope(enum.StrEnum):
@@ -34,7 +33,7 @@ class TaskRow:
     name: str
     element_id: str
     status: TaskStatus
-    role: Role | None
+    role: str | None  # the role code
     context: dict[str, Any]
     department_code: str | None
     department_name: str | None

@@ -23,7 +23,7 @@ from engine.database import AFTER_ROLLBACK
 from engine.errors import NotFound, Text
 from engine.hooks import HookEvent, Listeners, TaskHook
 from engine.models import Incident, IncidentStatus, InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.roles import Role
+from engine.roles import Capability
 from engine.spiff import WorkflowRun
 
 log = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ def render_plain(template: str, stored: Mapping[str, Any] | None) -> str:
 
 def may_see(actor: Actor) -> bool:
     """Designers and administrators see incidents (they fix models and repair cases)."""
-    return bool(actor.roles & {Role.DESIGNER, Role.ADMIN})
+    return actor.can(Capability.DESIGN, Capability.ADMINISTER)
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,10 @@ from engine.errors import (
 from engine.forms import validate_data
 from engine.hooks import HookEvent, TaskHook
 from engine.models import HumanTask, Incident, IncidentStatus, InstanceStatus, ProcessInstance
-from engine.roles import SCOPE_VARIABLES, Role
+from engine.roles import role_book
 from engine.spiff import EngineRunError, WorkflowRun
 from engine.task_sync import join_case, sync_human_tasks
+from engine.unit_expressions import ExpressionInvalid, parse
 from engine.whistle_rules import RESERVED_MESSAGES
 
 TITLE_LENGTH = 200
@@ -86,7 +87,7 @@ def start(
                                       duplicate_days=ctx.duplicate_days)
         if doubts:
             raise NeedsConfirmation("This may repeat an earlier case; confirm to start it anyway.", doubts)
-    origin_id = _origin(actor, start_info, payload, parts)
+    origin_id = _origin(session, actor, start_info, payload, parts)
     with _process_errors():
         run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)
         run.start(payload, now)
@@ -127,15 +128,22 @@ def _watch(session: Session, ctx: EngineContext, instance: ProcessInstance, part
                              known_open=known_open)
 
 
-def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any], parts: DefinitionParts) -> int | None:
-    """Check the actor may start the process; fill in the department they start it for."""
+def _origin(session: Session, actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any],
+            parts: DefinitionParts) -> int | None:
+    """Check the actor may start the process; fill in the unit they start it for.
+
+    The start event's lane names the role that starts; when its assignment expression is a plain
+    variable (e.g. ``street``), the starter's seat fills it in.
+    """
     if not start_info.get("role"):
         return actor.seats[0].department_id if actor.seats else None
-    role = Role(start_info["role"])
-    seats = actor.seats_with(role)
+    code = start_info["role"]
+    role = role_book(session).get(code)
+    label = role.label if role else code
+    seats = actor.seats_with(code)
     if not seats:
-        raise Forbidden("Starting {process} needs the role {role}.", process=parts.name, role=role.label)
-    variable = SCOPE_VARIABLES.get(role.scope)
+        raise Forbidden("Starting {process} needs the role {role}.", process=parts.name, role=label)
+    variable = start_variable(start_info.get("assign") or (role.assign if role else None))
     if variable is None:
         return seats[0].department_id
     chosen = payload.get(variable)
@@ -144,7 +152,7 @@ def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any]
             if seat.department_code == chosen:
                 return seat.department_id
         raise InvalidInput("The form has errors.", [
-            FieldError(variable, "You are not a {role} of {code}.", "forbidden", {"role": role.label, "code": chosen})
+            FieldError(variable, "You are not a {role} of {code}.", "forbidden", {"role": label, "code": chosen})
         ])
     if len(seats) > 1:
         raise InvalidInput("The form has errors.", [
@@ -152,6 +160,17 @@ def _origin(actor: Actor, start_info: Mapping[str, Any], payload: dict[str, Any]
         ])
     payload[variable] = seats[0].department_code
     return seats[0].department_id
+
+
+def start_variable(expression: str | None) -> str | None:
+    """The case variable a starter's seat fills in: the start's assignment expression when it is one variable."""
+    if not expression:
+        return None
+    try:
+        node = parse(expression)
+    except ExpressionInvalid:
+        return None
+    return node.args[0] if node.op == "var" else None
 
 
 def _title(payload: Mapping[str, Any], parts: DefinitionParts) -> str:

@@ -23,7 +23,7 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import InstanceStatus, ProcessInstance
-from engine.roles import SCOPE_VARIABLES, Role
+from engine.roles import Capability
 from engine.spiff import WorkflowRun, surgery
 from engine.spiff.surgery import Token
 
@@ -37,12 +37,12 @@ VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 def may_repair(actor: Actor) -> bool:
     """Administrators repair cases."""
-    return actor.has_role(Role.ADMIN)
+    return actor.can(Capability.ADMINISTER)
 
 
 def may_see_repairs(actor: Actor) -> bool:
     """Designers and administrators see where cases stand and what repair would do."""
-    return bool(actor.roles & {Role.ADMIN, Role.DESIGNER})
+    return actor.can(Capability.ADMINISTER, Capability.DESIGN)
 
 
 def checked_reason(reason: object) -> str:
@@ -207,7 +207,7 @@ class CaseTokens:
     instance: ProcessInstance
     tokens: list[Token]
     targets: dict[str, list[tuple[str, str]]]  # process id -> (element id, name)
-    contexts: dict[str, dict[str, str]]  # token id -> the scope variables its data holds
+    contexts: dict[str, dict[str, str]]  # token id -> the unit variables its data holds
 
 
 def where_it_stands(session: Session, ctx: EngineContext, actor: Actor, instance_id: int) -> CaseTokens:
@@ -223,5 +223,6 @@ def where_it_stands(session: Session, ctx: EngineContext, actor: Actor, instance
                            ctx.evaluator, ctx.allow_script_tasks)
     found = surgery.tokens(run)
     targets = {p: surgery.elements(run, p) for p in dict.fromkeys(t.process_id for t in found)}
-    contexts = {t.id: {k: v for k in SCOPE_VARIABLES.values() if isinstance(v := t.data.get(k), str)} for t in found}
+    unit_variables = ctx.parts(session, instance.definition_id).catalog.get("unit_variables", ())
+    contexts = {t.id: {k: v for k in unit_variables if isinstance(v := t.data.get(k), str)} for t in found}
     return CaseTokens(instance, found, targets, contexts)

@@ -1,116 +1,121 @@
-"""The roles of the practice (district.yaml) and which department a role acts for."""
+"""Roles as data (the ``role`` table a pack fills) and the few capabilities the code knows."""
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import RoleDefinition
 
 
-class Scope(enum.StrEnum):
-    """Where a role's holder sits; decides which department a lane's task goes to."""
+class Capability(enum.StrEnum):
+    """What the code lets a role's holders do; packs grant these to their roles."""
 
-    STREET = "street"
-    DEPARTMENT = "department"
-    DISTRICT = "district"
-    SYSTEM = "system"
-    PUBLIC = "public"
-
-
-class Role(enum.StrEnum):
-    """A role a user holds within one department."""
-
-    STREET_OFFICER = "street_officer"
-    STREET_LEADER = "street_leader"
-    GRID_WORKER = "grid_worker"
-    DEPT_DISPATCHER = "dept_dispatcher"
-    DEPT_STAFF = "dept_staff"
-    DEPT_HEAD = "dept_head"
-    SUPERVISOR = "supervisor"
-    DISTRICT_LEADER = "district_leader"
-    DISPATCH_CENTER = "dispatch_center"
-    DESIGNER = "designer"
-    ADMIN = "admin"
-    CITIZEN = "citizen"
-
-    @property
-    def label(self) -> str:
-        """The Chinese name designers write on lanes."""
-        return _LABELS[self]
-
-    @property
-    def scope(self) -> Scope:
-        """Where holders of this role sit."""
-        return _SCOPES[self]
-
-    @property
-    def head(self) -> Role | None:
-        """The role that may act for (and unclaim from) holders of this role."""
-        return _HEADS.get(self)
-
-    @property
-    def distributes(self) -> frozenset[Role]:
-        """The roles whose tasks holders of this role hand out to colleagues in their unit (a dispatcher's)."""
-        return _DISTRIBUTES.get(self, frozenset())
+    START = "start"  # start cases from the seat's unit and follow those started there
+    SUPERVISE = "supervise"  # follow every case of the overseen subtree, urge, rank
+    DESIGN = "design"  # draw, validate and deploy processes and policies; see incidents
+    ADMINISTER = "administer"  # users, seats, units; repair and migrate cases
+    PUBLIC = "public"  # act as a member of the public
 
 
-_LABELS = {
-    Role.STREET_OFFICER: "街道指挥中心值班员",
-    Role.STREET_LEADER: "街道分管领导",
-    Role.GRID_WORKER: "网格员",
-    Role.DEPT_DISPATCHER: "部门接哨员",
-    Role.DEPT_STAFF: "部门处置人员",
-    Role.DEPT_HEAD: "部门负责人",
-    Role.SUPERVISOR: "督办员",
-    Role.DISTRICT_LEADER: "区领导",
-    Role.DISPATCH_CENTER: "接诉即办派单员",
-    Role.DESIGNER: "流程设计员",
-    Role.ADMIN: "系统管理员",
-    Role.CITIZEN: "诉求人",
-}
+@dataclass(frozen=True)
+class Role:
+    """One role as the organisation data declares it."""
 
-_SCOPES = {
-    Role.STREET_OFFICER: Scope.STREET,
-    Role.STREET_LEADER: Scope.STREET,
-    Role.GRID_WORKER: Scope.STREET,
-    Role.DEPT_DISPATCHER: Scope.DEPARTMENT,
-    Role.DEPT_STAFF: Scope.DEPARTMENT,
-    Role.DEPT_HEAD: Scope.DEPARTMENT,
-    Role.SUPERVISOR: Scope.DISTRICT,
-    Role.DISTRICT_LEADER: Scope.DISTRICT,
-    Role.DISPATCH_CENTER: Scope.DISTRICT,
-    Role.DESIGNER: Scope.SYSTEM,
-    Role.ADMIN: Scope.SYSTEM,
-    Role.CITIZEN: Scope.PUBLIC,
-}
+    code: str
+    label: str
+    label_en: str = ""
+    unit_kinds: frozenset[str] = frozenset()
+    head: str | None = None
+    capabilities: frozenset[str] = frozenset()
+    distributes: frozenset[str] = frozenset()
+    oversees: tuple[str, ...] = ()
+    assign: str | None = None
+    active: bool = True
 
-# A head may claim, complete and unclaim the tasks of the roles below it in the same department.
-_HEADS = {
-    Role.DEPT_DISPATCHER: Role.DEPT_HEAD,
-    Role.DEPT_STAFF: Role.DEPT_HEAD,
-    Role.STREET_OFFICER: Role.STREET_LEADER,
-    Role.GRID_WORKER: Role.STREET_LEADER,
-}
-
-# Besides the head, a unit's dispatcher hands out the unit's work (district.yaml: "signs for whistles, assigns staff").
-_DISTRIBUTES = {Role.DEPT_DISPATCHER: frozenset({Role.DEPT_DISPATCHER, Role.DEPT_STAFF})}
-
-# The data variable that names the concrete department of a lane's task, by scope.
-SCOPE_VARIABLES = {Scope.STREET: "street", Scope.DEPARTMENT: "department"}
-
-_TRAILING_CODE = re.compile(r"[(（]\s*([a-z_]+)\s*[)）]\s*$")
+    @classmethod
+    def of(cls, row: RoleDefinition) -> Role:
+        """The role a ``role`` row declares."""
+        return cls(row.code, row.label, row.label_en or "", frozenset(row.unit_kinds or ()), row.head,
+                   frozenset(row.capabilities or ()), frozenset(row.distributes or ()), tuple(row.oversees or ()),
+                   row.assign, row.active)
 
 
-def role_for_lane(lane_name: str | None) -> Role | None:
-    """The role a lane names: its code, its Chinese label, or a label ending in ``(code)``."""
-    if not lane_name:
-        return None
-    name = lane_name.strip()
-    for role in Role:
-        if name in (role.value, role.label):
-            return role
-    match = _TRAILING_CODE.search(name)
-    if match:
-        try:
-            return Role(match.group(1))
-        except ValueError:
+_TRAILING_CODE = re.compile(r"[(（]\s*([a-z][a-z0-9_]*)\s*[)）]\s*$")
+
+
+class RoleBook:
+    """Every declared role by code, with the lookups pages and the engine need."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self._by_code: dict[str, Role] = {r.code: r for r in roles}
+        self._by_label = {r.label: r for r in self._by_code.values()}
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self._by_code.values(), key=lambda r: r.code))
+
+    def get(self, code: str | None) -> Role | None:
+        """The role with ``code``, or None."""
+        return self._by_code.get(code) if code else None
+
+    def label(self, code: str | None) -> str:
+        """A role's Chinese label (its code when the role is unknown)."""
+        role = self.get(code)
+        return role.label if role else (code or "")
+
+    def head_of(self, code: str | None) -> str | None:
+        """The code of the role that heads ``code``."""
+        role = self.get(code)
+        return role.head if role else None
+
+    def with_capability(self, capability: Capability) -> list[str]:
+        """Codes of the active roles granted ``capability``."""
+        return [r.code for r in self if r.active and capability in r.capabilities]
+
+    def headed_by(self, codes: Iterable[str]) -> dict[str, frozenset[str]]:
+        """For each of ``codes``: the roles it heads."""
+        wanted = set(codes)
+        found: dict[str, set[str]] = {c: set() for c in wanted}
+        for role in self._by_code.values():
+            if role.head in wanted:
+                found[role.head].add(role.code)
+        return {c: frozenset(v) for c, v in found.items()}
+
+    def for_lane(self, lane_name: str | None) -> Role | None:
+        """The role a lane names: its code, its Chinese label, or a name ending in ``(code)``."""
+        if not lane_name:
             return None
-    return None
+        name = lane_name.strip()
+        found = self._by_code.get(name) or self._by_label.get(name)
+        if found is not None:
+            return found
+        match = _TRAILING_CODE.search(name)
+        return self._by_code.get(match.group(1)) if match else None
+
+    def labels(self) -> Mapping[str, str]:
+        """Code → Chinese label of every role."""
+        return {r.code: r.label for r in self._by_code.values()}
+
+
+_SESSION_KEY = "whistle.role_book"
+
+
+def role_book(session: Session) -> RoleBook:
+    """The declared roles, read once per session (a sync or an admin edit shows from the next one)."""
+    found = session.info.get(_SESSION_KEY)
+    if found is None:
+        found = RoleBook(Role.of(row) for row in session.execute(select(RoleDefinition)).scalars())
+        session.info[_SESSION_KEY] = found
+    return found
+
+
+def forget_roles(session: Session) -> None:
+    """Drop the session's role book after roles changed in it."""
+    session.info.pop(_SESSION_KEY, None)

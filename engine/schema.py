@@ -24,9 +24,26 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (creates every table on an empty database)."""
     cfg = alembic_config(db)
-    with db.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    if not db.is_sqlite:
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+        return
+    # SQLite rebuilds a table to change it (copy, drop, rename); with foreign keys on, dropping a table
+    # others refer to fails. They are switched off around the migration (only possible outside a
+    # transaction) and every reference is checked before the work commits.
+    with db.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left broken references: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(db: Database) -> str | None:

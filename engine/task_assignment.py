@@ -1,7 +1,7 @@
 """Handing a task to a named colleague: a unit's dispatcher or head assigns it (指派), its holder delegates it (转交).
 
 Who may hand out work comes from the roles' data, never from names here: the head of the
-task's role (``Role.head``) and the roles that distribute it (``Role.distributes``), in the
+task's role (its ``head``) and the roles that distribute it (their ``distributes``), in the
 task's own unit. Whom it may go to is the candidate rule of :func:`engine.access.may_work_on`.
 One conditional UPDATE decides every race, as for claims.
 """
@@ -22,7 +22,7 @@ from engine.errors import Conflict, FieldError, Forbidden, InvalidInput
 from engine.hooks import HookEvent, TaskHook
 from engine.models import HumanTask, InstanceStatus, Membership, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
-from engine.roles import Role
+from engine.roles import role_book
 from engine.tasks import visible_task
 
 NOTE_MAX = 500
@@ -45,7 +45,7 @@ class Colleague:
     user_id: int
     username: str
     display_name: str
-    roles: tuple[Role, ...]
+    roles: tuple[str, ...]  # role codes held in the task's unit
     holds_it: bool  # the task's assignee now
 
 
@@ -53,15 +53,9 @@ def may_assign(actor: Actor, task: HumanTask) -> bool:
     """Whether ``actor`` hands out this task: the head over its role, or a role that distributes it, in its unit."""
     if task.department_id is None or task.status not in ACTIVE_STATUSES:
         return False
-    for seat in actor.seats:
-        if seat.department_id != task.department_id:
-            continue
-        if task.role is None:
-            if seat.role.distributes or any(r.head == seat.role for r in Role):
-                return True
-        elif task.role.head == seat.role or task.role in seat.role.distributes:
-            return True
-    return False
+    if task.role is None:
+        return actor.hands_out_work(task.department_id)
+    return actor.heads(task.role, task.department_id) or actor.distributes(task.role, task.department_id)
 
 
 def may_delegate(actor: Actor, task: HumanTask) -> bool:
@@ -78,7 +72,7 @@ def candidates(session: Session, actor: Actor, task_id: int) -> tuple[HumanTask,
 
 
 def _colleagues(session: Session, task: HumanTask) -> list[Colleague]:
-    roles = [task.role, task.role.head] if task.role is not None else None
+    roles = [task.role, role_book(session).head_of(task.role)] if task.role is not None else None
     query = (select(User).join(Membership, Membership.user_id == User.id)
              .where(Membership.department_id == task.department_id, User.is_active.is_(True))
              .options(selectinload(User.memberships)).order_by(User.display_name, User.id).distinct())
@@ -179,5 +173,5 @@ def _colleague(session: Session, task: HumanTask, username: str) -> Actor:
     if not may_work_on(colleague, task):
         raise InvalidInput("The form has errors.", [FieldError(
             "user", "{name} cannot do this task: only a {role} of this department can.", "not_candidate",
-            {"name": user.display_name, "role": task.role.label if task.role else "member"})])
+            {"name": user.display_name, "role": role_book(session).label(task.role) if task.role else "member"})])
     return colleague

@@ -22,7 +22,6 @@ from engine.access import task_visible
 from engine.actors import Actor
 from engine.inbox import Scope, TaskRow, row_columns
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
-from engine.roles import Role
 
 MAX_TEXT_WORDS = 5
 
@@ -50,7 +49,7 @@ class TaskQuery:
     business_key: str | None = None
     department: str | None = None
     assignee: str | None = None
-    role: Role | None = None
+    role: str | None = None
     text: str = ""
     due_before: datetime | None = None  # current deadline at or before
     due_after: datetime | None = None  # current deadline after

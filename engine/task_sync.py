@@ -12,7 +12,6 @@ from engine.context import DefinitionParts, EngineContext
 from engine.hooks import HookEvent, TaskHook
 from engine.models import HumanTask, InstanceDepartment, ProcessInstance, TaskStatus
 from engine.models.tasks import ACTIVE_STATUSES
-from engine.roles import SCOPE_VARIABLES
 from engine.spiff import WorkflowRun
 
 
@@ -41,12 +40,13 @@ def sync_human_tasks(
                          department_id=row.department_id, payload={"task": row.name})
             ctx.listeners.emit(session, HookEvent(TaskHook.CANCELLED, instance, row, now))
     created = []
+    unit_variables = parts.catalog.get("unit_variables", ())
     joined: set[int] | None = None
     for waiting in ready.values():
         if waiting.id in known:
             continue
         element = parts.element(waiting.element_id)
-        role, department_id = assign(element, waiting.data, directory, ctx.evaluator)
+        role, department_id = assign(element, waiting.data, directory)
         row = HumanTask(
             instance_id=instance.id,
             spiff_task_id=waiting.id,
@@ -58,7 +58,7 @@ def sync_human_tasks(
             status=TaskStatus.OPEN,
             form_key=element.get("form"),
             properties=element.get("properties") or {},
-            context={k: v for k in SCOPE_VARIABLES.values() if isinstance(v := waiting.data.get(k), str)},
+            context={k: v for k in unit_variables if isinstance(v := waiting.data.get(k), str)},
             created_at=now,
         )
         session.add(row)

@@ -17,6 +17,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.forms import validate_data
 from engine.hooks import HookEvent, TaskHook
 from engine.models import Department, HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
+from engine.roles import role_book
 
 
 def visible_task(session: Session, actor: Actor, task_id: int, *, lock: bool = False) -> HumanTask:
@@ -53,7 +54,7 @@ def claim(session: Session, ctx: EngineContext, actor: Actor, task_id: int, *, n
     task = visible_task(session, actor, task_id)
     _refuse_if_suspended(session, task.instance_id)
     if not may_work_on(actor, task):
-        raise Forbidden("Only a {role} of this department may take this task.", role=_role_label(task))
+        raise Forbidden("Only a {role} of this department may take this task.", role=_role_label(session, task))
     if task.status == TaskStatus.CLAIMED and task.assignee_id == actor.user_id:
         return task
     # One conditional UPDATE decides the race; the losers match no row.
@@ -102,7 +103,7 @@ def complete(
         if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
             raise _not_open(session, task)
         if not may_work_on(actor, task):
-            raise Forbidden("Only a {role} of this department may complete this task.", role=_role_label(task))
+            raise Forbidden("Only a {role} of this department may complete this task.", role=_role_label(session, task))
         if task.status == TaskStatus.CLAIMED and task.assignee_id != actor.user_id:
             raise _not_open(session, task)
         form = mutation.parts.form(task.form_key)
@@ -170,8 +171,8 @@ def _not_open(session: Session, task: HumanTask) -> Conflict:
     return Conflict("Task {id} was withdrawn by the process.", id=task.id)
 
 
-def _role_label(task: HumanTask) -> str:
-    return task.role.label if task.role else "member"
+def _role_label(session: Session, task: HumanTask) -> str:
+    return role_book(session).label(task.role) if task.role else "member"
 
 
 @dataclass(frozen=True)
@@ -202,15 +203,16 @@ def reassign_up(session: Session, ctx: EngineContext, task_id: int, *, now: date
     task = session.execute(
         select(HumanTask).where(HumanTask.id == task_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()
-    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED) or task.role is None or task.role.head is None:
+    head = role_book(session).head_of(task.role)
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED) or head is None:
         return task
     previous_role, previous_assignee = task.role, task.assignee_id
-    task.role = task.role.head
+    task.role = head
     task.status, task.assignee_id, task.claimed_at = TaskStatus.OPEN, None, None
     session.flush()
     audit.record(session, "reassigned", at=now, instance_id=task.instance_id, task_id=task.id,
                  department_id=task.department_id,
-                 payload={"task": task.name, "from_role": previous_role.value, "to_role": task.role.value,
+                 payload={"task": task.name, "from_role": previous_role, "to_role": task.role,
                           "previous_assignee_id": previous_assignee, "reason": reason})
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None

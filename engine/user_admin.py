@@ -23,10 +23,8 @@ from engine import accounts, audit, seat_rules
 from engine.actors import Actor
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import ApiToken, Department, Membership, User
-from engine.roles import Role
+from engine.roles import Capability, Role, role_book
 
-# The role that carries the administer capability (ARCHITECTURE: roles map onto a few capabilities).
-ADMINISTERING = Role.ADMIN
 MAX_PAGE = 200
 MAX_TOKEN_DAYS = 3650
 # A quarter: long enough for an integration, short enough that a forgotten token dies.
@@ -83,20 +81,20 @@ def require_admin(operator: Operator) -> None:
     """Forbidden unless ``operator`` may administer users."""
     if isinstance(operator, Console):
         return
-    if not operator.has_role(ADMINISTERING):
+    if not operator.can(Capability.ADMINISTER):
         raise Forbidden("Only administrators may manage users.")
 
 
-def parse_role(value: str | Role) -> Role:
+def parse_role(session: Session, value: str | Role) -> Role:
     """The role named ``value`` (its code); InvalidInput naming the field otherwise."""
     if isinstance(value, Role):
         return value
-    try:
-        return Role(value)
-    except ValueError:
+    found = role_book(session).get(value) if isinstance(value, str) else None
+    if found is None:
         raise InvalidInput("Unknown role {role}.", [FieldError("role", "Unknown role {role}.", "enum",
                                                                {"role": str(value)[:40]})],
-                           role=str(value)[:40]) from None
+                           role=str(value)[:40])
+    return found
 
 
 def add_user(session: Session, operator: Operator, username: str, display_name: str, *, now: datetime,
@@ -106,7 +104,7 @@ def add_user(session: Session, operator: Operator, username: str, display_name: 
     if len(seats) > MAX_SEATS:
         raise InvalidInput("At most {limit} seats at once.", limit=MAX_SEATS)
     accounts.check_username(username)
-    checked = [_fitting_seat(session, code, parse_role(role)) for code, role in seats]
+    checked = [_fitting_seat(session, code, parse_role(session, role)) for code, role in seats]
     generated = accounts.generate_password() if password is None else None
     user = accounts.create_user(session, username, display_name, password=password or generated, now=now)
     _record(session, operator, Action.USER_CREATED, user, now=now,
@@ -138,7 +136,7 @@ def set_active(session: Session, operator: Operator, username: str, active: bool
     if not active:
         if isinstance(operator, Actor) and operator.user_id == user.id:
             raise Conflict("You cannot deactivate yourself; ask another administrator.")
-        if any(m.role == ADMINISTERING for m in user.memberships):
+        if set(m.role for m in user.memberships) & set(role_book(session).with_capability(Capability.ADMINISTER)):
             _keep_an_admin(session, user.id)
     ended = accounts.set_active(session, user, active, now=now)
     _record(session, operator, Action.USER_ACTIVATED if active else Action.USER_DEACTIVATED, user, now=now,
@@ -151,7 +149,7 @@ def add_seat(session: Session, operator: Operator, username: str, department_cod
     """Give the user ``role`` in the unit ``department_code``; the role's scope must fit the unit's kind."""
     require_admin(operator)
     user = find_user(session, username)
-    department, checked = _fitting_seat(session, department_code, parse_role(role))
+    department, checked = _fitting_seat(session, department_code, parse_role(session, role))
     return _add_seat(session, operator, user, department, checked, now=now)
 
 
@@ -160,15 +158,15 @@ def remove_seat(session: Session, operator: Operator, username: str, department_
     """Take the seat ``role`` in ``department_code`` from the user (never the last active admin seat)."""
     require_admin(operator)
     user = find_user(session, username)
-    checked = parse_role(role)
-    seat = next((m for m in user.memberships if m.department.code == department_code and m.role == checked), None)
+    checked = parse_role(session, role)
+    seat = next((m for m in user.memberships if m.department.code == department_code and m.role == checked.code), None)
     if seat is None:
         raise NotFound("{username} holds no seat {role} in {department}.", username=user.username,
                        role=checked.label, department=department_code)
-    if checked == ADMINISTERING and user.is_active:
+    if Capability.ADMINISTER in checked.capabilities and user.is_active:
         _keep_an_admin(session, user.id, seat_id=seat.id)
     _record(session, operator, Action.SEAT_REMOVED, user, now=now, department_id=seat.department_id,
-            payload={"department": department_code, "role": checked.value})
+            payload={"department": department_code, "role": checked.code})
     user.memberships.remove(seat)
     session.flush()
 
@@ -235,7 +233,7 @@ def _fitting_seat(session: Session, code: str, role: Role) -> tuple[Department, 
     if department is None:
         raise InvalidInput("Unit {code} does not exist.", [FieldError("department", "Unit {code} does not exist.",
                                                                       "unknown", {"code": code[:40]})], code=code[:40])
-    misfit = seat_rules.misfit(department, role)
+    misfit = seat_rules.misfit(session, department, role)
     if misfit is not None:
         raise InvalidInput(misfit.template, [FieldError("role", misfit.template, "scope", dict(misfit.params))],
                            **misfit.params)
@@ -244,13 +242,13 @@ def _fitting_seat(session: Session, code: str, role: Role) -> tuple[Department, 
 
 def _add_seat(session: Session, operator: Operator, user: User, department: Department, role: Role, *,
               now: datetime) -> Membership:
-    if any(m.department_id == department.id and m.role == role for m in user.memberships):
+    if any(m.department_id == department.id and m.role == role.code for m in user.memberships):
         raise Conflict("{username} already holds {role} in {department}.", username=user.username,
                        role=role.label, department=department.name)
-    seat = Membership(department=department, role=role)
+    seat = Membership(department=department, role=role.code)
     user.memberships.append(seat)
     _record(session, operator, Action.SEAT_ADDED, user, now=now, department_id=department.id,
-            payload={"department": department.code, "role": role.value})
+            payload={"department": department.code, "role": role.code})
     session.flush()
     return seat
 
@@ -262,7 +260,8 @@ def _keep_an_admin(session: Session, user_id: int, *, seat_id: int | None = None
     same moment cannot both pass the check.
     """
     seats = session.execute(select(Membership.id, Membership.user_id).join(User, User.id == Membership.user_id)
-                            .where(Membership.role == ADMINISTERING, User.is_active.is_(True))
+                            .where(Membership.role.in_(role_book(session).with_capability(Capability.ADMINISTER)),
+                                   User.is_active.is_(True))
                             .with_for_update(of=Membership)).all()
     others = [s for s in seats if (s.id != seat_id if seat_id is not None else s.user_id != user_id)]
     if not others:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from engine.models import ApiToken, Department, DepartmentKind, Membership, TaskEvent, User, UserSession
-from engine.roles import Role
+from engine.models import ApiToken, Department, Membership, TaskEvent, User, UserSession
+from engine.roles import role_book
 from engine.user_admin import MAX_PAGE, Action, Operator, find_user, require_admin
 from engine.user_sessions import SessionPolicy
 
@@ -23,8 +23,9 @@ class SeatView:
 
     department_code: str
     department_name: str
-    department_kind: DepartmentKind
-    role: Role
+    department_kind: str
+    role: str  # the role code
+    role_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class UserDetail:
 
 
 def list_users(session: Session, operator: Operator, *, text: str | None = None, department: str | None = None,
-               role: Role | None = None, active: bool | None = None, limit: int = 50, offset: int = 0,
+               role: str | None = None, active: bool | None = None, limit: int = 50, offset: int = 0,
                now: datetime, policy: SessionPolicy | None = None) -> UserPage:
     """Users whose login or display name contains ``text``, with a seat in ``department``/as ``role``, by login."""
     require_admin(operator)
@@ -146,6 +147,7 @@ def _summaries(session: Session, users: Iterable[User], *, now: datetime,
     if not ids:
         return []
     policy = policy or SessionPolicy()
+    book = role_book(session)
     live = dict.fromkeys(ids, (0, None))
     for user_id, count, last in session.execute(
             select(UserSession.user_id, func.count(UserSession.id), func.max(UserSession.last_seen_at))
@@ -161,8 +163,8 @@ def _summaries(session: Session, users: Iterable[User], *, now: datetime,
         .group_by(ApiToken.user_id)).all())
     return [UserSummary(
         u.id, u.username, u.display_name, u.is_active, u.created_at,
-        tuple(sorted((SeatView(m.department.code, m.department.name, m.department.kind, m.role)
-                      for m in u.memberships), key=lambda s: (s.department_code, s.role.value))),
+        tuple(sorted((SeatView(m.department.code, m.department.name, m.department.kind, m.role, book.label(m.role))
+                      for m in u.memberships), key=lambda s: (s.department_code, s.role))),
         live[u.id][0], _aware(seen.get(u.id)), int(tokens.get(u.id, 0))) for u in users]
 
 

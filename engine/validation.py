@@ -16,12 +16,13 @@ from typing import Any
 from lxml import etree
 
 from engine import spiff
-from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, NSMAP, line_of_id, parse_bpmn
+from engine.assignment_checks import AssignmentChecks, example_role, properties_of
+from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
 from engine.expressions import Evaluator, ExpressionError
 from engine.forms import check_form, read_form
 from engine.loop_checks import cardinality_refusal, loop_maximum_refusal
-from engine.roles import role_for_lane
+from engine.organisation_view import OrganisationView
 from engine.stages import fan_outs
 from engine.structure import check_structure
 
@@ -51,6 +52,9 @@ class Bundle:
     # Clock names of the SLA policy of a process key (None: it has none, or the caller cannot tell), from
     # whoever knows the policies (web, CLI); ``clock`` properties are checked only against a known policy.
     policy_clocks: Callable[[str], Collection[str] | None] | None = None
+    # The roles, unit kinds and units lanes and assignment expressions are checked against; the deploy
+    # reads them from the database when none are given (engine.definitions.deploy).
+    organisation: OrganisationView | None = None
 
 
 @dataclass
@@ -74,7 +78,8 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     tree, problems = parse_bpmn(bundle.bpmn, bundle.filename)
     if tree is None:
         raise DefinitionInvalid(problems)
-    checker = _Checker(tree, bundle.filename, evaluator, allow_script_tasks)
+    checker = _Checker(tree, bundle.filename, evaluator, allow_script_tasks,
+                       bundle.organisation or OrganisationView())
     checker.run()
     problems = checker.problems
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
@@ -138,8 +143,11 @@ def _collect_forms(
 class _Checker:
     """Walks one BPMN tree and records problems and the element catalog."""
 
-    def __init__(self, tree: etree._ElementTree, filename: str, evaluator: Evaluator, allow_scripts: bool) -> None:
+    def __init__(self, tree: etree._ElementTree, filename: str, evaluator: Evaluator, allow_scripts: bool,
+                 organisation: OrganisationView) -> None:
         self.tree = tree
+        self.organisation = organisation
+        self.assignments = AssignmentChecks(organisation, self.problem)
         self.root = tree.getroot()
         self.filename = filename
         self.evaluator = evaluator
@@ -261,49 +269,59 @@ class _Checker:
             if local in HUMAN_TASKS or local in ("startEvent", "callActivity", "subProcess"):
                 self._record_element(process_id, node, local, lanes)
 
-    def _lanes(self, process: Any, ids: set[str]) -> dict[str, str]:
-        by_node: dict[str, str] = {}
+    def _lanes(self, process: Any, ids: set[str]) -> dict[str, tuple[str, str | None]]:
+        """Each flow node's lane: its name and the lane's ``assign`` property (innermost lane wins)."""
+        by_node: dict[str, tuple[str, str | None]] = {}
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
             name = lane.get("name") or ""
-            if lane.find(f"{{{BPMN_NS}}}childLaneSet") is None and role_for_lane(name) is None:
+            leaf = lane.find(f"{{{BPMN_NS}}}childLaneSet") is None
+            if leaf and self.organisation.roles.for_lane(name) is None:
                 self.problem(lane, "lane {name} names no known role (write a role's name or code, e.g. {example})",
-                             name=name or "''", example="部门处置人员 / dept_staff")
+                             name=name or "''", example=example_role(self.organisation))
+            assign = properties_of(lane).get("assign")
+            if assign is not None:
+                self.assignments.check(lane, assign)
             for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
                 target = (ref.text or "").strip()
                 if target not in ids:
                     self.problems.append(Problem(self.filename, ref.sourceline, lane.get("id"),
                                                  "lane refers to {target}, which is not in this process",
                                                  {"target": target}))
-                by_node[target] = name
+                by_node[target] = (name, assign)
         return by_node
 
-    def _record_element(self, process_id: str, node: Any, local: str, lanes: dict[str, str]) -> None:
+    def _record_element(self, process_id: str, node: Any, local: str,
+                        lanes: dict[str, tuple[str, str | None]]) -> None:
         element_id = node.get("id", "")
-        lane = lanes.get(element_id)
-        role = role_for_lane(lane)
+        lane, lane_assign = lanes.get(element_id, (None, None))
+        role = self.organisation.roles.for_lane(lane)
         form_key = node.get(f"{{{CAMUNDA_NS}}}formKey")
-        properties = {
-            p.get("name"): p.get("value", "")
-            for p in node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NSMAP)
-            if p.get("name")
-        }
+        properties = properties_of(node)
         if form_key:
             self.form_keys.setdefault(form_key, element_id)
-        if "department" in properties:
-            self._check_expression(node, properties["department"], "department")
+        own = properties.get("assign")
+        if own is not None:
+            self.assignments.check(node, own)
+        assign = own or lane_assign
         if local in HUMAN_TASKS and lane is None:
             self.problem(node, "human task is in no lane: put it in a lane that names a role")
+        if role is not None and local in HUMAN_TASKS:
+            self.assignments.note(node, role, assign)
+        elif role is not None and local == "startEvent" and (assign or role.assign):
+            self.assignments.note(node, role, assign)  # a starter's seat is the unit; no expression needed
         self.elements[element_id] = {
             "process": process_id,
             "type": local,
             "name": node.get("name") or element_id,
             "lane": lane,
-            "role": role.value if role else None,
+            "role": role.code if role else None,
+            "assign": assign,
             "form": form_key,
             "properties": properties,
         }
         if local == "startEvent" and process_id == self.top_process and node.getparent().get("id") == process_id:
-            self.start = {"element": element_id, "form": form_key, "role": role.value if role else None}
+            self.start = {"element": element_id, "form": form_key, "role": role.code if role else None,
+                          "assign": assign}
 
     def _check_flow(self, flow: Any, ids: set[str]) -> None:
         for attribute in ("sourceRef", "targetRef"):
@@ -424,5 +442,8 @@ class _Checker:
             "elements": self.elements,
             "start": self.start,
             # Each fan-out over units with its branch's stages, so progress boards never parse the BPMN.
-            "stages": fan_outs(self.root, self.top_process),
+            "stages": fan_outs(self.root, self.top_process, self.organisation.roles),
+            # The case variables that name units (the assignment expressions' inputs): kept with each task.
+            "unit_variables": sorted(self.assignments.unit_variables),
         }
+

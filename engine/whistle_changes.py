@@ -16,8 +16,8 @@ from engine.actors import Actor
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import InstanceStatus, ProcessInstance
-from engine.roles import Role
-from engine.whistle_rules import ADD_DEPARTMENT_MESSAGE, PROCESS_KEY, STREET_ROLES, summon_errors
+from engine.whistle_rules import ADD_DEPARTMENT_MESSAGE, PROCESS_KEY, summon_errors
+from engine.withdrawal import start_role
 
 ADD_MESSAGE = ADD_DEPARTMENT_MESSAGE
 REASON_MIN, REASON_MAX = 2, 500
@@ -34,9 +34,12 @@ def add_department(session: Session, ctx: EngineContext, actor: Actor, instance_
 
     def admit(instance: ProcessInstance) -> None:
         street = instance.origin_department_id
-        if instance.process_key != PROCESS_KEY or not any(actor.has_role(r, street) for r in STREET_ROLES):
+        starter = start_role(ctx, session, instance)
+        starts_here = starter is not None and actor.has_role(starter.code, street)
+        may_see = starts_here or (starter is not None and actor.heads(starter.code, street))
+        if instance.process_key != PROCESS_KEY or not may_see:
             raise NotFound("Case {id} not found.", id=instance_id)
-        if not actor.has_role(Role.STREET_OFFICER, street):
+        if not starts_here:
             raise Forbidden("Only the street's duty officers may summon another department.")
         if instance.status != InstanceStatus.RUNNING:
             raise Conflict("Case {id} is {status}; it can no longer change.", id=instance_id,

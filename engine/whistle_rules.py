@@ -18,43 +18,71 @@ from sqlalchemy.orm import Session
 from engine import catalog
 from engine.actors import Actor, Seat
 from engine.errors import FieldError
-from engine.models import Department, DepartmentKind, HumanTask, InstanceStatus, ProcessInstance
+from engine.models import Department, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.models.tasks import ACTIVE_STATUSES
-from engine.roles import Role
+from engine.roles import role_book
 
 PROCESS_KEY = "whistle"
 # The message that summons one more department (追加召集部门): sent only by engine.whistle_changes, which checks
 # who may and whom; the generic message delivery refuses it, or anyone who sees a case could summon anyone.
 ADD_DEPARTMENT_MESSAGE = "whistle_add_department"
 RESERVED_MESSAGES = frozenset({ADD_DEPARTMENT_MESSAGE})
-STREET_ROLES = (Role.STREET_OFFICER, Role.STREET_LEADER)
 # How much of a refused value a message repeats: enough to recognise it, never the whole of a hostile one.
 MAX_CHECKED = 100
 QUOTED_CODES = 5
 QUOTED_LENGTH = 20
 # The most recent cases of a street a duplicate check compares (a street blows a few a day, not hundreds).
 DUPLICATE_SCAN = 200
+_STARTER_KEY = "whistle.starter_role"
 
 
-def street_seats(actor: Actor, roles: tuple[Role, ...] = STREET_ROLES) -> list[Seat]:
-    """The actor's seats in streets and townships with one of ``roles``, one per street."""
+def starter_role(session: Session) -> str | None:
+    """The role code the newest whistle version's start event asks for (the street's duty officer)."""
+    found = session.info.get(_STARTER_KEY, ())
+    if found == ():
+        catalog_json = session.execute(
+            select(ProcessDefinition.catalog).where(ProcessDefinition.key == PROCESS_KEY)
+            .order_by(ProcessDefinition.version.desc()).limit(1)).scalar_one_or_none()
+        found = ((catalog_json or {}).get("start") or {}).get("role")
+        session.info[_STARTER_KEY] = found
+    return found
+
+
+def street_seats(session: Session, actor: Actor, *, starting: bool = False) -> list[Seat]:
+    """The actor's seats that blow whistles (or, unless ``starting``, head those who do), one per unit."""
+    starter = starter_role(session)
     seen: dict[int, Seat] = {}
     for seat in actor.seats:
-        if seat.role in roles and seat.department_id not in seen:
+        blows = seat.role == starter
+        heads = not starting and starter in actor.headed.get(seat.role, ())
+        if starter and (blows or heads) and seat.department_id not in seen:
             seen[seat.department_id] = seat
     return list(seen.values())
 
 
 def communities(session: Session, street_ids: list[int]) -> list[str]:
-    """The communities (villages) of these streets, in their listed order."""
-    rows = session.execute(select(Department.id, Department.communities).where(Department.id.in_(street_ids)))
-    by_id = {i: c for i, c in rows}
-    return list(dict.fromkeys(c for i in street_ids for c in by_id.get(i) or []))
+    """The names of the active units directly under these streets (communities, villages), by code."""
+    rows = session.execute(select(Department.parent_id, Department.name)
+                           .where(Department.parent_id.in_(street_ids), Department.active)
+                           .order_by(Department.code)).all()
+    return list(dict.fromkeys(name for street in street_ids for parent, name in rows if parent == street))
 
 
 def summonable(session: Session) -> list[Department]:
-    """The district departments a street may summon, by code."""
-    return catalog.departments(session, DepartmentKind.DISTRICT_DEPARTMENT)
+    """The units a street may summon: where the role of the first stage of the whistle's fan-out may sit."""
+    kinds = summoned_kinds(session)
+    return catalog.departments(session, kinds) if kinds else []
+
+
+def summoned_kinds(session: Session) -> frozenset[str]:
+    """The unit kinds the newest whistle version's branch starts in (from its catalog and the role data)."""
+    catalog_json = session.execute(
+        select(ProcessDefinition.catalog).where(ProcessDefinition.key == PROCESS_KEY)
+        .order_by(ProcessDefinition.version.desc()).limit(1)).scalar_one_or_none()
+    fan_outs = (catalog_json or {}).get("stages") or []
+    first = next((stage for fan_out in fan_outs for stage in fan_out.get("stages", [])), None)
+    role = role_book(session).get(first.get("role")) if first else None
+    return role.unit_kinds if role is not None else frozenset()
 
 
 def check(session: Session, actor: Actor, data: Mapping[str, Any]) -> list[FieldError]:
@@ -74,7 +102,7 @@ def check(session: Session, actor: Actor, data: Mapping[str, Any]) -> list[Field
                                      "not_summonable", {"codes": _quoted(wrong)}))
     community = data.get("community")
     if isinstance(community, str):
-        known = communities(session, [s.department_id for s in _streets_of(actor, data)])
+        known = communities(session, [s.department_id for s in _streets_of(session, actor, data)])
         if known and community not in known:
             errors.append(FieldError("community", "Not one of the allowed values.", "enum"))
     return errors
@@ -88,7 +116,7 @@ def duplicates(session: Session, actor: Actor, data: Mapping[str, Any], *, now: 
     "和平里七区 5 号楼" and "和平里七区５号楼" are the same place.
     """
     category, address = data.get("category"), data.get("address")
-    streets = [s.department_id for s in _streets_of(actor, data)]
+    streets = [s.department_id for s in _streets_of(session, actor, data)]
     if days <= 0 or not isinstance(category, str) or not isinstance(address, str) or not streets:
         return []
     wanted = same_address(address)
@@ -116,9 +144,9 @@ def _same_case(case_data: Mapping[str, Any] | None, category: str, address: str)
     return data.get("category") == category and isinstance(other, str) and same_address(other) == address
 
 
-def _streets_of(actor: Actor, data: Mapping[str, Any]) -> list[Seat]:
+def _streets_of(session: Session, actor: Actor, data: Mapping[str, Any]) -> list[Seat]:
     """The street the whistle is blown for (the chosen one), else every street the actor is officer of."""
-    seats = street_seats(actor, (Role.STREET_OFFICER,))
+    seats = street_seats(session, actor, starting=True)
     chosen = data.get("street")
     picked = [s for s in seats if s.department_code == chosen]
     return picked or seats
@@ -141,7 +169,7 @@ def summon_errors(session: Session, instance_id: int, code: Any, field: str) -> 
     department = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
     if department is None:
         return [FieldError(field, "Unknown department: {code}", "unknown_department", {"code": _quoted([code])})]
-    if department.kind != DepartmentKind.DISTRICT_DEPARTMENT:
+    if department.kind not in summoned_kinds(session) or not department.active:
         return [FieldError(field, "Only district departments can be summoned: {codes}.", "not_summonable",
                            {"codes": _quoted([code])})]
     if code in working(session, instance_id):

@@ -34,7 +34,7 @@ from engine.models import (
 from engine.models.tasks import ACTIVE_STATUSES
 
 # The street's rules live with the other start rules; re-exported for the street's pages.
-from engine.whistle_rules import PROCESS_KEY, STREET_ROLES, communities, street_seats, summonable  # noqa: F401
+from engine.whistle_rules import PROCESS_KEY, communities, street_seats, summonable  # noqa: F401
 from engine.withdrawal import WithdrawalNote, withdrawal_note
 
 
@@ -103,7 +103,7 @@ class WhistleRow:
 def street_whistles(session: Session, actor: Actor, *, limit: int = 50,
                     offset: int = 0) -> tuple[list[WhistleRow], bool]:
     """Whistles blown by the actor's streets, newest first, one page at a time."""
-    street_ids = [s.department_id for s in street_seats(actor)]
+    street_ids = [s.department_id for s in street_seats(session, actor)]
     if not street_ids:
         return [], False
     origin = aliased(Department)
@@ -282,7 +282,7 @@ class _Task:
 
 def board(session: Session, actor: Actor, instance_id: int) -> Board:
     """The board of a whistle blown by one of the actor's streets; NotFound for every other case."""
-    street_ids = [s.department_id for s in street_seats(actor)]
+    street_ids = [s.department_id for s in street_seats(session, actor)]
     origin = aliased(Department)
     found = session.execute(
         select(ProcessInstance.id, ProcessInstance.definition_id, ProcessInstance.title, ProcessInstance.status,

@@ -20,26 +20,26 @@ from engine.context import EngineContext
 from engine.errors import FieldError, Forbidden, InvalidInput, NotFound
 from engine.hooks import HookEvent, TaskHook
 from engine.models import InstanceStatus, ProcessInstance, TaskEvent, User
-from engine.roles import Role
+from engine.roles import Capability, Role, role_book
 
 REASON_MIN, REASON_MAX = 2, 500
 
 
 def may_withdraw(actor: Actor, instance: ProcessInstance, start_role: Role | None) -> bool:
     """Who started it; a holder of the start role or its head in the starting unit; an administrator."""
-    if actor.has_role(Role.ADMIN) or instance.started_by_id == actor.user_id:
+    if actor.can(Capability.ADMINISTER) or instance.started_by_id == actor.user_id:
         return True
     if instance.origin_department_id is None or start_role is None:
         return False
     # A colleague on the next duty shift, or the street's leader, may take back the street's whistle.
-    roles = [start_role] + ([start_role.head] if start_role.head else [])
-    return any(actor.has_role(role, instance.origin_department_id) for role in roles)
+    return (actor.has_role(start_role.code, instance.origin_department_id)
+            or actor.heads(start_role.code, instance.origin_department_id))
 
 
 def start_role(ctx: EngineContext, session: Session, instance: ProcessInstance) -> Role | None:
     """The role the instance's process asks of whoever starts it, if any."""
     start = ctx.parts(session, instance.definition_id).catalog.get("start") or {}
-    return Role(start["role"]) if start.get("role") else None
+    return role_book(session).get(start.get("role"))
 
 
 def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, reason: object, *,

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.errors import NotFound
-from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
+from engine.models import Department, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
 from engine.models.definitions import ProcessDefinition
 from engine.models.tasks import ACTIVE_STATUSES
 from escalation.models import EscalationRecord, TaskDeadline
@@ -299,10 +299,15 @@ def _ratings(code: str, count: int, forms: RatingForms, marks: dict[str, list[fl
 
 def scoreboard(session: Session, now: datetime, *, departments: list[str] | None = None,
                since: datetime | None = None, until: datetime | None = None) -> list[ScoreRow]:
-    """Scores of the district departments (or of ``departments``) over [since, until), most overdue first."""
+    """Scores of the summoned units (or of ``departments``) over [since, until), most overdue first.
+
+    Without a list, the units scored are those that ever held a task of a case started elsewhere.
+    """
     query = select(Department.code, Department.name).order_by(Department.code)
     if departments is None:
-        query = query.where(Department.kind == DepartmentKind.DISTRICT_DEPARTMENT)
+        summoned = (select(HumanTask.department_id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                    .where(HumanTask.department_id != ProcessInstance.origin_department_id).distinct())
+        query = query.where(Department.id.in_(summoned), Department.active)
     else:
         query = query.where(Department.code.in_(departments))
     rows = session.execute(query).all()

@@ -11,7 +11,7 @@ from engine.access import may_work_on
 from engine.actors import Actor
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus
-from engine.roles import Role
+from engine.roles import role_book
 from engine.tasks import visible_task
 from escalation import deadlines
 from escalation.config import Escalation
@@ -83,8 +83,9 @@ def decide(session: Session, esc: Escalation, actor: Actor, request_id: int, *, 
         raise NotFound("Extension request {id} not found.", id=request_id)
     task = session.get(HumanTask, row.task_id)
     assert task is not None
-    head = task.role.head if task.role and task.role.head else Role.DEPT_HEAD
-    if not actor.has_role(head, row.department_id):
+    # A role without a head decides for itself (its holders' own requests go to their colleagues).
+    if not (actor.heads(task.role, row.department_id) or (
+            role_book(session).head_of(task.role) is None and actor.has_role(task.role or "", row.department_id))):
         raise Forbidden("Only the head of the department decides on extensions.")
     if row.status != ExtensionStatus.PENDING:
         raise Conflict("Extension request {id} was already decided.", id=request_id)
@@ -121,7 +122,7 @@ def _limit_error(error: LimitError) -> FieldError:
 
 def pending_for(session: Session, actor: Actor) -> list[tuple[ExtensionRequest, str, str]]:
     """Pending requests the actor may decide, with task name and case title."""
-    departments = [s.department_id for s in actor.seats if s.role in (Role.DEPT_HEAD, Role.STREET_LEADER)]
+    departments = sorted({s.department_id for s in actor.seats if actor.headed.get(s.role)})
     if not departments:
         return []
     rows = session.execute(
@@ -137,6 +138,6 @@ def pending_for(session: Session, actor: Actor) -> list[tuple[ExtensionRequest, 
 def _heads(session: Session, task: HumanTask) -> list[int]:
     from engine.models import Membership
 
-    head = task.role.head if task.role and task.role.head else Role.DEPT_HEAD
+    head = role_book(session).head_of(task.role) or task.role
     return list(session.execute(select(Membership.user_id).where(
         Membership.department_id == task.department_id, Membership.role == head)).scalars())

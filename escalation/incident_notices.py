@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from engine import incidents
 from engine.hooks import HookEvent, Listeners, TaskHook
 from engine.models import Incident, ProcessDefinition, User
-from engine.roles import Role
+from engine.roles import Capability, role_book
 from escalation.config import Escalation
 from escalation.ladder import members
 from escalation.notify import Message
@@ -38,7 +38,8 @@ def incident_opened(session: Session, esc: Escalation, event: HookEvent) -> None
         select(User).join(ProcessDefinition, ProcessDefinition.deployed_by_id == User.id)
         .where(ProcessDefinition.id == instance.definition_id, User.is_active.is_(True))
     ).scalar_one_or_none()
-    people = [deployer] if deployer is not None else members(session, [Role.DESIGNER], None)
+    designers = role_book(session).with_capability(Capability.DESIGN)
+    people = [deployer] if deployer is not None else members(session, designers, None)
     params = {"case": instance.title, "case_id": instance.id, "incident_id": incident.id, "kind": incident.kind,
               "reason": {"$text": incident.template, "params": dict(incident.params or {})}}
     esc.notifier.send(session, [Message(user.id, "incident", TEMPLATE, params, instance.id)

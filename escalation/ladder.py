@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import audit, tasks
 from engine.context import EngineContext
 from engine.models import Department, HumanTask, Membership, ProcessInstance, TaskStatus, User
-from engine.roles import SCOPE_VARIABLES, Role
+from engine.roles import role_book
 from escalation.config import Escalation
 from escalation.models import EscalationRecord, TaskDeadline
 from escalation.notify import Message
@@ -145,13 +145,34 @@ def _users_for(session: Session, target: str, task: HumanTask) -> list[User]:
         # The role model names each role's head; a role without one heads itself (a head's own task).
         if task.role is None:
             return []
-        return members(session, [task.role.head or task.role], task.department_id)
-    role = Role(target)
-    # A role held inside units (a lane's street or department) reaches the task's unit; others reach everyone.
-    return members(session, [role], task.department_id if role.scope in SCOPE_VARIABLES else None)
+        return members(session, [role_book(session).head_of(task.role) or task.role], task.department_id)
+    return nearest_holders(session, target, task.department_id)
 
 
-def members(session: Session, roles: list[Role], department_id: int | None) -> list[User]:
+def nearest_holders(session: Session, role: str, unit_id: int | None) -> list[User]:
+    """Active holders of ``role`` nearest ``unit_id``: in its subtree, else its parent's, and so on up the tree.
+
+    A department's overdue task so reaches its own district's supervisors, never a neighbour's.
+    """
+    rows = session.execute(
+        select(User, Department.path).join(Membership, Membership.user_id == User.id)
+        .join(Department, Department.id == Membership.department_id)
+        .where(Membership.role == role, User.is_active.is_(True), Department.active).order_by(User.username)
+    ).all()
+    path = session.execute(select(Department.path).where(Department.id == unit_id)).scalar_one_or_none() \
+        if unit_id is not None else None
+    if not path:
+        return list({u.id: u for u, _ in rows}.values())
+    parts = [p for p in path.strip("/").split("/") if p]
+    for depth in range(len(parts), 0, -1):
+        prefix = "/" + "/".join(parts[:depth]) + "/"
+        found = {u.id: u for u, unit_path in rows if unit_path.startswith(prefix)}
+        if found:
+            return list(found.values())
+    return []
+
+
+def members(session: Session, roles: list[str], department_id: int | None) -> list[User]:
     """Active holders of any of ``roles`` (in ``department_id`` when given), by username."""
     query = (select(User).join(Membership, Membership.user_id == User.id)
              .where(Membership.role.in_(roles), User.is_active.is_(True)))

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine import yaml_lines
 from engine.errors import Problem
-from engine.roles import Role
+from engine.organisation_data import ROLE_CODE
 from engine.yaml_lines import LocatedDict, quoted
 from escalation.limits import Limit, LimitError
 
@@ -270,8 +270,10 @@ class _Checker:
             return None
         targets = item.get("to", [])
         targets = [targets] if isinstance(targets, str) else targets
-        known = {t.value for t in Target} | {r.value for r in Role}
-        if not isinstance(targets, list) or not all(isinstance(t, str) and t in known for t in targets):
+        known = {t.value for t in Target}
+        # Role codes are checked against the organisation when the policy is stored (policy_store).
+        if not isinstance(targets, list) or not all(
+                isinstance(t, str) and (t in known or ROLE_CODE.fullmatch(t)) for t in targets):
             self.problem_at(item, "to", "to must list targets among {allowed}",
                             allowed=", ".join([t.value for t in Target] + ["a role code"]))
             return None

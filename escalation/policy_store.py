@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionInvalid, Problem
+from engine.roles import role_book
 from escalation.models import SlaPolicy
-from escalation.policies import Policy, read_policy
+from escalation.policies import Policy, Target, read_policy
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def deploy_policy_text(session: Session, text: str, name: str, *, now: datetime)
 
 def store_policy(session: Session, policy: Policy, filename: str, *, now: datetime) -> PolicyDeployResult:
     """Store a checked policy as version N+1 of its process's policy; the newest version when unchanged."""
+    _check_targets(session, policy, filename)
     current = session.execute(
         select(SlaPolicy).where(SlaPolicy.process_key == policy.process).order_by(SlaPolicy.version.desc()).limit(1)
     ).scalar_one_or_none()
@@ -54,3 +56,14 @@ def store_policy(session: Session, policy: Policy, filename: str, *, now: dateti
     session.add(row)
     session.flush()
     return PolicyDeployResult(row, created=True)
+
+
+def _check_targets(session: Session, policy: Policy, filename: str) -> None:
+    """DefinitionInvalid when a rung's ``to`` names a role the organisation does not declare."""
+    book = role_book(session)
+    known = {t.value for t in Target}
+    problems = [Problem(filename, None, f"ladder level {step.level}", "to names an unknown role {role}",
+                        {"role": target})
+                for step in policy.ladder for target in step.targets if target not in known and target not in book]
+    if problems:
+        raise DefinitionInvalid(problems)

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
@@ -111,13 +112,22 @@ def deadline_between(after: datetime | None, until: datetime) -> ColumnElement[b
                           TaskDeadline.deadline_at <= until)
 
 
-def scope_departments(actor_sees_all: bool, own: list[str], requested: str | None) -> list[str] | None:
-    """Which departments a supervision query may cover: all for district roles, else one's own."""
-    if actor_sees_all:
-        return [requested] if requested else None
+def covered_units(session: Session, actor: Actor) -> list[Department]:
+    """The active units a reader's supervision covers: the subtrees they oversee and their own units, by code."""
+    roots = list(actor.overseen)
+    condition = Department.id.in_(sorted(actor.department_ids))
+    if roots:
+        condition = or_(condition, *(Department.path.startswith(r, autoescape=True) for r in roots))
+    return list(session.execute(select(Department).where(Department.active, condition)
+                                .order_by(Department.code)).scalars())
+
+
+def scope_departments(covered: Iterable[str], requested: str | None) -> list[str]:
+    """Which units a supervision query may cover: the requested one when covered, else every covered one."""
+    codes = list(covered)
     if requested:
-        return [requested] if requested in own else []
-    return own
+        return [requested] if requested in codes else []
+    return codes
 
 
 @dataclass(frozen=True)

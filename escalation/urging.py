@@ -15,7 +15,7 @@ from engine.actors import Actor
 from engine.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskEvent, User
 from engine.models.tasks import ACTIVE_STATUSES
-from engine.roles import Role
+from engine.roles import Capability
 from escalation.config import Escalation
 
 # The same people a ladder rung reaches (department head, whoever holds or may take the task).
@@ -25,7 +25,6 @@ from escalation.notify import Message
 from escalation.overdue import overdue_clock
 from escalation.policies import Target
 
-URGING_ROLES = frozenset({Role.SUPERVISOR, Role.DISTRICT_LEADER})
 NOTE_MAX = 500
 AUDIT_ACTION = "urged"
 
@@ -84,8 +83,8 @@ class UrgingSummary:
 
 
 def may_urge(actor: Actor) -> bool:
-    """Whether ``actor`` may send 督办 and 催办 notices (district supervision and leadership)."""
-    return bool(actor.roles & URGING_ROLES)
+    """Whether ``actor`` may send 督办 and 催办 notices (roles granted supervision)."""
+    return actor.can(Capability.SUPERVISE) and actor.supervises
 
 
 def urge(session: Session, esc: Escalation, actor: Actor, task_id: int, kind: str, note: str,
@@ -111,6 +110,9 @@ def urge(session: Session, esc: Escalation, actor: Actor, task_id: int, kind: st
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     department = session.get(Department, task.department_id) if task.department_id else None
+    if department is None or not any(department.path.startswith(root) for root in actor.overseen):
+        # Supervision reaches its own subtree: a street leader cannot urge a district department.
+        raise NotFound("Task {id} not found.", id=task_id)
     users = laddertargets_for(session, (Target.HEAD, Target.ASSIGNEE), task)
     overdue, level = lateness(session, task.id, now)
     targets = sorted(u.username for u in users)

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, text
 
-from engine import accounts, schema
+from engine import accounts, organisation_files, schema
 from engine.context import EngineContext
 from engine.database import Database
-from engine.district import read_district, seed_district
 from engine.models import User
-from engine.roles import Role
 from escalation import models as escalation_models  # noqa: F401 - registers the escalation tables
 from escalation.calendars import Calendars
 from escalation.config import Escalation
@@ -27,6 +25,8 @@ from web.services import calendars_of, engine_context, wire
 from web.settings import Settings
 
 DEMO_PASSWORD = "whistle-demo"
+# The packs whose organisation and demo logins every test database holds.
+DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb"]
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
@@ -47,8 +47,8 @@ class _Backends:
             db = self._create(backend)
             schema.upgrade(db)
             with db.transaction() as session:
-                seed_district(session, read_district(PROCESSES / "district.yaml"),
-                              now=datetime(2026, 1, 1, tzinfo=SHANGHAI), demo_password=DEMO_PASSWORD)
+                organisation_files.seed_demo(session, DEMO_PACKS, password=DEMO_PASSWORD,
+                                             now=datetime(2026, 1, 1, tzinfo=SHANGHAI))
             self.databases[backend] = db
         return self.databases[backend]
 
@@ -141,7 +141,7 @@ def make_user(db: Database, clock: FakeClock) -> Iterator[Callable[..., None]]:
     """``make_user(name, display, seats)``: a user for this test only (removed afterwards with its traces)."""
     created: list[str] = []
 
-    def make(username: str, display_name: str, seats: list[tuple[str, Role]]) -> None:
+    def make(username: str, display_name: str, seats: list[tuple[str, str]]) -> None:
         with db.transaction() as session:
             accounts.create_user(session, username, display_name, password=None, now=clock.now(), seats=seats)
         created.append(username)

@@ -8,6 +8,7 @@ from pathlib import Path
 from engine import definitions, spiff, validation
 from engine.bpmn_xml import parse_bpmn
 from engine.models import ProcessDefinition
+from engine.organisation_view import OrganisationView
 from tests.support import FIXTURES, Flow
 
 BROKEN = FIXTURES / "bpmn" / "incidents"
@@ -25,7 +26,9 @@ def deploy_unchecked(flow: Flow, name: str, *, deployed_by: str | None = None) -
     bundle = definitions.bundle_from_path(Path(path), forms_dir=FORMS)
     tree, _problems = parse_bpmn(bundle.bpmn, bundle.filename)
     assert tree is not None
-    checker = validation._Checker(tree, bundle.filename, flow.ctx.evaluator, False)
+    with flow.db.transaction() as session:
+        organisation = OrganisationView.read(session)
+    checker = validation._Checker(tree, bundle.filename, flow.ctx.evaluator, False, organisation)
     checker.run()  # for its catalog; its problems are what this helper deliberately ignores
     key = checker.top_process
     assert key is not None

@@ -1,30 +1,25 @@
-"""The main menu: what each role may open, in the order people use it."""
+"""The main menu: what each person may open, in the order people use it (web.permissions decides)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from engine.actors import Actor
-from engine.roles import Role
+from web import permissions
 
-_STAFF = {Role.DEPT_DISPATCHER, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.STREET_OFFICER, Role.STREET_LEADER,
-          Role.GRID_WORKER, Role.DISPATCH_CENTER}
-_STREET = {Role.STREET_OFFICER, Role.STREET_LEADER}
-_SUPERVISION = {Role.SUPERVISOR, Role.DISTRICT_LEADER, Role.DISPATCH_CENTER, Role.ADMIN, Role.DEPT_HEAD}
-_DESIGN = {Role.DESIGNER, Role.ADMIN}
-
-# (endpoint, label, roles that see it); endpoints not registered yet are left out.
-MENU = [
-    ("inbox.index", _l("My tasks"), _STAFF),
-    ("street.new", _l("Blow the whistle"), {Role.STREET_OFFICER}),
-    ("street.index", _l("Our whistles"), _STREET),
-    ("supervise.index", _l("Supervision"), _SUPERVISION),
-    ("design.index", _l("Processes"), _DESIGN),
-    ("operate.incidents", _l("Incidents"), _DESIGN),
-    ("operate.migrations", _l("Migrate cases"), _DESIGN),
-    ("admin.users", _l("Users"), {Role.ADMIN}),
+# (endpoint, label, who sees it); endpoints not registered yet are left out.
+MENU: list[tuple[str, object, Callable[[Actor], bool]]] = [
+    ("inbox.index", _l("My tasks"), permissions.works_on_tasks),
+    ("street.new", _l("Blow the whistle"), permissions.blows_whistles),
+    ("street.index", _l("Our whistles"), permissions.follows_whistles),
+    ("supervise.index", _l("Supervision"), permissions.supervises),
+    ("design.index", _l("Processes"), permissions.designs),
+    ("operate.incidents", _l("Incidents"), permissions.designs),
+    ("operate.migrations", _l("Migrate cases"), permissions.designs),
+    ("admin.users", _l("Users"), permissions.administers),
 ]
 
 
@@ -42,8 +37,8 @@ def nav_items_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
     known = current_app.view_functions
-    entries = [(url_for(endpoint), str(label)) for endpoint, label, roles in MENU
-               if endpoint in known and actor.roles & roles]
+    entries = [(url_for(endpoint), str(label)) for endpoint, label, check in MENU
+               if endpoint in known and check(actor)]
     # Only the longest matching entry is active: /whistles/new is 吹哨, not also 我的吹哨.
     matching = [url for url, _ in entries if request.path == url or request.path.startswith(url.rstrip("/") + "/")]
     active = max(matching, key=len) if matching else None
@@ -51,6 +46,8 @@ def nav_items_for(actor: Actor | None) -> list[NavItem]:
 
 
 def start_page(actor: Actor) -> str:
-    """Where a signed-in user lands: the first menu entry they may open."""
+    """Where a signed-in user lands: supervision for wide oversight, else the first menu entry they may open."""
+    if permissions.oversees_widely(actor) and "supervise.index" in current_app.view_functions:
+        return url_for("supervise.index")
     items = nav_items_for(actor)
     return items[0].url if items else url_for("home.notifications")

@@ -8,7 +8,15 @@ from engine.models.definitions import ProcessDefinition
 from engine.models.idempotency import IdempotencyRecord
 from engine.models.incidents import Incident, IncidentStatus
 from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
-from engine.models.organisation import ApiToken, Department, DepartmentKind, Membership, User
+from engine.models.organisation import (
+    ApiToken,
+    Department,
+    Membership,
+    RoleDefinition,
+    UnitKind,
+    UnitRelation,
+    User,
+)
 from engine.models.sign_in import LoginEvent, LoginThrottle, UserSession
 from engine.models.tasks import HumanTask, TaskStatus
 
@@ -18,7 +26,6 @@ __all__ = [
     "Base",
     "Category",
     "Department",
-    "DepartmentKind",
     "HumanTask",
     "IdempotencyRecord",
     "Incident",
@@ -30,10 +37,13 @@ __all__ = [
     "Membership",
     "ProcessDefinition",
     "ProcessInstance",
+    "RoleDefinition",
     "TaskComment",
     "TaskDraft",
     "TaskEvent",
     "TaskStatus",
+    "UnitKind",
+    "UnitRelation",
     "User",
     "UserSession",
 ]

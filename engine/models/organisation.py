@@ -1,44 +1,73 @@
-"""Departments, users, their memberships with roles, and API tokens."""
+"""Units in a tree with their kinds and relations, roles from data, users and their seats, API tokens."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, JsonColumn, UTCDateTime
-from engine.roles import Role
 
 
-class DepartmentKind(enum.StrEnum):
-    """What sort of organisation a department is."""
+class UnitKind(Base):
+    """A kind of unit a pack declares (a street, a town, a platform, a committee …)."""
 
-    STREET = "street"
-    TOWN = "town"
-    DISTRICT_DEPARTMENT = "district_department"
-    DISTRICT_UNIT = "district_unit"
+    __tablename__ = "unit_kind"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(default=True)
 
 
-def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
-    # Stored as plain strings (no native PostgreSQL enum) so adding a member needs no migration.
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+class RoleDefinition(Base):
+    """A role a pack declares: where it may sit, its head, its capabilities and default assignment."""
+
+    __tablename__ = "role"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(100), default="")
+    unit_kinds: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    head: Mapped[str | None] = mapped_column(String(64))
+    capabilities: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    distributes: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    oversees: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    assign: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Department(Base):
-    """A street, a township, a district department or a district coordination unit."""
+    """A unit of the organisation tree: a city, district, street, community, department, centre …
+
+    The table keeps its first name (``department``); ``path`` lists the ids from the root down
+    (``/1/4/17/``) so a subtree is one prefix match.
+    """
 
     __tablename__ = "department"
+    __table_args__ = (Index("ix_department_path", "path"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     short_name: Mapped[str | None] = mapped_column(String(50))
-    kind: Mapped[DepartmentKind] = mapped_column(_enum(DepartmentKind))
-    # For district units: the district-scope role whose lanes this unit serves (e.g. supervisor).
-    serves_role: Mapped[Role | None] = mapped_column(_enum(Role))
+    kind: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400), default="")
+    active: Mapped[bool] = mapped_column(default=True)
     duties: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
-    communities: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+
+
+class UnitRelation(Base):
+    """A link between two units beyond the tree, e.g. a department's team stationed in a town (派驻)."""
+
+    __tablename__ = "unit_relation"
+    __table_args__ = (UniqueConstraint("kind", "unit_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
 
 
 class User(Base):
@@ -58,7 +87,7 @@ class User(Base):
 
 
 class Membership(Base):
-    """A user holds a role in a department."""
+    """A user holds a role (its code) in a unit: a seat."""
 
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "department_id", "role"),)
@@ -66,7 +95,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[str] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="memberships")
     department: Mapped[Department] = relationship(lazy="joined")

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engine.models.base import Base, JsonColumn, UTCDateTime
 from engine.models.instances import ProcessInstance
 from engine.models.organisation import Department, User
-from engine.roles import Role
 
 
 class TaskStatus(enum.StrEnum):
@@ -46,9 +45,7 @@ class HumanTask(Base):
     process_id: Mapped[str] = mapped_column(String(128))
     element_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role | None] = mapped_column(
-        Enum(Role, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[str | None] = mapped_column(String(64))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[TaskStatus] = mapped_column(

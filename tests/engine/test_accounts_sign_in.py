@@ -12,7 +12,6 @@ from engine import accounts, passwords
 from engine.database import Database
 from engine.login_throttle import LoginLocked, ThrottlePolicy
 from engine.models import LoginEvent
-from engine.roles import Role
 from engine.sign_in import WrongPassword, sign_in
 from engine.user_sessions import SessionPolicy
 from tests.support import FakeClock
@@ -36,7 +35,7 @@ def test_every_name_costs_one_full_password_hash(db: Database, clock: FakeClock,
                                                  make_user: Callable[..., None],
                                                  scrypt_calls: list[dict[str, Any]]) -> None:
     make_user("no.password", "无密码", [])  # a login without a password: as costly as a wrong one
-    make_user("gone.user", "已停用", [("CGW", Role.DEPT_STAFF)])
+    make_user("gone.user", "已停用", [("CGW", "dept_staff")])
     with db.transaction() as session:
         gone = accounts.user_by_name(session, "gone.user")
         gone.password_hash = passwords.hash_password("whistle-demo")

@@ -23,7 +23,6 @@ from engine.errors import Conflict, StaleRevision
 from engine.hooks import HookEvent, TaskHook
 from engine.instances import Mutation
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskEvent, TaskStatus, User
-from engine.roles import Role
 from engine.spiff import WorkflowRun
 from escalation.config import Escalation
 from tests.support import FakeClock, Flow
@@ -59,7 +58,7 @@ def _racers(db: Database, clock: FakeClock) -> list[str]:
             user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
             if user is None:
                 user = accounts.create_user(session, name, name, password=None, now=clock.now(),
-                                            seats=[("CGW", Role.DEPT_DISPATCHER)])
+                                            seats=[("CGW", "dept_dispatcher")])
             tokens.append(accounts.issue_token(session, user, label="race", now=clock.now()))
     return tokens
 

@@ -21,8 +21,9 @@ from engine.expressions import Evaluator
 from engine.models import HumanTask, ProcessInstance
 from engine.spiff.loops import BoundedParallelMultiInstanceTask
 from engine.spiff.storage import SpecCache
-from engine.validation import Bundle, validate_bundle
+from engine.validation import Bundle
 from escalation.calendars import Calendars
+from tests.organisation import validate_demo
 from tests.support import PROCESSES, Flow
 from web.services import engine_context
 from web.settings import Settings
@@ -136,7 +137,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def problems(text: str, evaluator: Evaluator | None = None) -> list[Problem]:
     """What the deploy check reports for a model (failing when it passes)."""
     with pytest.raises(DefinitionInvalid) as caught:
-        validate_bundle(bundle(text), evaluator or Evaluator())
+        validate_demo(bundle(text), evaluator or Evaluator())
     return caught.value.problems
 
 
@@ -164,8 +165,8 @@ def test_a_data_free_cardinality_above_the_bound_is_refused_on_its_activity(expr
 
 
 def test_the_bound_is_configurable_and_not_off_by_one() -> None:
-    assert validate_bundle(bundle(model(cardinality("100"))), Evaluator()).key == "bounded"
-    assert validate_bundle(bundle(model(cardinality("7"))), Evaluator(max_instances=7))
+    assert validate_demo(bundle(model(cardinality("100"))), Evaluator()).key == "bounded"
+    assert validate_demo(bundle(model(cardinality("7"))), Evaluator(max_instances=7))
     (problem,) = problems(model(cardinality("8")), Evaluator(max_instances=7))
     assert "starts 8 instances, above the limit of 7" in problem.message
 
@@ -181,7 +182,7 @@ def test_a_data_free_cardinality_that_fails_is_refused(expression: str, fragment
 
 
 def test_a_cardinality_that_reads_case_data_is_left_to_run_time() -> None:
-    checked = validate_bundle(bundle(model(cardinality("len(departments) * 1000"))), Evaluator())
+    checked = validate_demo(bundle(model(cardinality("len(departments) * 1000"))), Evaluator())
     assert checked.key == "bounded"
 
 
@@ -191,7 +192,7 @@ def test_a_loop_maximum_above_the_bound_is_refused(maximum: str) -> None:
     (problem,) = problems(text)
     assert (problem.element, problem.line) == ("Task_next", line_of(text, 'id="Task_next"'))
     assert f"loopMaximum {maximum[:30]} is above the limit of 100" in problem.message
-    assert validate_bundle(bundle(model(standard_loop('loopMaximum="100"', "True"))), Evaluator())
+    assert validate_demo(bundle(model(standard_loop('loopMaximum="100"', "True"))), Evaluator())
 
 
 # -- run time -------------------------------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def test_a_loop_that_keeps_repeating_stops_at_the_bound(flow: Flow, tmp_path: Pa
 
 def test_specs_stored_before_the_bound_are_restored_bounded() -> None:
     """Stored specs name the library's classes; loading them gives the bounded ones."""
-    checked = validate_bundle(bundle(model(collection("items"))), Evaluator())
+    checked = validate_demo(bundle(model(collection("items"))), Evaluator())
     stored = json.loads(checked.spec_json)
     assert stored["spec"]["task_specs"]["Task_next"]["typename"] == "ParallelMultiInstanceTask"
     specs = SpecCache().get(1, lambda: checked.spec_json)

@@ -7,7 +7,7 @@ from engine.bpmn_xml import parse_bpmn
 from engine.definitions import bundle_from_path
 from engine.expressions import Evaluator
 from engine.stages import fan_outs
-from engine.validation import validate_bundle
+from tests.organisation import demo_roles, validate_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 WHISTLE = ROOT / "processes" / "whistle.bpmn"
@@ -17,11 +17,11 @@ PATROL = ROOT / "tests" / "fixtures" / "bpmn" / "boards" / "joint_patrol.bpmn"
 def _fan_outs(data: bytes, top: str = "whistle") -> list[dict]:
     tree, problems = parse_bpmn(data, "test.bpmn")
     assert tree is not None, problems
-    return fan_outs(tree.getroot(), top)
+    return fan_outs(tree.getroot(), top, demo_roles())
 
 
 def test_the_whistle_s_catalog_holds_its_five_marked_stages_with_their_lanes_and_scopes() -> None:
-    catalog = validate_bundle(bundle_from_path(WHISTLE), Evaluator()).catalog
+    catalog = validate_demo(bundle_from_path(WHISTLE), Evaluator()).catalog
     [fan_out] = catalog["stages"]
     assert (fan_out["activity"], fan_out["process"], fan_out["item"]) == ("Call_departments", "whistle_department",
                                                                           "department")

@@ -43,9 +43,8 @@ def test_the_engine_start_refuses_what_the_street_may_not_do(flow: Flow, changes
 
 
 def test_the_chosen_street_decides_the_communities(flow: Flow, make_user: Any) -> None:
-    from engine.roles import Role
 
-    make_user("two.officer", "两街值班员", [("HP", Role.STREET_OFFICER), ("XH", Role.STREET_OFFICER)])
+    make_user("two.officer", "两街值班员", [("HP", "street_officer"), ("XH", "street_officer")])
     flow.deploy()
     with pytest.raises(InvalidInput) as refused:
         flow.start("whistle", {**WHISTLE_DATA, "street": "XH"}, as_="two.officer")  # 和平里社区 is HP's

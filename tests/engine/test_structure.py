@@ -14,9 +14,10 @@ from engine.definitions import bundle_from_path
 from engine.errors import DefinitionInvalid, Problem, Severity
 from engine.expressions import Evaluator
 from engine.structure import check_structure
-from engine.validation import Bundle, validate_bundle
+from engine.validation import Bundle
 from escalation.policies import read_policy
 from tests.engine.diagram_surgery import delete, edit
+from tests.organisation import validate_demo
 from tests.support import FIXTURES, PROCESSES
 
 FAULTS = FIXTURES / "bpmn" / "faults"
@@ -96,7 +97,7 @@ def policy_clocks(key: str) -> Collection[str] | None:
 def outcome(bundle: Bundle) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) of a bundle; errors are empty exactly when it validates."""
     try:
-        checked = validate_bundle(bundle, Evaluator())
+        checked = validate_demo(bundle, Evaluator())
     except DefinitionInvalid as invalid:
         assert invalid.problems, "refused without an error"
         assert all(not p.is_warning for p in invalid.problems) and all(w.is_warning for w in invalid.warnings)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from engine import task_assignment
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, WhistleError
 from engine.models import HumanTask, TaskEvent, TaskStatus, User
-from engine.roles import Role
 from escalation.models import Notification, TaskDeadline
 from tests.support import WHISTLE_ANSWERS, Flow
 
@@ -74,7 +73,7 @@ def test_dispatcher_assigns_an_open_task_the_colleague_is_told_and_its_report_in
 
 def test_head_reassigns_a_held_task_and_the_sign_clock_stops(flow: Flow, make_user: Callable[..., None]) -> None:
     flow.deploy_policy()
-    make_user("CGW.dispatcher2", "第二接哨员", [("CGW", Role.DEPT_DISPATCHER)])
+    make_user("CGW.dispatcher2", "第二接哨员", [("CGW", "dept_dispatcher")])
     case = flow.blow(departments=["CGW"])
     sign = flow.task(case, "Task_sign", "CGW").id
 
@@ -115,7 +114,7 @@ def test_who_may_assign_and_to_whom(flow: Flow) -> None:
 
 
 def test_the_holder_delegates_and_then_may_not_again(flow: Flow, make_user: Callable[..., None]) -> None:
-    make_user("CGW.staff2", "第二处置人员", [("CGW", Role.DEPT_STAFF)])
+    make_user("CGW.staff2", "第二处置人员", [("CGW", "dept_staff")])
     _case, task = _report_in(flow)
     with pytest.raises(Conflict):  # nobody holds it: that is an assignment
         _delegate(flow, task, "CGW.staff2", as_="CGW.staff")
@@ -135,7 +134,7 @@ def test_the_holder_delegates_and_then_may_not_again(flow: Flow, make_user: Call
 def test_racing_delegations_move_the_task_once(flow: Flow, make_user: Callable[..., None]) -> None:
     targets = [f"CGW.race{n}" for n in range(RACERS)]
     for name in targets:
-        make_user(name, name, [("CGW", Role.DEPT_STAFF)])
+        make_user(name, name, [("CGW", "dept_staff")])
     _case, task = _report_in(flow)
     flow.claim(task, as_="CGW.staff")
     holder = flow.actor("CGW.staff")

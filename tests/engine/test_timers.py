@@ -38,7 +38,7 @@ def tasks(flow: Flow, case: int) -> list[tuple[str, TaskStatus, str | None, str 
             .where(HumanTask.instance_id == case)
             .order_by(HumanTask.id)
         ).all()
-    return [(e, s, r.value if r else None, d) for e, s, r, d in rows]
+    return [(e, s, r, d) for e, s, r, d in rows]
 
 
 def test_handling_task_goes_to_the_department_and_the_deadline_is_stored(flow: Flow) -> None:

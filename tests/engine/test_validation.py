@@ -18,7 +18,8 @@ from engine.bpmn_xml import MAX_BPMN_BYTES
 from engine.definitions import bundle_from_path
 from engine.errors import DefinitionInvalid, Problem
 from engine.expressions import Evaluator
-from engine.validation import Bundle, ValidatedBundle, validate_bundle
+from engine.validation import Bundle, ValidatedBundle
+from tests.organisation import demo_view, validate_demo
 from tests.support import FIXTURES, PROCESSES
 
 CORPUS = FIXTURES / "bpmn"
@@ -60,8 +61,8 @@ EXPECTED: dict[str, list[Expect]] = {
                                            "loopCardinality 10**10**10 refused: the power is too large")],
     "hostile/mi_completion.bpmn": [Expect("Task_handle", "completionCondition any(__import__('os').system(c) "
                                                          "for c in departments) refused: GeneratorExp is not allowed")],
-    "hostile/department_expression.bpmn": [Expect("Task_handle", "department ().__class__.__mro__[1]"
-                                                                 ".__subclasses__()[0] refused")],
+    "hostile/assign_expression.bpmn": [Expect("Task_handle", "assignment expression ().__class__.__mro__[1]"
+                                                             ".__subclasses__()[0]: unexpected character '.' at 3")],
     "hostile/recursive_call.bpmn": [Expect("Call_self", "calling rec_child leads back to rec_child: recursive calls")],
     "broken/not_xml.bpmn": [Expect(None, "not well-formed XML", 1)],
     "broken/empty.bpmn": [Expect(None, "file is empty", 1)],
@@ -158,6 +159,7 @@ def trap() -> Iterator[_Trap]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, trap: _Trap) -> Path:
     """The hostile and broken folders with placeholders pointing at a real secret file and the trap."""
+    demo_view()  # read the demo organisation now, outside the bounded checks
     root = tmp_path_factory.mktemp("corpus")
     secret = root / "secret.txt"
     secret.write_text(SECRET)
@@ -179,7 +181,7 @@ def materialise(path: Path, secret: Path, url: str) -> None:
 def problems_of(path: Path, *, allow_script_tasks: bool = False) -> list[Problem]:
     """The problems validate_bundle reports for a fixture (failing if it passes)."""
     with pytest.raises(DefinitionInvalid) as caught:
-        validate_bundle(bundle_from_path(path), Evaluator(), allow_script_tasks=allow_script_tasks)
+        validate_demo(bundle_from_path(path), Evaluator(), allow_script_tasks=allow_script_tasks)
     return caught.value.problems
 
 
@@ -265,7 +267,7 @@ def test_file_at_the_size_limit_is_parsed(tmp_path: Path) -> None:
     padding = MAX_BPMN_BYTES - len(valid) - len(b"<!--  -->\n")
     data = valid + b"<!-- " + b"x" * padding + b" -->\n"
     assert len(data) == MAX_BPMN_BYTES
-    checked = validate_bundle(Bundle("big.bpmn", data, forms=_valid_forms()), Evaluator())
+    checked = validate_demo(Bundle("big.bpmn", data, forms=_valid_forms()), Evaluator())
     assert checked.key == "timer_escalation"
 
 
@@ -275,7 +277,7 @@ def _valid_forms() -> dict[str, bytes]:
 
 def test_script_task_passes_when_script_tasks_are_allowed() -> None:
     """The same script task is fine on a server that allows scripts: its lines are name = expression."""
-    checked = validate_bundle(bundle_from_path(CORPUS / "broken" / "script_task.bpmn"), Evaluator(),
+    checked = validate_demo(bundle_from_path(CORPUS / "broken" / "script_task.bpmn"), Evaluator(),
                               allow_script_tasks=True)
     assert checked.key == "scripted"
     assert checked.catalog["elements"]["Start_case"]["role"] == "street_officer"
@@ -308,9 +310,10 @@ def test_script_lines_other_than_assignments_are_refused(script: str, fragment: 
 
 def test_the_whistle_process_validates() -> None:
     """processes/whistle.bpmn with its forms passes every check."""
-    checked = validate_bundle(bundle_from_path(PROCESSES / "whistle.bpmn"), Evaluator())
+    checked = validate_demo(bundle_from_path(PROCESSES / "whistle.bpmn"), Evaluator())
     assert (checked.key, checked.name) == ("whistle", "街乡吹哨、部门报到")
-    assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer"}
+    assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer",
+                                       "assign": None}
     assert set(checked.forms) == {"whistle_start", "whistle_sign", "whistle_reassign", "whistle_report_in",
                                   "whistle_handle", "whistle_verify", "whistle_rate"}
 
@@ -319,7 +322,7 @@ def test_bare_iso_timer_literal_validates() -> None:
     """``<bpmn:timeDuration>PT2H</bpmn:timeDuration>``, as modelers write it, is accepted."""
     path = CORPUS / "valid" / "timer_escalation.bpmn"
     assert "<bpmn:timeDuration>PT2H</bpmn:timeDuration>" in path.read_text(encoding="utf-8")
-    checked: ValidatedBundle = validate_bundle(bundle_from_path(path), Evaluator())
+    checked: ValidatedBundle = validate_demo(bundle_from_path(path), Evaluator())
     assert checked.key == "timer_escalation"
     elements = checked.catalog["elements"]
     assert (elements["Task_handle"]["role"], elements["Task_urge"]["role"]) == ("dept_staff", "street_officer")
@@ -329,7 +332,7 @@ def test_bare_iso_timer_literal_validates() -> None:
                                    "${deadline}"])
 def test_timer_values_that_are_accepted(value: str) -> None:
     """ISO 8601 literals, quoted strings and variables are valid timer values."""
-    checked = validate_bundle(_timer_bundle(value), Evaluator())
+    checked = validate_demo(_timer_bundle(value), Evaluator())
     assert checked.key == "timer_escalation"
 
 
@@ -342,7 +345,7 @@ def test_timer_values_that_are_accepted(value: str) -> None:
 def test_timer_values_that_are_refused(value: str, fragment: str) -> None:
     """Bad literals and unsafe expressions are reported on the timer event."""
     with pytest.raises(DefinitionInvalid) as caught:
-        validate_bundle(_timer_bundle(value), Evaluator())
+        validate_demo(_timer_bundle(value), Evaluator())
     (problem,) = caught.value.problems
     assert problem.element == "Timer_2h" and fragment in problem.message
     assert problem.line == expected_line(CORPUS / "valid" / "timer_escalation.bpmn", Expect("Timer_2h", ""))

@@ -13,7 +13,7 @@ def test_whistle_summons_each_department_in_parallel(flow: Flow) -> None:
     case = flow.blow()
     signs = flow.open_tasks(case, "Task_sign")
     assert sorted(flow_department(flow, t) for t in signs) == sorted(DEPARTMENTS)
-    assert all(t.status == TaskStatus.OPEN and t.role and t.role.value == "dept_dispatcher" for t in signs)
+    assert all(t.status == TaskStatus.OPEN and t.role and t.role == "dept_dispatcher" for t in signs)
 
 
 def test_whole_whistle_with_one_rework_loop_completes(flow: Flow) -> None:

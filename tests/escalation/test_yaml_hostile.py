@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import yaml_lines
-from engine.district import read_district
-from engine.errors import InvalidInput
+from engine import organisation_data, yaml_lines
 from escalation.calendars import load_calendars
 from escalation.policies import read_policy
 from tests.support import PROCESSES, ROOT
@@ -60,15 +58,16 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing() -> None:
     assert refused.value.code == "size" and refused.value.line == 1
 
 
-def test_the_district_file_refuses_aliases_with_file_and_line(tmp_path: Path) -> None:
-    district = (PROCESSES / "district.yaml").read_text(encoding="utf-8")
-    path = tmp_path / "district.yaml"
-    path.write_text(district + alias_bomb(""), encoding="utf-8")
-    with pytest.raises(InvalidInput) as refused:
-        read_district(path)
-    line = district.count("\n") + 1
-    assert refused.value.message == f"{path}:{line}: anchors (&name) are not allowed in YAML files"
-    assert read_district(PROCESSES / "district.yaml")["streets"]  # the shipped file has none and still reads
+def test_the_organisation_file_refuses_aliases_with_file_and_line(tmp_path: Path) -> None:
+    shipped = PROCESSES / "demo-city" / "organisation.yaml"
+    text = shipped.read_text(encoding="utf-8")
+    path = tmp_path / "organisation.yaml"
+    path.write_text(text + alias_bomb(""), encoding="utf-8")
+    _organisation, problems = organisation_data.read_file(path)
+    anchor = yaml_lines.YamlError("anchor", 1).template
+    assert [(p.line, p.template) for p in problems] == [(text.count("\n") + 1, anchor)]
+    organisation, problems = organisation_data.read_file(shipped)
+    assert problems == [] and organisation.units  # the shipped file has none and still reads
 
 
 def test_calendar_files_refuse_aliases_and_odd_years_with_a_located_problem(tmp_path: Path) -> None:

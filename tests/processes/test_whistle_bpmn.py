@@ -6,7 +6,7 @@ import json
 import yaml
 from lxml import etree
 
-from engine.roles import role_for_lane
+from tests.organisation import demo_roles
 from tests.support import PROCESSES
 
 NS = {
@@ -61,7 +61,7 @@ def test_edges_start_and_end_on_their_shapes() -> None:
 
 def test_every_lane_names_a_role() -> None:
     for lane in TREE.xpath("//bpmn:lane", namespaces=NS):
-        assert role_for_lane(lane.get("name")) is not None, lane.get("name")
+        assert demo_roles().for_lane(lane.get("name")) is not None, lane.get("name")
 
 
 def test_start_form_offers_exactly_the_districts_types_and_categories() -> None:

@@ -6,9 +6,9 @@ import json
 import yaml
 from lxml import etree
 
-from engine.roles import Role, role_for_lane
 from engine.spiff.parsing import schema_errors
 from engine.whistle_rules import ADD_DEPARTMENT_MESSAGE
+from tests.organisation import demo_roles
 from tests.support import PROCESSES
 
 NS = {
@@ -75,7 +75,7 @@ def test_refusal_routes_on_the_sign_forms_decision_and_signing_is_the_default() 
 
 def test_the_street_reassigns_on_a_sign_clock_and_its_form_writes_the_department() -> None:
     lane = _one("//bpmn:lane[bpmn:flowNodeRef='Task_reassign']")
-    assert role_for_lane(lane.get("name")) == Role.STREET_OFFICER
+    assert demo_roles().for_lane(lane.get("name")).code == "street_officer"
     task = _one("//bpmn:userTask[@id='Task_reassign']")
     clock = _one("//bpmn:userTask[@id='Task_reassign']//camunda:property[@name='clock']").get("value")
     policy = yaml.safe_load((PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8"))

@@ -133,7 +133,7 @@ def test_an_admin_cannot_lock_the_district_out(pages: Pages, db: Database) -> No
     assert "最后一个" in last.get_data(as_text=True)
     with db.transaction(write=False) as session:
         user = accounts.user_by_name(session, "admin")
-        assert user.is_active and [m.role.value for m in user.memberships] == ["admin"]
+        assert user.is_active and [m.role for m in user.memberships] == ["admin"]
 
 
 def test_forms_need_the_csrf_token(pages: Pages) -> None:

@@ -281,9 +281,8 @@ def test_unknown_route_and_wrong_method_are_problems(api: Api) -> None:
 
 
 def test_a_member_of_several_departments_sees_their_queues_merged_in_order(api: Api, make_user: Any) -> None:
-    from engine.roles import Role
 
-    make_user("multi.head", "两部门负责人", [("CGW", Role.DEPT_HEAD), ("ZJW", Role.DEPT_HEAD)])
+    make_user("multi.head", "两部门负责人", [("CGW", "dept_head"), ("ZJW", "dept_head")])
     for departments in (["CGW"], ["ZJW"], ["CGW", "ZJW"], ["SWJ"]):
         _blow(api, departments=departments)
         api.clock.advance(minutes=1)

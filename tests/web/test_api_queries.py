@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from engine import withdrawal
-from engine.roles import Role
 from tests.support import WHISTLE_DATA, Flow
 from tests.web.conftest import Api
 
@@ -151,7 +150,7 @@ def test_case_query_shows_only_cases_the_caller_takes_part_in(api: Api, flow: Fl
 
 
 def test_a_member_of_two_departments_narrows_by_department(api: Api, flow: Flow, make_user: Any) -> None:
-    make_user("two.hats", "两个部门的接哨员", [("CGW", Role.DEPT_DISPATCHER), ("ZJW", Role.DEPT_DISPATCHER)])
+    make_user("two.hats", "两个部门的接哨员", [("CGW", "dept_dispatcher"), ("ZJW", "dept_dispatcher")])
     first, _ = _two_whistles(api, flow)
     assert _get(api, "two.hats", "/tasks")["total"] == 3  # CGW twice, ZJW once
     zjw = _get(api, "two.hats", "/tasks", department="ZJW")

@@ -16,13 +16,14 @@ from werkzeug.wrappers import Response
 
 from engine import user_admin
 from engine.errors import InvalidInput, WhistleError
-from engine.roles import Role
+from engine.roles import role_book
+from web import permissions
 from web.admin.choices import units
-from web.auth.session import current_actor, roles_required
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, write
 from web.i18n import translate
 
-admin_action = roles_required(user_admin.ADMINISTERING)
+admin_action = allowed(permissions.administers)
 MAX_FIELD = 200  # form values are cut here before anything reads them (the engine bounds them further)
 
 
@@ -71,7 +72,7 @@ def _act(username: str, action: Callable[[Session], Any], done: str | Callable[[
 def render_new_user(values: dict[str, str], errors: dict[str, str], status_error: str | None = None) -> str:
     """The add-user form with what was typed and what was wrong with it."""
     return render_template("admin/new_user.html", values=values, errors=errors, error=status_error,
-                           units=units(read_session()), roles=list(Role))
+                           units=units(read_session()), roles=[r for r in role_book(read_session()) if r.active])
 
 
 def _secret(title: str, username: str, secret: str, note: str) -> Response:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import seat_rules
+from engine.models import UnitKind
 from engine.user_admin import Action
 
 ACTION_LABELS = {
@@ -21,8 +23,6 @@ ACTION_LABELS = {
     Action.TOKEN_REVOKED: _l("API token withdrawn"),
     Action.ACCESS_REVOKED: _l("All tokens and sessions withdrawn"),
 }
-KIND_LABELS = {"street": _l("Streets"), "town": _l("Townships"), "district_department": _l("District departments"),
-               "district_unit": _l("District units")}
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class UnitChoice:
 
 def units(session: Session) -> list[tuple[str, list[UnitChoice]]]:
     """Units grouped by kind, for the unit drop-downs."""
+    labels = dict(session.execute(select(UnitKind.code, UnitKind.label)).tuples().all())
     groups: dict[str, list[UnitChoice]] = {}
     for department, roles in seat_rules.seat_choices(session):
-        groups.setdefault(department.kind.value, []).append(
-            UnitChoice(department.code, department.name, " ".join(r.value for r in roles)))
-    return [(str(KIND_LABELS.get(kind, kind)), found) for kind, found in groups.items()]
+        groups.setdefault(department.kind, []).append(
+            UnitChoice(department.code, department.name, " ".join(r.code for r in roles)))
+    return [(labels.get(kind, kind), found) for kind, found in groups.items()]

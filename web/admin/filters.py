@@ -1,14 +1,13 @@
 """The user list's filters, read from the query string and written back into links."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from engine.roles import Role
-
 MAX_OFFSET = 1_000_000
-_ROLES = {r.value for r in Role}
+_ROLE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,13 @@ class UserFilters:
         """Filters from request arguments; nonsense values are ignored rather than refused."""
         role, active = args.get("role", ""), args.get("active", "")
         return cls(q=args.get("q", "").strip()[:64], department=args.get("department", "").strip()[:32],
-                   role=role if role in _ROLES else "", active=active if active in ("yes", "no") else "",
+                   role=role if _ROLE.fullmatch(role) else "", active=active if active in ("yes", "no") else "",
                    offset=_offset(args.get("offset")))
 
     @property
-    def role_value(self) -> Role | None:
-        """The chosen role, if any."""
-        return Role(self.role) if self.role else None
+    def role_value(self) -> str | None:
+        """The chosen role code, if any."""
+        return self.role or None
 
     @property
     def active_value(self) -> bool | None:

@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from sqlalchemy.orm import Session
 
-from engine import user_admin, user_listing
+from engine import user_listing
 from engine.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MAX_TOKEN_LABEL, MIN_PASSWORD
-from engine.roles import Role
+from engine.roles import Role, role_book
+from web import permissions
 from web.admin import actions
-from web.admin.choices import ACTION_LABELS, KIND_LABELS, units
+from web.admin.choices import ACTION_LABELS, units
 from web.admin.filters import UserFilters
-from web.auth.session import current_actor, roles_required
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services
 
 PAGE_SIZE = 50
-admin_page = roles_required(user_admin.ADMINISTERING)
+admin_page = allowed(permissions.administers)
 
 
 def register(bp: Blueprint) -> None:
@@ -29,6 +31,11 @@ def register(bp: Blueprint) -> None:
         "label": MAX_TOKEN_LABEL}})
 
 
+def active_roles(session: Session) -> list[Role]:
+    """The roles a seat may be given now, by code."""
+    return [r for r in role_book(session) if r.active]
+
+
 @admin_page
 def index() -> str:
     """Users (``?q=&department=&role=&active=&offset=``), by login name."""
@@ -38,7 +45,8 @@ def index() -> str:
                                  department=filters.department or None, role=filters.role_value,
                                  active=filters.active_value, limit=PAGE_SIZE, offset=filters.offset, now=now(),
                                  policy=services().settings.session_policy)
-    return render_template("admin/users.html", page=page, filters=filters, units=units(session), roles=list(Role))
+    return render_template("admin/users.html", page=page, filters=filters, units=units(session),
+                           roles=active_roles(session))
 
 
 @admin_page
@@ -53,6 +61,6 @@ def show(username: str) -> str:
     session = read_session()
     detail = user_listing.user_detail(session, current_actor(), username, now=now(),
                                     policy=services().settings.session_policy)
-    return render_template("admin/user.html", detail=detail, units=units(session), roles=list(Role),
-                           action_labels=ACTION_LABELS, kind_labels=KIND_LABELS,
+    return render_template("admin/user.html", detail=detail, units=units(session), roles=active_roles(session),
+                           action_labels=ACTION_LABELS,
                            is_self=detail.user.id == current_actor().user_id)

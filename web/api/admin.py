@@ -6,7 +6,6 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from engine import user_admin, user_listing
-from engine.roles import Role
 from engine.user_admin import NewToken
 from engine.user_listing import SeatView, TokenView, UserDetail, UserSummary
 from web.api.auth import current_actor
@@ -38,7 +37,7 @@ def list_users() -> Response:
     role = ROLE.read()
     page = user_listing.list_users(
         read_session(), current_actor(), text=TEXT.read(), department=DEPARTMENT.read(),
-        role=Role(role) if role else None, active=None if active is None else active == "true",
+        role=role or None, active=None if active is None else active == "true",
         limit=LIMIT.read() or 50, offset=OFFSET.read() or 0, now=now(), policy=services().settings.session_policy)
     return jsonify({"items": [_summary(u) for u in page.items], "total": page.total, "limit": page.limit,
                     "offset": page.offset, "next_offset": page.next_offset})
@@ -145,8 +144,8 @@ def _detail(session: Any, username: str) -> UserDetail:
 
 
 def _seat(s: SeatView) -> dict[str, Any]:
-    return {"department": s.department_code, "department_name": s.department_name, "kind": s.department_kind.value,
-            "role": s.role.value, "role_label": s.role.label}
+    return {"department": s.department_code, "department_name": s.department_name, "kind": s.department_kind,
+            "role": s.role, "role_label": s.role_label}
 
 
 def _summary(u: UserSummary) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def me() -> Response:
     return jsonify({
         "username": actor.username,
         "display_name": actor.display_name,
-        "seats": [{"department": s.department_code, "department_name": s.department_name, "role": s.role.value}
+        "seats": [{"department": s.department_code, "department_name": s.department_name, "role": s.role}
                   for s in actor.seats],
     })
 

@@ -54,7 +54,7 @@ def case_etag(instance_id: int, revision: int) -> str:
 
 def task_etag(task: HumanTask, revision: int) -> str:
     """The quoted strong tag of a task: what the task row holds and the revision of its case."""
-    parts: list[Any] = [task.id, task.status.value, task.assignee_id, task.role.value if task.role else None,
+    parts: list[Any] = [task.id, task.status.value, task.assignee_id, task.role,
                         task.department_id, task.claimed_at, task.completed_at, revision]
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:20]
     return f'"task-{task.id}-{digest}"'

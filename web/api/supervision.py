@@ -31,10 +31,9 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/calendar/warnings", "calendar_warnings", calendar_warnings, methods=["GET"])
 
 
-def _departments() -> list[str] | None:
-    actor = current_actor()
-    own = sorted({s.department_code for s in actor.seats})
-    return supervision.scope_departments(actor.sees_all_cases, own, DEPARTMENT.read())
+def _departments() -> list[str]:
+    covered = supervision.covered_units(read_session(), current_actor())
+    return supervision.scope_departments((d.code for d in covered), DEPARTMENT.read())
 
 
 def list_overdue() -> Response:
@@ -59,8 +58,8 @@ def list_escalations() -> Response:
 
 def department_stats(code: str) -> Response:
     """Open, overdue, on-time completion rate, median time to sign, 报到率 (``?since=ISO``)."""
-    actor = current_actor()
-    if not actor.sees_all_cases and code not in {s.department_code for s in actor.seats}:
+    covered = supervision.covered_units(read_session(), current_actor())
+    if code not in {d.code for d in covered}:
         abort(404, description=f"Department {code} not found.")
     since = SINCE.read()
     stats = supervision.department_stats(read_session(), code, now(), since=since)

@@ -11,7 +11,6 @@ from engine import inbox, task_query, tasks
 from engine.actors import Actor
 from engine.context import EngineContext
 from engine.models import HumanTask, ProcessInstance, TaskStatus
-from engine.roles import Role
 from escalation.task_due import current_deadlines
 from web.api import idempotent, payloads, preconditions
 from web.api.auth import current_actor
@@ -34,7 +33,7 @@ ELEMENT = TextParam("element", "Only tasks of this BPMN element id.", max_length
 BUSINESS_KEY = TextParam("business_key", "Only tasks of the case with this business key.", max_length=128)
 DEPARTMENT = TextParam("department", "Only tasks sitting in this department (code).", max_length=32)
 ASSIGNEE = TextParam("assignee", "Only tasks held (or done) by this username.", max_length=64)
-ROLE = ChoiceParam("role", "Only tasks whose candidates hold this role.", choices=tuple(r.value for r in Role))
+ROLE = TextParam("role", "Only tasks whose candidates hold this role (a role code).", max_length=64)
 DUE_BEFORE = InstantParam("due_before", "Only tasks whose current deadline (earliest running clock) is at or before "
                                         "this instant.")
 DUE_AFTER = InstantParam("due_after", "Only tasks whose current deadline is after this instant.")
@@ -65,7 +64,7 @@ def list_tasks() -> Response:
     query = task_query.TaskQuery(
         scope=inbox.Scope(SCOPE.read()), statuses=statuses, instance_id=INSTANCE.read(), process=PROCESS.read(),
         element=ELEMENT.read(), business_key=BUSINESS_KEY.read(), department=DEPARTMENT.read(),
-        assignee=ASSIGNEE.read(), role=Role(role) if role else None, text=TEXT.read() or "",
+        assignee=ASSIGNEE.read(), role=role or None, text=TEXT.read() or "",
         due_before=DUE_BEFORE.read(), due_after=DUE_AFTER.read(), overdue=OVERDUE.read(), now=now(),
         sort=task_query.Sort(sort), deadlines=current_deadlines)
     limit, offset = LIMIT.read() or 0, OFFSET.read() or 0

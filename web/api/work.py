@@ -37,7 +37,7 @@ def task_candidates(task_id: int) -> Response:
     actor = current_actor()
     task, colleagues = task_assignment.candidates(read_session(), actor, task_id)
     return jsonify({
-        "items": [{"username": c.username, "display_name": c.display_name, "roles": [r.value for r in c.roles],
+        "items": [{"username": c.username, "display_name": c.display_name, "roles": list(c.roles),
                    "holds_it": c.holds_it} for c in colleagues],
         "may_assign": task_assignment.may_assign(actor, task),
         "may_delegate": task_assignment.may_delegate(actor, task),

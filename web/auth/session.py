@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 
 from engine import user_sessions
 from engine.actors import Actor, actor_of
-from engine.roles import Role
 from engine.user_sessions import Ended
 from web.db import now, read_session, services, write
 
@@ -96,14 +95,14 @@ def to_login() -> Response:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Pages for some roles only: others get 403 (they are signed in and may know the page exists)."""
+def allowed(check: Callable[[Actor], bool]) -> Callable[[F], F]:
+    """Pages for some people only (``check``, from web.permissions): others get 403 (they are signed in)."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not (current_actor().roles & set(roles)):
+            if not check(current_actor()):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""``whistle user add|token|revoke|password|deactivate|activate`` and ``whistle seed-demo``.
+"""``whistle user add|token|revoke|password|deactivate|activate``.
 
 The commands call engine.user_admin as the console operator, like the admin pages and the
 API do as an admin: the same checks (seats fit their unit, the last admin seat stays) and
@@ -6,18 +6,13 @@ the same account history.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from engine import user_admin
-from engine.district import SeedReport, read_district, seed_district
-from engine.roles import Role
 from engine.user_admin import CONSOLE
-from web.cli.state import CliState, domain_errors, transaction
+from web.cli.state import CliState, transaction
 from web.formatting import local_time
 
-DEMO_PASSWORD = "whistle-demo"
 DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = user_admin.DEFAULT_TOKEN_DAYS, user_admin.MAX_TOKEN_DAYS
 
 
@@ -26,13 +21,11 @@ def user() -> None:
     """Manage users, their passwords, sign-in sessions and API tokens."""
 
 
-def _seat(value: str) -> tuple[str, Role]:
+def _seat(value: str) -> tuple[str, str]:
     code, _, role = value.partition(":")
-    try:
-        return code, Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise click.BadParameter(f"'{value}': write DEPARTMENT:ROLE with a role among {roles}") from None
+    if not code or not role:
+        raise click.BadParameter(f"'{value}': write UNIT:ROLE (a unit code and a role code, e.g. HP:street_officer)")
+    return code, role
 
 
 @user.command("add")
@@ -119,24 +112,4 @@ def user_activate(state: CliState, username: str) -> None:
     click.echo(f"{username} activated")
 
 
-def seed(state: CliState, district_file: Path | None, password: str) -> SeedReport:
-    """Load a district file (default: processes/district.yaml) with demo logins."""
-    path = district_file or state.settings.processes_dir / "district.yaml"
-    with domain_errors():
-        district = read_district(path)
-    with transaction(state) as session:
-        return seed_district(session, district, now=state.now(), demo_password=password)
-
-
-@click.command("seed-demo")
-@click.option("--file", "district_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="District YAML (default: processes/district.yaml).")
-@click.option("--password", default=DEMO_PASSWORD, show_default=True, help="Password of every demo login.")
-@click.pass_obj
-def seed_demo(state: CliState, district_file: Path | None, password: str) -> None:
-    """Load the demo district: streets, departments, categories and one login per role."""
-    report = seed(state, district_file, password)
-    click.echo(f"{report.departments} departments, {report.categories} categories, {report.users} logins added")
-
-
-COMMANDS = [user, seed_demo]
+COMMANDS = [user]

@@ -10,8 +10,8 @@ import click
 from engine import idempotency, pending_uploads, schema
 from escalation import scheduler
 from escalation.sweep import BATCH_SIZE, SweepReport, sweep
-from web.cli.accounts import DEMO_PASSWORD, seed
 from web.cli.bundles import deploy
+from web.cli.organisation import DEMO_PASSWORD, seed
 from web.cli.state import CliState, domain_errors
 
 FEATURED_LOGINS = ("HP.officer", "HP.leader", "CGW.dispatcher", "CGW.staff", "CGW.head", "ZJW.staff", "SWJ.staff",
@@ -118,8 +118,8 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     """Initialise, deploy processes/, seed the demo district, run the worker and serve (SQLite by default)."""
     state: CliState = ctx.obj
     ctx.invoke(init)
+    report = seed(state, (), DEMO_PASSWORD)  # the organisation first: diagrams name its roles
     ctx.invoke(deploy, paths=(state.settings.processes_dir,))
-    report = seed(state, None, DEMO_PASSWORD)
     click.echo("")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, display in report.logins:

@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.errors import DefinitionInvalid
-from engine.roles import Role
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.design.bundles import UploadRefused, from_upload, policy_clocks
 from web.design.problems import ShownProblem, shown
 from web.design.processes import process_summaries
 
-DESIGNERS = (Role.DESIGNER, Role.ADMIN)
+design_page = allowed(permissions.designs)
 
 
 def _page(problems: list[ShownProblem] | None = None, error: str | None = None, status: int = 200,
@@ -24,13 +24,13 @@ def _page(problems: list[ShownProblem] | None = None, error: str | None = None, 
                            notice=notice), status
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def index() -> tuple[str, int]:
     """Every process with its versions, newest first."""
     return _page()
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def upload() -> Response | tuple[str, int]:
     """Deploy an uploaded .bpmn (and form files): a new version when it changed, else nothing."""
     try:
@@ -61,7 +61,7 @@ def upload() -> Response | tuple[str, int]:
     return redirect(url_for("design.index"))
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def download(key: str, version: int) -> Response:
     """The .bpmn file of one version, byte for byte as deployed."""
     found = definitions.get(read_session(), key, version)

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from engine import definitions
 from engine.errors import Conflict, DefinitionInvalid
 from engine.validation import validate_bundle
-from web.auth.session import current_actor, roles_required
+from web.auth.session import current_actor
 from web.db import now, read_session, services, write
 from web.design.blank import BLANK_BPMN
 from web.design.bundles import deployed_forms, from_xml, policy_clocks
-from web.design.index import DESIGNERS
+from web.design.index import design_page
 from web.design.problems import shown
 from web.i18n import translate
 from web.query import IdParam
@@ -20,7 +20,7 @@ from web.query import IdParam
 VERSION = IdParam("version", "The version to edit; the newest when omitted.")
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def edit(key: str) -> str:
     """The modeler on a deployed version (``?version=N``, the newest by default)."""
     found = definitions.get(read_session(), key, VERSION.read())
@@ -28,19 +28,19 @@ def edit(key: str) -> str:
                            xml_url=url_for("design.download", key=found.key, version=found.version))
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def new() -> str:
     """The modeler on a blank process."""
     return render_template("design/modeler.html", definition=None, filename="", xml_url=url_for("design.blank"))
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def blank() -> Response:
     """The diagram a new process starts from."""
     return Response(BLANK_BPMN, mimetype="application/xml")
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def validate() -> Response:
     """Check the modeler's XML as a deploy would (deployed forms as fallback); never stores anything.
 
@@ -77,7 +77,7 @@ def _refused(invalid: DefinitionInvalid, message: str) -> str:
     return message + " " + _("%(count)s warning(s) as well.", count=len(invalid.warnings))
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def deploy() -> tuple[Response, int]:
     """Deploy the modeler's XML: a new version when it changed, a no-op when not, else located problems.
 

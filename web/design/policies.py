@@ -9,9 +9,8 @@ from werkzeug.wrappers import Response
 from engine.errors import DefinitionInvalid, Problem
 from escalation.policies import read_policy
 from escalation.policy_store import PolicyDeployResult, deploy_policy_text
-from web.auth.session import roles_required
 from web.db import now, read_session, write
-from web.design.index import DESIGNERS
+from web.design.index import design_page
 from web.design.policy_versions import policy_versions
 from web.design.problems import shown
 
@@ -19,7 +18,7 @@ from web.design.problems import shown
 PASTED_NAME = "policy.yaml"
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def policies() -> tuple[str, int] | Response:
     """Deployed policy versions; POST checks a pasted policy text, or deploys it (``action=deploy``)."""
     text = request.form.get("source", "") if request.method == "POST" else ""

@@ -7,9 +7,8 @@ from engine import definitions
 from engine.diagram_stats import waiting_counts
 from engine.errors import NotFound
 from escalation.diagram_overdue import overdue_counts
-from web.auth.session import roles_required
 from web.db import now, read_session
-from web.design.index import DESIGNERS
+from web.design.index import design_page
 from web.design.processes import process_summary
 from web.formatting import local_time
 from web.query import IdParam
@@ -17,7 +16,7 @@ from web.query import IdParam
 VERSION = IdParam("version", "The version to show; the newest when omitted.")
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def show(key: str) -> str:
     """The viewer page; ``?version=N`` picks a version (the newest by default)."""
     summary = process_summary(read_session(), key)
@@ -30,7 +29,7 @@ def show(key: str) -> str:
     return render_template("design/viewer.html", process=summary, chosen=chosen)
 
 
-@roles_required(*DESIGNERS)
+@design_page
 def counts(key: str, version: int) -> Response:
     """Waiting and overdue tasks per element of one version, as JSON for the diagram overlays."""
     session = read_session()

@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 
 from engine import inbox
 from engine.errors import Conflict, StaleRevision
-from engine.roles import Role
 from escalation import extensions, supervision
 from escalation.limits import Limit, LimitError
 from escalation.models import ExtensionRequest
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.i18n import translate
 
@@ -31,7 +31,7 @@ class Pending:
     new_deadline_at: datetime | None
 
 
-@roles_required(Role.DEPT_HEAD, Role.STREET_LEADER)
+@allowed(permissions.decides_extensions)
 def index() -> str:
     """Every pending request of the head's departments, oldest first."""
     session, actor = read_session(), current_actor()
@@ -58,7 +58,7 @@ def _moved(deadline: datetime, extension: str, department: str | None) -> dateti
         return None
 
 
-@roles_required(Role.DEPT_HEAD, Role.STREET_LEADER)
+@allowed(permissions.decides_extensions)
 def decide(request_id: int, decision: str) -> Response:
     """Approve (the deadline moves) or reject, with an optional note to the requester."""
     actor, esc = current_actor(), services().escalation

@@ -13,6 +13,7 @@ from engine import task_assignment
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InvalidInput, StaleRevision
 from engine.models import HumanTask
+from engine.roles import role_book
 from web.auth.session import current_actor, login_required
 from web.db import now, services, write
 from web.forms import Option
@@ -37,7 +38,8 @@ def form_for(session: Session, actor: Actor, task: HumanTask) -> HandoverForm | 
     else:
         return None
     _task, colleagues = task_assignment.candidates(session, actor, task.id)
-    return HandoverForm(action, [Option(c.username, f"{c.display_name}（{'、'.join(r.label for r in c.roles)}）")
+    book = role_book(session)
+    return HandoverForm(action, [Option(c.username, f"{c.display_name}（{'、'.join(book.label(r) for r in c.roles)}）")
                                  for c in colleagues if not c.holds_it])
 
 

@@ -11,22 +11,19 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from engine import catalog, inbox, tasks
+from engine import catalog, inbox, tasks, work_units
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, StaleRevision
 from engine.inbox import Filters
-from engine.models import Department, DepartmentKind
-from engine.roles import Role
+from engine.models import Department
 from escalation import extensions, supervision
+from web import permissions
 from web.auth.session import current_actor, login_required
 from web.boundary import local_target
 from web.db import now, read_session, services, write
 from web.i18n import translate
 from web.inbox.listing import COUNT_CAP, INBOXES, PAGE_SIZE, WORK_TABS, Due, InboxQuery, Tab, landing_tab
 from web.inbox.rows import row_context
-
-DECIDERS = (Role.DEPT_HEAD, Role.STREET_LEADER)  # who decides on extension requests
-STREET_ROLES = {Role.STREET_OFFICER, Role.STREET_LEADER, Role.GRID_WORKER}
 
 
 @login_required
@@ -43,8 +40,8 @@ def index() -> str:
                                  limit=PAGE_SIZE, offset=query.offset)
     clocks = supervision.clocks_for_badges(session, [row.id for row in rows])
     departments = catalog.departments(session)  # read once: the street filter and the rows' names
-    streets = street_choices(actor, departments)
-    decides = any(actor.has_role(role) for role in DECIDERS)
+    streets = street_choices(actor, departments, work_units.starting_kinds(session))
+    decides = permissions.decides_extensions(actor)
     pending = len(extensions.pending_for(session, actor)) if decides else 0
     return render_template("inbox/index.html", query=query, rows=rows, more=more, clocks=clocks, tabs=list(Tab),
                            dues=list(Due), streets=streets, decides=decides, pending=pending, counts=counts,
@@ -52,11 +49,12 @@ def index() -> str:
                            **row_context(session, actor, departments))
 
 
-def street_choices(actor: Actor, departments: list[Department]) -> list[tuple[str, str]]:
+def street_choices(actor: Actor, departments: list[Department], kinds: frozenset[str]) -> list[tuple[str, str]]:
     """The streets one may filter by: a street's own people see their own street(s), not every street."""
-    streets = [d for d in departments if d.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
-    if actor.roles & STREET_ROLES:
-        streets = [d for d in streets if d.id in actor.department_ids]
+    streets = [d for d in departments if d.kind in kinds]
+    own = [d for d in streets if d.id in actor.department_ids]
+    if own:
+        streets = own
     return [(d.code, d.name) for d in streets]
 
 

@@ -14,7 +14,7 @@ from engine.actors import Actor
 from engine.cases import CaseRecord, case_record
 from engine.context import EngineContext
 from engine.errors import FieldError
-from engine.models import Department, DepartmentKind, HumanTask, TaskStatus
+from engine.models import Department, HumanTask, TaskStatus
 from escalation.handoffs import Handoff, handoff_to
 from escalation.supervision import ClockView, task_clocks
 from escalation.urging import UrgingEntry, urgings_on
@@ -167,8 +167,8 @@ def _narrow_departments(session: Session, schema: dict[str, Any] | None, fields:
     properties = (schema or {}).get("properties") or {}
     for found in fields:
         kind = (properties.get(found.name) or {}).get("x-department-kind")
-        if found.widget == "select" and kind in {k.value for k in DepartmentKind}:
-            found.options = [Option(d.code, d.name) for d in catalog.departments(session, DepartmentKind(kind))]
+        if found.widget == "select" and isinstance(kind, str):
+            found.options = [Option(d.code, d.name) for d in catalog.departments(session, [kind])]
 
 
 def extension_form(values: Mapping[str, str], errors: list[FieldError]) -> ExtensionForm:

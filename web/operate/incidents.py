@@ -8,15 +8,14 @@ from flask_babel import gettext
 
 from engine import incidents
 from engine.models import Incident, IncidentStatus
-from engine.roles import Role
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import read_session
 from web.formatting import N_
 from web.i18n import translate
 from web.query import ChoiceParam, IntParam, TextParam
 
 PAGE_SIZE = 50
-OPERATORS = (Role.DESIGNER, Role.ADMIN)
 KIND_NAMES = {
     incidents.STUCK: N_("Cannot go on"),
     incidents.STEP_FAILED: N_("A step failed"),
@@ -55,7 +54,7 @@ def status_filter(raw: str | None) -> IncidentStatus | None:
     return None if raw == "all" else IncidentStatus(raw or "open")
 
 
-@roles_required(*OPERATORS)
+@allowed(permissions.designs)
 def index() -> str:
     """Incidents, latest first (``?kind=&status=&process=&offset=``), each with the way out."""
     status, kind, process, offset = STATUS.read(), KIND.read(), PROCESS.read(), OFFSET.read() or 0
@@ -72,4 +71,4 @@ def index() -> str:
         selected={"kind": kind or "", "status": status or "open", "process": process or ""},
         # The repair page (web/operate/repair.py), when this build has it.
         repair_page="operate.case" if "operate.case" in current_app.view_functions else None,
-        sees_cases=current_actor().sees_all_cases)  # designers follow no case: they reach it by the repair page
+        sees_cases=current_actor().supervises)  # designers follow no case: they reach it by the repair page

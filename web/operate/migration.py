@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 from engine import case_migration, definitions
 from engine.case_migration import MigrationReport
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.roles import Role
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.i18n import translate
 from web.query import IntParam, TextParam
@@ -25,7 +25,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/migrations", "migrate", migrate, methods=["POST"])
 
 
-@roles_required(Role.DESIGNER, Role.ADMIN)
+@allowed(permissions.designs)
 def migrations() -> tuple[str, int] | str:
     """Versions with running cases; with ``key``, ``from`` and ``to``: the dry run, per case."""
     key, frm, to = KEY.read(), FROM.read(), TO.read()
@@ -38,7 +38,7 @@ def migrations() -> tuple[str, int] | str:
     return _page(key, frm, to, report=report, error=error), 422 if error else 200
 
 
-@roles_required(Role.ADMIN)
+@allowed(permissions.administers)
 def migrate() -> tuple[str, int] | str:
     """Migrate the cases that map, with a reason; the page lists what moved and what stayed."""
     key = request.form.get("key", "")[:255]
@@ -86,4 +86,4 @@ def _page(key: str | None, frm: int | None, to: int | None, *, report: Migration
         found.sort()
     return render_template("operate/migrations.html", versions=versions, key=key, frm=frm, to=to, report=report,
                            error=error, errors=errors or {}, reason=reason,
-                           may_migrate=actor.has_role(Role.ADMIN))
+                           may_migrate=permissions.administers(actor))

@@ -12,12 +12,10 @@ from werkzeug.wrappers import Response
 
 from engine import incidents, repair
 from engine.errors import Conflict, Forbidden, InvalidInput, ProcessFailed, StaleRevision
-from engine.roles import Role
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.i18n import translate
-
-OPERATORS = (Role.DESIGNER, Role.ADMIN)
 
 
 def token_states() -> dict[str, str]:
@@ -36,13 +34,13 @@ def register(bp: Blueprint) -> None:
                     repair_case, methods=["POST"])
 
 
-@roles_required(*OPERATORS)
+@allowed(permissions.designs)
 def case_page(instance_id: int) -> str:
     """Where the case stands and the repair forms (administrators act; designers see)."""
     return _render(instance_id)
 
 
-@roles_required(Role.ADMIN)
+@allowed(permissions.administers)
 def repair_case(instance_id: int, action: str) -> Response | tuple[str, int]:
     """One repair action with its reason; refusals keep what was typed."""
     form = {k: request.form.get(k, "")[:VARIABLES_MAX_CHARS + 1] for k in ("reason", "variables", "token", "element")}

@@ -9,9 +9,8 @@ from werkzeug.wrappers import Response
 
 from engine import attachments, whistles
 from engine.errors import FieldError, InvalidInput, NeedsConfirmation
-from engine.roles import Role
-from web import form_tokens
-from web.auth.session import current_actor, roles_required
+from web import form_tokens, permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, fields_for, parse
 from web.i18n import translate
@@ -24,7 +23,7 @@ SHOWN = ("whistle_type", "category", "title", "community", "address", "descripti
 CONFIRM = "confirm_duplicate"
 
 
-@roles_required(Role.STREET_OFFICER)
+@allowed(permissions.blows_whistles)
 def new() -> str | Response | tuple[str, int]:
     """GET: the empty form. POST: keep the uploads, then blow the whistle or show what to fix (422)."""
     actor = current_actor()
@@ -61,7 +60,7 @@ def new() -> str | Response | tuple[str, int]:
     return redirect(target)
 
 
-@roles_required(Role.STREET_OFFICER)
+@allowed(permissions.blows_whistles)
 def suggestion() -> str:
     """The department checkboxes with the chosen category's owners ticked (an htmx fragment)."""
     session = read_session()
@@ -95,7 +94,7 @@ def _fields(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldErro
     """The start form's fields, with the street's communities and the district departments as choices."""
     actor = current_actor()
     session = read_session()
-    seats = whistles.street_seats(actor, (Role.STREET_OFFICER,))
+    seats = whistles.street_seats(session, actor, starting=True)
     departments = [Option(d.code, d.name) for d in whistles.summonable(session)]
     by_name = {f.name: f for f in fields_for(schema, values=data, errors=errors, department_options=departments)}
     community = by_name.get("community")

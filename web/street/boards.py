@@ -9,10 +9,10 @@ from engine import whistle_changes, whistles, withdrawal
 from engine.actors import Actor
 from engine.errors import NotFound
 from engine.models import HumanTask
-from engine.roles import Role
 from escalation.boards import rating_forms
 from escalation.supervision import clocks_for_badges
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.cases import may_withdraw_case
 from web.db import read_session, services
 from web.deadlines import most_urgent
@@ -35,7 +35,7 @@ ACTION_LABELS = {"Task_verify": N_("Verify the result"), "Task_rate": N_("Rate t
                  "Task_reassign": N_("Summon another department")}
 
 
-@roles_required(Role.STREET_OFFICER, Role.STREET_LEADER)
+@allowed(permissions.follows_whistles)
 def index() -> str:
     """我的吹哨: the whistles of the reader's streets, newest first."""
     offset = OFFSET.read() or 0
@@ -46,10 +46,11 @@ def index() -> str:
     except NotFound:  # nothing deployed yet: the list is empty anyway
         choices = {}
     return render_template("street/index.html", rows=rows, more=more, offset=offset, page_size=PAGE_SIZE,
-                           choices=choices, status_labels=STATUS_LABELS)
+                           choices=choices, status_labels=STATUS_LABELS,
+                           blows=permissions.blows_whistles(current_actor()))
 
 
-@roles_required(Role.STREET_OFFICER, Role.STREET_LEADER)
+@allowed(permissions.follows_whistles)
 def show(instance_id: int) -> str:
     """One whistle's board: each summoned department's stages, deadlines and the street's open tasks."""
     session = read_session()
@@ -79,7 +80,7 @@ def show(instance_id: int) -> str:
 
 def after_completion(actor: Actor, task: HumanTask) -> str | None:
     """Where the street goes after 核验 or 评价: back to that whistle's board, where the next department waits."""
-    if task.element_id in ACTION_LABELS and actor.roles & {Role.STREET_OFFICER, Role.STREET_LEADER}:
+    if task.element_id in ACTION_LABELS and permissions.follows_whistles(actor):
         return url_for("street.show", instance_id=task.instance_id)
     return None
 

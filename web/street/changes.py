@@ -10,9 +10,9 @@ from engine import whistle_changes, whistle_rules
 from engine.actors import Actor
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleRevision
 from engine.models import InstanceStatus
-from engine.roles import Role
 from engine.whistles import Board
-from web.auth.session import current_actor, roles_required
+from web import permissions
+from web.auth.session import allowed, current_actor
 from web.db import now, services, write
 from web.forms import Option
 from web.i18n import refusal_text, translate
@@ -20,14 +20,15 @@ from web.i18n import refusal_text, translate
 
 def choices(session: Session, actor: Actor, board: Board) -> list[Option] | None:
     """The departments the actor may add to this running whistle, or None when the form is not theirs to use."""
-    officer = any(s.department_code == board.street for s in actor.seats_with(Role.STREET_OFFICER))
+    seats = whistle_rules.street_seats(session, actor, starting=True)
+    officer = any(s.department_code == board.street for s in seats)
     if not officer or board.status != InstanceStatus.RUNNING:
         return None
     busy = whistle_rules.working(session, board.id)
     return [Option(d.code, d.name) for d in whistle_rules.summonable(session) if d.code not in busy]
 
 
-@roles_required(Role.STREET_OFFICER)
+@allowed(permissions.blows_whistles)
 def add_department(instance_id: int) -> Response:
     """Summon the chosen department with the reason typed; any refusal comes back to the board as a message."""
     actor, ctx = current_actor(), services().ctx

@@ -1,49 +1,52 @@
-"""Who may open the supervision pages, and which departments each reader covers."""
+"""Who may open the supervision pages, and which units each reader covers (their overseen subtrees)."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, g
 from sqlalchemy.orm import Session
 
-from engine import catalog
-from engine.actors import Actor
-from engine.models import DepartmentKind
-from engine.roles import Role
-from escalation.supervision import scope_departments
-from web.auth.session import current_actor, roles_required
+from engine import work_units
+from engine.models import Department
+from escalation.supervision import covered_units, scope_departments
+from web import permissions
+from web.auth.session import allowed, current_actor
+from web.db import read_session
 
-# District supervision, leadership, dispatch and admins see every department; a head only their own.
-SUPERVISION_ROLES = (Role.SUPERVISOR, Role.DISTRICT_LEADER, Role.DISPATCH_CENTER, Role.ADMIN, Role.DEPT_HEAD)
-supervision_page = roles_required(*SUPERVISION_ROLES)
+supervision_page = allowed(permissions.supervises)
 
 
-def own_departments(actor: Actor) -> list[str]:
-    """The departments ``actor`` heads."""
-    return sorted({s.department_code for s in actor.seats_with(Role.DEPT_HEAD)})
+def _covered() -> list[Department]:
+    """The units the current reader covers, read once per request."""
+    if "covered_units" not in g:
+        g.covered_units = covered_units(read_session(), current_actor())
+    return g.covered_units
 
 
-def scope(requested: str | None) -> list[str] | None:
-    """The departments a query of the current reader may cover (None: all of them)."""
-    actor = current_actor()
-    return scope_departments(actor.sees_all_cases, own_departments(actor), requested or None)
+def scope(requested: str | None) -> list[str]:
+    """The unit codes a query of the current reader may cover."""
+    return scope_departments((d.code for d in _covered()), requested or None)
 
 
 def department_choices(session: Session) -> list[tuple[str, str]]:
-    """(code, name) of the departments the reader may pick in a filter."""
-    actor = current_actor()
-    found = catalog.departments(session, DepartmentKind.DISTRICT_DEPARTMENT)
-    if not actor.sees_all_cases:
-        own = set(own_departments(actor))
-        found = [d for d in catalog.departments(session) if d.code in own]
-    return [(d.code, d.name) for d in found]
+    """(code, name) of the summoned units the reader may pick in a filter (their own units too)."""
+    kinds = work_units.summoned_kinds(session)
+    own = current_actor().department_ids
+    return [(d.code, d.name) for d in _covered() if d.kind in kinds or d.id in own]
+
+
+def scored_departments(session: Session) -> list[str]:
+    """The summoned units on the reader's scoreboard."""
+    return [code for code, _ in department_choices(session)]
 
 
 def street_choices(session: Session) -> list[tuple[str, str]]:
-    """(code, name) of every street and township."""
-    return [(d.code, d.name) for kind in (DepartmentKind.STREET, DepartmentKind.TOWN)
-            for d in catalog.departments(session, kind)]
+    """(code, name) of the units that start cases within the reader's reach."""
+    kinds = work_units.starting_kinds(session)
+    if not current_actor().supervises:  # a head filters its own unit's work by any street it came from
+        return [(d.code, d.name) for d in work_units.units(session, kinds)]
+    return [(d.code, d.name) for d in _covered() if d.kind in kinds]
 
 
 def require_department(code: str) -> None:
-    """404 unless the reader covers department ``code`` (others may not learn what it holds)."""
+    """404 unless the reader covers unit ``code`` (others may not learn what it holds)."""
     if scope(code) == []:
         abort(404)

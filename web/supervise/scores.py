@@ -11,7 +11,7 @@ from web.auth.session import current_actor
 from web.db import now, read_session
 from web.formatting import duration, local_time
 from web.i18n import current_lang
-from web.supervise.access import require_department, scope, supervision_page
+from web.supervise.access import require_department, scored_departments, supervision_page
 from web.supervise.csv_export import csv_response
 from web.supervise.periods import PERIODS, read_period
 
@@ -23,7 +23,8 @@ def departments() -> str | Response:
     """Every department the reader covers with its scores; ``?format=csv`` downloads them."""
     period = read_period(now())
     session = read_session()
-    rows = boards.scoreboard(session, now(), departments=scope(None), since=period.since, until=period.until)
+    rows = boards.scoreboard(session, now(), departments=scored_departments(session), since=period.since,
+                             until=period.until)
     marks = boards.rating_forms(session).marks  # the columns are the rating form's marks
     if request.args.get("format") == "csv":
         return _csv(rows, marks)
