@@ -37,6 +37,8 @@ from engine.roles import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
+WHISTLE_PACK = PROCESSES / "whistle"
+DEMO_CITY = PROCESSES / "demo-city"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "whistle-demo"
 BASE = datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -175,9 +177,9 @@ def postgres_database(url: str) -> Iterator[Database]:
     try:
         schema.upgrade(db)
         with db.transaction() as session:
-            seed_district(session, read_district(PROCESSES / "district.yaml"), now=BASE, demo_password=DEMO_PASSWORD)
+            seed_district(session, read_district(DEMO_CITY / "district.yaml"), now=BASE, demo_password=DEMO_PASSWORD)
         with db.transaction() as session:
-            definitions.deploy(session, EngineContext(), definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+            definitions.deploy(session, EngineContext(), definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                                now=BASE)
         yield db
     finally:

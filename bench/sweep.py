@@ -2,7 +2,7 @@
 
 ``--mode sweep`` (part 1) builds two databases, each in a temporary schema dropped
 afterwards, with the production wiring (``web.services.engine_context`` + ``wire``, the
-calendars of ``processes/calendars``, the whistle policy deployed):
+calendars of ``processes/demo-city/calendars``, the whistle policy deployed):
 
 * A: ``--a-tasks`` (100,000) open sign tasks on as many running instances, each task with
   the ten deadline rungs the policy arms for it (two clocks x five levels);
@@ -67,6 +67,8 @@ from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
+WHISTLE_PACK = PROCESSES / "whistle"
+DEMO_CITY = PROCESSES / "demo-city"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "whistle-demo"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -182,11 +184,11 @@ def prepare(db: Database, wiring: Wiring, at: datetime) -> None:
     """Migrate, seed the demo district, deploy the whistle process and its policy."""
     schema.upgrade(db)
     with db.transaction() as session:
-        seed_district(session, read_district(PROCESSES / "district.yaml"), now=at, demo_password=DEMO_PASSWORD)
+        seed_district(session, read_district(DEMO_CITY / "district.yaml"), now=at, demo_password=DEMO_PASSWORD)
     with db.transaction() as session:
-        definitions.deploy(session, wiring.ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"), now=at)
+        definitions.deploy(session, wiring.ctx, definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), now=at)
     with db.transaction() as session:
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=at)
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=at)
 
 
 def start_cases(db: Database, wiring: Wiring, count: int, at: datetime) -> None:

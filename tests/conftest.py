@@ -22,7 +22,7 @@ from escalation import models as escalation_models  # noqa: F401 - registers the
 from escalation.calendars import Calendars
 from escalation.config import Escalation
 from tests.databases import create_schema, drop_schema
-from tests.support import PROCESSES, SHANGHAI, FakeClock, Flow
+from tests.support import DEMO_CITY, PROCESSES, SHANGHAI, FakeClock, Flow
 from web.services import calendars_of, engine_context, wire
 from web.settings import Settings
 
@@ -47,7 +47,7 @@ class _Backends:
             db = self._create(backend)
             schema.upgrade(db)
             with db.transaction() as session:
-                seed_district(session, read_district(PROCESSES / "district.yaml"),
+                seed_district(session, read_district(DEMO_CITY / "district.yaml"),
                               now=datetime(2026, 1, 1, tzinfo=SHANGHAI), demo_password=DEMO_PASSWORD)
             self.databases[backend] = db
         return self.databases[backend]

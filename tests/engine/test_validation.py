@@ -19,7 +19,7 @@ from engine.definitions import bundle_from_path
 from engine.errors import DefinitionInvalid, Problem
 from engine.expressions import Evaluator
 from engine.validation import Bundle, ValidatedBundle, validate_bundle
-from tests.support import FIXTURES, PROCESSES
+from tests.support import FIXTURES, WHISTLE_PACK
 
 CORPUS = FIXTURES / "bpmn"
 SECRET = "WHISTLE-SENTINEL-7c1e9b-do-not-leak"
@@ -308,7 +308,7 @@ def test_script_lines_other_than_assignments_are_refused(script: str, fragment: 
 
 def test_the_whistle_process_validates() -> None:
     """processes/whistle.bpmn with its forms passes every check."""
-    checked = validate_bundle(bundle_from_path(PROCESSES / "whistle.bpmn"), Evaluator())
+    checked = validate_bundle(bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), Evaluator())
     assert (checked.key, checked.name) == ("whistle", "街乡吹哨、部门报到")
     assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer"}
     assert set(checked.forms) == {"whistle_start", "whistle_sign", "whistle_reassign", "whistle_report_in",

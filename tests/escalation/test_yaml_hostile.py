@@ -12,9 +12,9 @@ from engine.district import read_district
 from engine.errors import InvalidInput
 from escalation.calendars import load_calendars
 from escalation.policies import read_policy
-from tests.support import PROCESSES, ROOT
+from tests.support import DEMO_CITY, ROOT, WHISTLE_PACK
 
-POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 
 
 def alias_bomb(head: str = "process: whistle\nlimits_by: whistle_type\n") -> str:
@@ -61,14 +61,14 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing() -> None:
 
 
 def test_the_district_file_refuses_aliases_with_file_and_line(tmp_path: Path) -> None:
-    district = (PROCESSES / "district.yaml").read_text(encoding="utf-8")
+    district = (DEMO_CITY / "district.yaml").read_text(encoding="utf-8")
     path = tmp_path / "district.yaml"
     path.write_text(district + alias_bomb(""), encoding="utf-8")
     with pytest.raises(InvalidInput) as refused:
         read_district(path)
     line = district.count("\n") + 1
     assert refused.value.message == f"{path}:{line}: anchors (&name) are not allowed in YAML files"
-    assert read_district(PROCESSES / "district.yaml")["streets"]  # the shipped file has none and still reads
+    assert read_district(DEMO_CITY / "district.yaml")["streets"]  # the shipped file has none and still reads
 
 
 def test_calendar_files_refuse_aliases_and_odd_years_with_a_located_problem(tmp_path: Path) -> None:

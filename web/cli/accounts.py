@@ -18,6 +18,8 @@ from web.cli.state import CliState, domain_errors, transaction
 from web.formatting import local_time
 
 DEMO_PASSWORD = "whistle-demo"
+# The demo district seed-demo loads unless told otherwise, inside the processes folder (the demo-city pack).
+DEMO_DISTRICT = Path("demo-city") / "district.yaml"
 DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = user_admin.DEFAULT_TOKEN_DAYS, user_admin.MAX_TOKEN_DAYS
 
 
@@ -120,8 +122,8 @@ def user_activate(state: CliState, username: str) -> None:
 
 
 def seed(state: CliState, district_file: Path | None, password: str) -> SeedReport:
-    """Load a district file (default: processes/district.yaml) with demo logins."""
-    path = district_file or state.settings.processes_dir / "district.yaml"
+    """Load a district file (default: the demo-city pack's district.yaml) with demo logins."""
+    path = district_file or state.settings.processes_dir / DEMO_DISTRICT
     with domain_errors():
         district = read_district(path)
     with transaction(state) as session:
@@ -130,7 +132,7 @@ def seed(state: CliState, district_file: Path | None, password: str) -> SeedRepo
 
 @click.command("seed-demo")
 @click.option("--file", "district_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="District YAML (default: processes/district.yaml).")
+              help="District YAML (default: processes/demo-city/district.yaml).")
 @click.option("--password", default=DEMO_PASSWORD, show_default=True, help="Password of every demo login.")
 @click.pass_obj
 def seed_demo(state: CliState, district_file: Path | None, password: str) -> None:
