@@ -66,9 +66,8 @@ def read_pack(folder: Path) -> tuple[Pack | None, list[Problem]]:
     if data is None:
         return None, problems
 
-    def problem(key: str | None, template: str, **params: Any) -> None:
-        line = data.line_of(key) if key else data.line
-        problems.append(Problem(str(path), line, key, template, {k: quoted(v) for k, v in params.items()}))
+    def problem(at: str, template: str, **params: Any) -> None:
+        problems.append(Problem(str(path), data.line_of(at), at, template, {k: quoted(v) for k, v in params.items()}))
 
     for key in data:
         if key not in _KEYS:
