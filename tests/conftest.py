@@ -110,7 +110,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture(scope="session")
 def calendars() -> Calendars:
-    """The working calendars shipped in processes/calendars."""
+    """The working calendars shipped in the packs (processes/demo-city/calendars)."""
     return calendars_of(Settings(processes_dir=PROCESSES))
 
 

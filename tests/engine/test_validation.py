@@ -307,7 +307,7 @@ def test_script_lines_other_than_assignments_are_refused(script: str, fragment: 
 
 
 def test_the_whistle_process_validates() -> None:
-    """processes/whistle.bpmn with its forms passes every check."""
+    """processes/whistle/whistle.bpmn with its forms passes every check."""
     checked = validate_bundle(bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), Evaluator())
     assert (checked.key, checked.name) == ("whistle", "街乡吹哨、部门报到")
     assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer"}

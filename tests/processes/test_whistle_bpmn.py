@@ -1,4 +1,4 @@
-"""processes/whistle.bpmn: complete diagram interchange, forms that match the district."""
+"""processes/whistle/whistle.bpmn: complete diagram interchange, forms that match the district."""
 from __future__ import annotations
 
 import json
