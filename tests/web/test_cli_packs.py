@@ -177,6 +177,8 @@ def test_the_server_works_by_the_calendars_of_every_pack(tmp_path: Path) -> None
     # Round the clock for YJJ, office hours (Friday 16-17, then Monday 9-12) for everyone else.
     assert due(processes, "YJJ").output.strip() == "2026-10-09T20:00:00+08:00"
     assert due(processes, "CGW").output.strip() == "2026-10-12T12:00:00+08:00"
+    named_twice = CliRunner().invoke(cli, ["validate", str(processes), str(processes / "duty")])
+    assert named_twice.exit_code == 0, named_twice.output  # one pack named twice clashes with nothing
 
 
 def test_a_calendar_defined_by_two_packs_is_refused_naming_both_files(tmp_path: Path) -> None:

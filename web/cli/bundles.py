@@ -129,11 +129,12 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
         for pack in (p for p in found.packs if str(p.file) not in located):
             required = f", requires {', '.join(pack.requires)}" if pack.requires else ""
             click.echo(f"{pack.file}: ok (pack {pack.code}{required})")
-    if found.calendars:  # the packs' calendars are one set, as the server reads them
-        calendars, calendar_problems = merge_calendars(found.calendars)
+    folders = list(dict.fromkeys(found.calendars))  # a pack named twice is still one pack
+    if folders:  # the packs' calendars are one set, as the server reads them
+        calendars, calendar_problems = merge_calendars(folders)
         problems += calendar_problems
         if say_ok and not calendar_problems:
-            click.echo(f"{', '.join(map(str, found.calendars))}: ok (default calendar {calendars.default.name}, "
+            click.echo(f"{', '.join(map(str, folders))}: ok (default calendar {calendars.default.name}, "
                        f"{len(calendars.by_department)} department(s) with their own)")
     try:
         ctx = engine_context(state.settings)
