@@ -94,7 +94,8 @@ def test_the_whistle_pack_deploys_what_the_old_layout_deployed(run: Run, tmp_pat
             assert stored.catalog == before.catalog and stored.forms == before.forms
     finally:
         db.dispose()
-    again = run("deploy", str(old), str(PROCESSES))  # an installation that deployed the old layout upgrades
+    # An installation that deployed the old layout upgrades (the packs named, so other packs need not be ready).
+    again = run("deploy", str(old), str(WHISTLE_PACK), str(PROCESSES / "demo-city"))
     assert again.exit_code == 0, again.output
     assert [line.split(" (")[0] for line in again.output.splitlines()] == [
         "unchanged: whistle v1", "unchanged: whistle v1", "unchanged: policy whistle v1",
