@@ -9,7 +9,7 @@ case), interleaved round-robin so machine noise hits all of them alike:
   ``EngineContext()`` (no listeners);
 * ``engine+escalation sqlite`` / ``engine+escalation postgresql``: the same completions with
   the production wiring (``web.services.engine_context`` + ``wire``, calendars from
-  ``processes/calendars``, the whistle policy deployed), so every new task arms its deadline
+  ``processes/demo-city/calendars``, the whistle policy deployed), so every new task arms its deadline
   rows and every claim and completion stops them;
 * ``bare sqlite`` / ``bare postgresql``: one transaction per step that UPDATEs a row with
   the instance state the engine stored at that step and INSERTs that step's audit payload.
@@ -37,11 +37,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, select, text
 
-from engine import accounts, definitions, instances, schema, tasks
+from engine import accounts, definitions, instances, organisation_files, schema, tasks
 from engine.actors import Actor, actor_of
 from engine.context import EngineContext
 from engine.database import Database
-from engine.district import read_district, seed_district
 from engine.models import HumanTask, ProcessInstance, TaskEvent, TaskStatus
 from escalation.policy_store import deploy_policy
 from web.services import calendars_of, engine_context, wire
@@ -49,7 +48,9 @@ from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
-WHISTLE_BPMN = PROCESSES / "whistle.bpmn"
+WHISTLE_PACK = PROCESSES / "whistle"
+DEMO_CITY = PROCESSES / "demo-city"
+WHISTLE_BPMN = WHISTLE_PACK / "whistle.bpmn"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "whistle-demo"
 NOW = datetime(2026, 9, 28, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -293,11 +294,11 @@ def prepare(db: Database) -> None:
     schema.upgrade(db)
     ctx = EngineContext()
     with db.transaction() as session:
-        seed_district(session, read_district(PROCESSES / "district.yaml"), now=NOW, demo_password=DEMO_PASSWORD)
+        organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD, now=NOW)
     with db.transaction() as session:
         definitions.deploy(session, ctx, definitions.bundle_from_path(WHISTLE_BPMN), now=NOW)
     with db.transaction() as session:  # only the escalation variant has listeners that read it
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=NOW)
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=NOW)
 
 
 def production_context() -> EngineContext:

@@ -56,12 +56,16 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from inbox_latency import DEMO_PASSWORD, PROCESSES, build, percentile  # noqa: E402
+from inbox_latency import DEMO_CITY, DEMO_PASSWORD, PROCESSES, WHISTLE_PACK, build, percentile  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
-from engine import accounts, definitions, schema  # noqa: E402
+from engine import (  # noqa: E402
+    accounts,
+    definitions,
+    organisation_files,  # noqa: E402
+    schema,
+)
 from engine.database import Database  # noqa: E402
-from engine.district import read_district, seed_district  # noqa: E402
 from engine.models import Department  # noqa: E402
 from escalation import deadlines  # noqa: E402
 from escalation.config import Escalation  # noqa: E402
@@ -158,12 +162,12 @@ def prepare(db: Database, at: datetime) -> None:
     """Migrate, seed the demo district, deploy the whistle process and its policy."""
     schema.upgrade(db)
     with db.transaction() as session:
-        seed_district(session, read_district(PROCESSES / "district.yaml"), now=at, demo_password=DEMO_PASSWORD)
+        organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD, now=at)
     with db.transaction() as session:
         definitions.deploy(session, engine_context(Settings(processes_dir=PROCESSES)),
-                           definitions.bundle_from_path(PROCESSES / "whistle.bpmn"), now=at)
+                           definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), now=at)
     with db.transaction() as session:
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=at)
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=at)
 
 
 def rung_templates(esc: Escalation, policy_id: int, policy: Any, at: datetime) -> dict[str, list[Any]]:

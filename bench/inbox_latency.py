@@ -26,17 +26,18 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from engine import accounts, definitions, inbox, schema
+from engine import accounts, definitions, inbox, organisation_files, schema
 from engine.actors import Actor, actor_of
 from engine.context import EngineContext
 from engine.database import Database
-from engine.district import read_district, seed_district
 from engine.inbox import Scope
 from engine.models import Department, DepartmentKind, ProcessDefinition, TaskStatus
 from engine.roles import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
+WHISTLE_PACK = PROCESSES / "whistle"
+DEMO_CITY = PROCESSES / "demo-city"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "whistle-demo"
 BASE = datetime(2026, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -175,9 +176,9 @@ def postgres_database(url: str) -> Iterator[Database]:
     try:
         schema.upgrade(db)
         with db.transaction() as session:
-            seed_district(session, read_district(PROCESSES / "district.yaml"), now=BASE, demo_password=DEMO_PASSWORD)
+            organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD, now=BASE)
         with db.transaction() as session:
-            definitions.deploy(session, EngineContext(), definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+            definitions.deploy(session, EngineContext(), definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                                now=BASE)
         yield db
     finally:

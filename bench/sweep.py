@@ -2,7 +2,7 @@
 
 ``--mode sweep`` (part 1) builds two databases, each in a temporary schema dropped
 afterwards, with the production wiring (``web.services.engine_context`` + ``wire``, the
-calendars of ``processes/calendars``, the whistle policy deployed):
+calendars of ``processes/demo-city/calendars``, the whistle policy deployed):
 
 * A: ``--a-tasks`` (100,000) open sign tasks on as many running instances, each task with
   the ten deadline rungs the policy arms for it (two clocks x five levels);
@@ -50,12 +50,11 @@ from sqlalchemy.orm import Session
 
 import escalation.ladder
 import escalation.sweep
-from engine import accounts, definitions, instances, schema
+from engine import accounts, definitions, instances, organisation_files, schema
 from engine.actors import actor_of
 from engine.clock import SystemClock
 from engine.context import EngineContext
 from engine.database import Database
-from engine.district import read_district, seed_district
 from engine.models import Department, DepartmentKind, HumanTask, ProcessInstance, TaskEvent, TaskStatus
 from escalation.config import Escalation
 from escalation.models import EscalationRecord, TaskDeadline
@@ -67,6 +66,8 @@ from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
+WHISTLE_PACK = PROCESSES / "whistle"
+DEMO_CITY = PROCESSES / "demo-city"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO_PASSWORD = "whistle-demo"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -182,11 +183,11 @@ def prepare(db: Database, wiring: Wiring, at: datetime) -> None:
     """Migrate, seed the demo district, deploy the whistle process and its policy."""
     schema.upgrade(db)
     with db.transaction() as session:
-        seed_district(session, read_district(PROCESSES / "district.yaml"), now=at, demo_password=DEMO_PASSWORD)
+        organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD, now=at)
     with db.transaction() as session:
-        definitions.deploy(session, wiring.ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"), now=at)
+        definitions.deploy(session, wiring.ctx, definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), now=at)
     with db.transaction() as session:
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=at)
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=at)
 
 
 def start_cases(db: Database, wiring: Wiring, count: int, at: datetime) -> None:

@@ -1,6 +1,6 @@
 """The one YAML reader of the product: a hardened safe subset that remembers the line of every key.
 
-Every YAML file whistle reads (policies, calendars, the district) goes through :func:`load`.
+Every YAML file whistle reads (pack.yaml, policies, calendars, the district) goes through :func:`load`.
 Anchors and aliases are refused: a few hundred bytes of nested aliases expand to millions
 of values (a "billion laughs"), and nothing whistle reads needs them. Documents are also
 capped in size and nesting, and every refusal is a :class:`YamlError` with its line.

@@ -1,7 +1,7 @@
-"""Loading working calendars from ``processes/calendars/``: one default, others per department."""
+"""Loading working calendars from the packs' ``calendars/`` folders: one default, others per department."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,25 +31,52 @@ class Calendars:
 
 def load_calendars(folder: Path) -> tuple[Calendars, list[Problem]]:
     """Read every calendar file in ``folder``; a folder without files gives the built-in default."""
+    return merge_calendars([folder])
+
+
+def merge_calendars(folders: Sequence[Path]) -> tuple[Calendars, list[Problem]]:
+    """The calendar files of several folders (one per pack) as one set.
+
+    A calendar name, a department and the default are each given by one file only, and one
+    holidays file serves every calendar; a second one is a problem naming both files.
+    """
     problems: list[Problem] = []
-    overrides, known = _holidays(folder / HOLIDAYS_FILE, problems)
+    holiday_files = [f / HOLIDAYS_FILE for f in folders if (f / HOLIDAYS_FILE).exists()]
+    for extra in holiday_files[1:]:
+        problems.append(Problem(str(extra), 1, None, "holidays are already given by {other}: keep one holidays file",
+                                {"other": str(holiday_files[0])}))
+    overrides, known = _holidays(holiday_files[0], problems) if holiday_files else ({}, frozenset())
     default: WorkCalendar | None = None
+    named: dict[str, Path] = {}  # calendar name -> the file that defines it
+    given: dict[str, Path] = {}  # department code -> the file that gives its calendar
     by_department: dict[str, WorkCalendar] = {}
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        if path.name == HOLIDAYS_FILE:
-            continue
+    for path in [p for f in folders if f.is_dir() for p in sorted(f.glob("*.yaml")) if p.name != HOLIDAYS_FILE]:
         data = _read(path, problems)
         if data is None:
             continue
         calendar = _calendar(path, data, overrides, known, problems)
         if calendar is None:
             continue
+        if calendar.name in named:
+            problems.append(Problem(str(path), data.line_of("name"), "name",
+                                    "calendar {name} is also defined in {other}",
+                                    {"name": quoted(calendar.name), "other": str(named[calendar.name])}))
+            continue
+        named[calendar.name] = path
         if data.get("default"):
             if default is not None:
                 problems.append(Problem(str(path), data.line_of("default"), "default",
-                                        "only one calendar may be the default"))
-            default = calendar
+                                        "only one calendar may be the default: {other} is the default already",
+                                        {"other": str(named[default.name])}))
+            else:
+                default = calendar
         for code in data.get("departments") or []:
+            if given.get(str(code), path) != path:
+                problems.append(Problem(str(path), data.line_of("departments"), "departments",
+                                        "{code} already works by the calendar of {other}",
+                                        {"code": quoted(code), "other": str(given[str(code)])}))
+                continue
+            given[str(code)] = path
             by_department[str(code)] = calendar
     if default is None:
         default = WorkCalendar(overrides=overrides, known_years=known)

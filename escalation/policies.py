@@ -1,6 +1,6 @@
 """SLA policies: which limits a task's two clocks run on, and the 督办 ladder that follows.
 
-A policy is a YAML file next to the BPMN (``processes/policies/<process key>.yaml``).
+A policy is a YAML file next to the BPMN (``processes/<pack>/policies/<process key>.yaml``).
 User tasks name their clock with the BPMN extension property ``clock``; the policy maps
 that name to a report-in limit (until the task is claimed) and a completion limit (until
 it is completed), chosen by a case variable such as ``whistle_type``.

@@ -1,1 +1,1 @@
-"""What process designers edit: BPMN files, form schemas, SLA policies, the demo district."""
+"""What process designers edit: one folder per pack (pack.yaml, BPMN, forms, policies, calendars; docs/packs.md)."""

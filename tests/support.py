@@ -16,7 +16,9 @@ from engine.database import Database
 from engine.models import HumanTask, ProcessInstance, TaskStatus
 
 ROOT = Path(__file__).resolve().parents[1]
-PROCESSES = ROOT / "processes"
+PROCESSES = ROOT / "processes"  # the processes folder: one folder per pack
+WHISTLE_PACK = PROCESSES / "whistle"  # whistle.bpmn, forms/, policies/
+DEMO_CITY = PROCESSES / "demo-city"  # calendars/, district.yaml
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -73,14 +75,14 @@ class Flow:
                 self._actors[username] = actor_of(accounts.user_by_name(session, username))
         return self._actors[username]
 
-    def deploy(self, path: Path | str = PROCESSES / "whistle.bpmn") -> Any:
+    def deploy(self, path: Path | str = WHISTLE_PACK / "whistle.bpmn") -> Any:
         """Deploy a BPMN file (forms from the folder beside it)."""
         with self.db.transaction() as session:
             result = definitions.deploy(session, self.ctx, definitions.bundle_from_path(Path(path)),
                                         now=self.clock.now())
             return result
 
-    def deploy_policy(self, path: Path = PROCESSES / "policies" / "whistle.yaml") -> Any:
+    def deploy_policy(self, path: Path = WHISTLE_PACK / "policies" / "whistle.yaml") -> Any:
         """Deploy an SLA policy file."""
         from escalation.policy_store import deploy_policy
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from engine import drafts
+from engine import drafts, packs
 from engine.clock import Clock, FileClock, SystemClock
 from engine.context import EngineContext
 from engine.database import Database
 from engine.errors import DefinitionInvalid
 from engine.expressions import Evaluator
 from escalation import listeners
-from escalation.calendars import Calendars, load_calendars
+from escalation.calendars import Calendars, merge_calendars
 from escalation.config import Escalation
 from escalation.timer_functions import timer_functions
 from web.settings import Settings
@@ -31,10 +31,11 @@ class Services:
 
 
 def calendars_of(settings: Settings) -> Calendars:
-    """The working calendars in ``processes/calendars``; DefinitionInvalid lists their problems."""
-    calendars, problems = load_calendars(settings.processes_dir / "calendars")
-    if problems:
-        raise DefinitionInvalid(problems)
+    """The working calendars of every pack (``processes/<pack>/calendars``); DefinitionInvalid lists their problems."""
+    folders, problems = packs.calendar_folders(settings.processes_dir)
+    calendars, calendar_problems = merge_calendars(folders)
+    if problems or calendar_problems:
+        raise DefinitionInvalid(problems + calendar_problems)
     return calendars
 
 

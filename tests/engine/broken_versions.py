@@ -12,7 +12,7 @@ import pytest
 
 from engine import definitions
 from engine.validation import Bundle
-from tests.support import FIXTURES, PROCESSES, Flow
+from tests.support import FIXTURES, WHISTLE_PACK, Flow
 
 # A pinned copy of the whistle as it was when these tests were written: the practice's own file
 # grows (退单, 追加召集), and the breaks below are made against this one.
@@ -43,7 +43,7 @@ def deploy_bytes(flow: Flow, bpmn: bytes, monkeypatch: pytest.MonkeyPatch | None
         for name in ("structural_problems", "check_structure", "structure_problems"):
             if hasattr(validation, name):
                 monkeypatch.setattr(validation, name, lambda *args, **kwargs: [])
-    forms = definitions.bundle_from_path(PROCESSES / "whistle.bpmn").forms
+    forms = definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn").forms
     with flow.db.transaction() as session:
         return definitions.deploy(session, flow.ctx, Bundle("whistle.bpmn", bpmn, forms=forms),
                                   now=flow.clock.now()).definition.version

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from engine.diagram_stats import waiting_counts
 from engine.models import InstanceStatus
-from tests.support import PROCESSES, WHISTLE_DATA, Flow
+from tests.support import WHISTLE_DATA, WHISTLE_PACK, Flow
 
 
 def counts(flow: Flow, definition_id: int) -> dict[str, int]:
@@ -39,7 +39,7 @@ def test_each_version_counts_only_its_own_cases(flow: Flow, tmp_path: Path) -> N
     flow.blow(departments=["CGW"])
     first = flow.deploy().definition
     changed = tmp_path / "whistle.bpmn"  # no forms folder beside it: the deployed forms are used
-    changed.write_bytes((PROCESSES / "whistle.bpmn").read_bytes() + b"<!-- v2 -->\n")
+    changed.write_bytes((WHISTLE_PACK / "whistle.bpmn").read_bytes() + b"<!-- v2 -->\n")
     second = flow.deploy(changed).definition
     assert second.version == first.version + 1
     flow.start("whistle", {**WHISTLE_DATA, "departments": ["GHZY", "ZJW"]}, as_="HP.officer")

@@ -10,7 +10,7 @@ from engine.stages import fan_outs
 from tests.organisation import demo_roles, validate_demo
 
 ROOT = Path(__file__).resolve().parents[2]
-WHISTLE = ROOT / "processes" / "whistle.bpmn"
+WHISTLE = ROOT / "processes" / "whistle" / "whistle.bpmn"
 PATROL = ROOT / "tests" / "fixtures" / "bpmn" / "boards" / "joint_patrol.bpmn"
 
 

@@ -18,7 +18,7 @@ from engine.validation import Bundle
 from escalation.policies import read_policy
 from tests.engine.diagram_surgery import delete, edit
 from tests.organisation import validate_demo
-from tests.support import FIXTURES, PROCESSES
+from tests.support import FIXTURES, PROCESSES, WHISTLE_PACK
 
 FAULTS = FIXTURES / "bpmn" / "faults"
 FOREIGN = FIXTURES / "bpmn" / "foreign"
@@ -144,9 +144,9 @@ def test_each_fault_is_refused_or_warned_on_its_element(name: str) -> None:
 
 def test_the_issue_diagram_without_its_end_and_the_flow_to_report_in_is_refused() -> None:
     """部门办结 and 签收→到场报到 deleted, as in the modeler: refused, naming the steps left stranded."""
-    original = (PROCESSES / "whistle.bpmn").read_bytes()
+    original = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
     before_end = _sources_of(original, "End_department")
-    bundle = bundle_from_path(PROCESSES / "whistle.bpmn")
+    bundle = bundle_from_path(WHISTLE_PACK / "whistle.bpmn")
     bundle.bpmn = delete(original, "End_department", "Flow_to_report_in")
     errors, _warnings = outcome(bundle)
     named = {p.element: p.message for p in errors}
@@ -157,7 +157,7 @@ def test_the_issue_diagram_without_its_end_and_the_flow_to_report_in_is_refused(
 
 def test_the_issue_gateway_left_with_only_its_rework_branch_is_refused() -> None:
     """核验通过？ keeps only 退回重办: every path goes round the loop, and the gateway is named."""
-    bundle = bundle_from_path(PROCESSES / "whistle.bpmn")
+    bundle = bundle_from_path(WHISTLE_PACK / "whistle.bpmn")
     bundle.bpmn = delete(bundle.bpmn, "Flow_to_rate")
     errors, _warnings = outcome(bundle)
     loop = [p for p in errors if p.element == "Gateway_verified"]
@@ -172,7 +172,7 @@ def _sources_of(xml: bytes, target: str) -> list[str]:
 
 def _pack_clocks() -> dict[str, frozenset[str]]:
     found = {}
-    for path in (PROCESSES / "policies").glob("*.yaml"):
+    for path in PROCESSES.rglob("policies/*.yaml"):  # every pack's
         policy, problems = read_policy(path.read_text(encoding="utf-8"), str(path))
         assert policy is not None, problems
         found[policy.process] = frozenset(policy.clocks)
@@ -248,11 +248,11 @@ def test_files_of_other_modellers_get_a_located_answer(name: str) -> None:
 
 def test_random_deletions_from_the_whistle_diagram_never_crash_the_validator() -> None:
     """Delete random elements, as a careless designer might: always a located answer, never an exception."""
-    original = (PROCESSES / "whistle.bpmn").read_bytes()
+    original = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
     ids = [n.get("id") for n in etree.fromstring(original).iter()
            if isinstance(n.tag, str) and n.get("id") and not n.tag.startswith("{http://www.omg.org/spec/BPMN/20100524/DI")
            and not re.search(r"_di$|^Definitions|^Diagram|^Plane", n.get("id"))]
-    forms = bundle_from_path(PROCESSES / "whistle.bpmn").forms
+    forms = bundle_from_path(WHISTLE_PACK / "whistle.bpmn").forms
     chance = random.Random(20261202)
     refused = 0
     for _round in range(40):

@@ -20,7 +20,7 @@ from engine.errors import DefinitionInvalid, Problem
 from engine.expressions import Evaluator
 from engine.validation import Bundle, ValidatedBundle
 from tests.organisation import demo_view, validate_demo
-from tests.support import FIXTURES, PROCESSES
+from tests.support import FIXTURES, WHISTLE_PACK
 
 CORPUS = FIXTURES / "bpmn"
 SECRET = "WHISTLE-SENTINEL-7c1e9b-do-not-leak"
@@ -309,8 +309,8 @@ def test_script_lines_other_than_assignments_are_refused(script: str, fragment: 
 
 
 def test_the_whistle_process_validates() -> None:
-    """processes/whistle.bpmn with its forms passes every check."""
-    checked = validate_demo(bundle_from_path(PROCESSES / "whistle.bpmn"), Evaluator())
+    """processes/whistle/whistle.bpmn with its forms passes every check."""
+    checked = validate_demo(bundle_from_path(WHISTLE_PACK / "whistle.bpmn"), Evaluator())
     assert (checked.key, checked.name) == ("whistle", "街乡吹哨、部门报到")
     assert checked.catalog["start"] == {"element": "Start_whistle", "form": "whistle_start", "role": "street_officer",
                                        "assign": None}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from escalation.calendar import CalendarError, WorkCalendar
 from escalation.calendars import load_calendars
 from escalation.limits import Limit, LimitError
-from tests.support import PROCESSES
+from tests.support import DEMO_CITY
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -81,7 +81,7 @@ def test_the_override_file_completes_a_year(tmp_path: Path) -> None:
 
 
 def test_department_calendars_come_from_the_calendar_folder() -> None:
-    calendars, problems = load_calendars(PROCESSES / "calendars")
+    calendars, problems = load_calendars(DEMO_CITY / "calendars")
     assert problems == []
     duty = calendars.for_department("YJJ")
     assert duty is not calendars.default

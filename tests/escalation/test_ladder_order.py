@@ -1,21 +1,17 @@
 """The 督办 ladder follows the district's sourced ladder: rungs in the order they fall due (docs/escalation.md)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 from sqlalchemy import select
 
 from escalation.models import TaskDeadline
 from escalation.policies import read_policy
-from tests.support import Flow
-
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+from tests.support import DEMO_CITY, WHISTLE_PACK, Flow
 
 
 def test_the_policy_ladder_is_the_district_ladder() -> None:
-    district = yaml.safe_load((PROCESSES / "district.yaml").read_text(encoding="utf-8"))["ladder"]
-    text = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+    district = yaml.safe_load((DEMO_CITY / "district.yaml").read_text(encoding="utf-8"))["ladder"]
+    text = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
     policy, problems = read_policy(text, "whistle.yaml")
     assert policy is not None and problems == []
     assert [(s.level, s.at, s.action.value) for s in policy.ladder] == [

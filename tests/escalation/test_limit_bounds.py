@@ -10,9 +10,9 @@ from escalation import limits
 from escalation.calendar import WorkCalendar
 from escalation.limits import MAX_LIMIT_DAYS, Limit, LimitError, Unit
 from escalation.policies import read_policy
-from tests.support import PROCESSES
+from tests.support import WHISTLE_PACK
 
-POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 HUGE = "9" * 20
 
 

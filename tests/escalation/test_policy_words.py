@@ -12,9 +12,9 @@ from escalation import supervision
 from escalation.config import Escalation
 from escalation.models import EscalationRecord, Notification
 from escalation.policies import read_policy
-from tests.support import PROCESSES, SHANGHAI, Flow
+from tests.support import SHANGHAI, WHISTLE_PACK, Flow
 
-POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 CUIBAN = '{level: 4, at: "+1wd", action: cuiban_notice, to: [head, supervisor]}'
 ESCALATE = '{level: 5, at: "+5wd", action: escalate, to: [district_leader], reassign: true}'
 RULES = "report_in_rules: [sign, arrive]"

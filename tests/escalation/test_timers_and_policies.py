@@ -13,9 +13,9 @@ from escalation.config import Escalation
 from escalation.limits import Limit, Unit
 from escalation.models import TaskDeadline
 from escalation.policies import ClockKind, read_policy
-from tests.support import FIXTURES, PROCESSES, SHANGHAI, Flow
+from tests.support import FIXTURES, SHANGHAI, WHISTLE_PACK, Flow
 
-POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 
 
 def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:

@@ -10,9 +10,9 @@ import pytest
 from engine import organisation_data, yaml_lines
 from escalation.calendars import load_calendars
 from escalation.policies import read_policy
-from tests.support import PROCESSES, ROOT
+from tests.support import ROOT, WHISTLE_PACK
 
-POLICY = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 
 
 def alias_bomb(head: str = "process: whistle\nlimits_by: whistle_type\n") -> str:

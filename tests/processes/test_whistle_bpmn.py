@@ -1,4 +1,4 @@
-"""processes/whistle.bpmn: complete diagram interchange, forms that match the district."""
+"""processes/whistle/whistle.bpmn: complete diagram interchange, forms that match the district."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import yaml
 from lxml import etree
 
 from tests.organisation import demo_roles
-from tests.support import PROCESSES
+from tests.support import DEMO_CITY, WHISTLE_PACK
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -15,12 +15,12 @@ NS = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
-TREE = etree.parse(str(PROCESSES / "whistle.bpmn"))
-DISTRICT = yaml.safe_load((PROCESSES / "district.yaml").read_text(encoding="utf-8"))
+TREE = etree.parse(str(WHISTLE_PACK / "whistle.bpmn"))
+DISTRICT = yaml.safe_load((DEMO_CITY / "district.yaml").read_text(encoding="utf-8"))
 
 
 def _form(key: str) -> dict:
-    return json.loads((PROCESSES / "forms" / f"{key}.json").read_text(encoding="utf-8"))
+    return json.loads((WHISTLE_PACK / "forms" / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def _bounds(element_id: str) -> tuple[float, float, float, float]:
@@ -81,4 +81,4 @@ def test_rating_form_uses_the_three_indicators_on_one_to_five() -> None:
 
 def test_every_form_key_in_the_file_has_a_form() -> None:
     keys = set(TREE.xpath("//@*[local-name()='formKey']"))
-    assert keys == {p.stem for p in (PROCESSES / "forms").glob("whistle_*.json")}
+    assert keys == {p.stem for p in (WHISTLE_PACK / "forms").glob("whistle_*.json")}

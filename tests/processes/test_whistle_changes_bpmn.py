@@ -9,7 +9,7 @@ from lxml import etree
 from engine.spiff.parsing import schema_errors
 from engine.whistle_rules import ADD_DEPARTMENT_MESSAGE
 from tests.organisation import demo_roles
-from tests.support import PROCESSES
+from tests.support import WHISTLE_PACK
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -17,7 +17,7 @@ NS = {
     "dc": "http://www.omg.org/spec/DD/20100524/DC",
     "camunda": "http://camunda.org/schema/1.0/bpmn",
 }
-TREE = etree.parse(str(PROCESSES / "whistle.bpmn"))
+TREE = etree.parse(str(WHISTLE_PACK / "whistle.bpmn"))
 NEW_NODES = ("Gateway_signed", "Task_reassign", "Gateway_reassigned", "End_dropped", "Sub_add_department",
              "Start_add_department", "Call_added_department", "End_added_department")
 NEW_FLOWS = ("Flow_to_signed", "Flow_refused", "Flow_to_reassigned", "Flow_resummon", "Flow_dropped",
@@ -36,7 +36,7 @@ def _bounds(element_id: str) -> tuple[float, float, float, float]:
 
 
 def _form(key: str) -> dict:
-    return json.loads((PROCESSES / "forms" / f"{key}.json").read_text(encoding="utf-8"))
+    return json.loads((WHISTLE_PACK / "forms" / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def test_the_file_is_valid_bpmn_and_every_new_element_is_drawn() -> None:
@@ -78,7 +78,7 @@ def test_the_street_reassigns_on_a_sign_clock_and_its_form_writes_the_department
     assert demo_roles().for_lane(lane.get("name")).code == "street_officer"
     task = _one("//bpmn:userTask[@id='Task_reassign']")
     clock = _one("//bpmn:userTask[@id='Task_reassign']//camunda:property[@name='clock']").get("value")
-    policy = yaml.safe_load((PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8"))
+    policy = yaml.safe_load((WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8"))
     assert clock in policy["clocks"]
     form = _form(task.get("{http://camunda.org/schema/1.0/bpmn}formKey"))
     assert form["properties"]["department"]["format"] == "department"  # the variable the department lanes read

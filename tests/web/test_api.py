@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine import accounts, definitions
-from tests.support import PROCESSES, WHISTLE_DATA
+from tests.support import WHISTLE_DATA, WHISTLE_PACK
 from tests.web.conftest import Api
 
 
@@ -15,7 +15,7 @@ def _deploy(api: Api) -> None:
     with api.db.transaction() as session:
         from engine.context import EngineContext
 
-        definitions.deploy(session, EngineContext(), definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+        definitions.deploy(session, EngineContext(), definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                            now=api.clock.now())
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import io
 
-from tests.support import PROCESSES, WHISTLE_DATA
+from tests.support import WHISTLE_DATA, WHISTLE_PACK
 from tests.web.conftest import Api
 
-WHISTLE = (PROCESSES / "whistle.bpmn").read_bytes()
-FORMS = {p.stem: p.read_bytes() for p in (PROCESSES / "forms").glob("*.json")}
+WHISTLE = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
+FORMS = {p.stem: p.read_bytes() for p in (WHISTLE_PACK / "forms").glob("*.json")}
 
 
 def _upload(api: Api, bpmn: bytes, *, as_: str = "designer", forms: bool = True) -> object:

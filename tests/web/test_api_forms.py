@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support import PROCESSES, WHISTLE_ANSWERS, WHISTLE_DATA, Flow
+from tests.support import WHISTLE_ANSWERS, WHISTLE_DATA, WHISTLE_PACK, Flow
 from tests.web.conftest import Api
 
 
@@ -13,7 +13,7 @@ def test_the_start_form_is_the_deployed_one_and_a_client_can_start_with_it(api: 
     response = api.call("HP.officer", "GET", "/definitions/whistle/form")
     assert response.status_code == 200
     body = response.get_json()
-    deployed = json.loads((PROCESSES / "forms" / "whistle_start.json").read_text(encoding="utf-8"))
+    deployed = json.loads((WHISTLE_PACK / "forms" / "whistle_start.json").read_text(encoding="utf-8"))
     assert body["process"] == "whistle" and body["version"] == 1 and body["form_key"] == "whistle_start"
     assert body["schema"] == deployed
     assert body["attachment_fields"] == ["attachments"]
@@ -26,12 +26,12 @@ def test_the_start_form_is_the_deployed_one_and_a_client_can_start_with_it(api: 
 
 def test_a_version_is_chosen_with_version(api: Api, flow: Flow, tmp_path: Path) -> None:
     flow.deploy()
-    changed = (PROCESSES / "whistle.bpmn").read_text(encoding="utf-8").replace(
+    changed = (WHISTLE_PACK / "whistle.bpmn").read_text(encoding="utf-8").replace(
         "</bpmn:definitions>", "<!-- v2 --></bpmn:definitions>")
     target = tmp_path / "whistle.bpmn"
     target.write_text(changed, encoding="utf-8")
     (tmp_path / "forms").mkdir()  # forms are read beside the file: copy them along
-    for form in (PROCESSES / "forms").glob("*.json"):
+    for form in (WHISTLE_PACK / "forms").glob("*.json"):
         (tmp_path / "forms" / form.name).write_bytes(form.read_bytes())
     assert flow.deploy(target).definition.version == 2
     assert api.call("HP.officer", "GET", "/definitions/whistle/form").get_json()["version"] == 2

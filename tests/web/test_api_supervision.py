@@ -7,7 +7,7 @@ import pytest
 
 from escalation.config import Escalation
 from escalation.sweep import sweep
-from tests.support import PROCESSES, SHANGHAI, WHISTLE_DATA
+from tests.support import SHANGHAI, WHISTLE_DATA, WHISTLE_PACK
 from tests.web.conftest import Api
 
 
@@ -23,9 +23,9 @@ def late_whistle(api: Api, esc: Escalation) -> dict:
     from escalation.policy_store import deploy_policy
 
     with api.db.transaction() as session:
-        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                            now=api.clock.now())
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=api.clock.now())
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=api.clock.now())
     case = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
         **WHISTLE_DATA, "departments": ["CGW", "ZJW"]}}).get_json()
     api.clock.set(at(9, 28, 12, 0))
@@ -111,9 +111,9 @@ def test_deadlines_reaching_a_year_without_holiday_data_are_flagged(api: Api, es
 
     api.clock.set(at(12, 28, 9, 0))
     with api.db.transaction() as session:
-        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                            now=api.clock.now())
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=api.clock.now())
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=api.clock.now())
     assert api.call("DCS.supervisor", "GET", "/calendar/warnings").get_json()["items"] == []
     case = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
         **WHISTLE_DATA, "whistle_type": "difficult", "departments": ["CGW"]}}).get_json()

@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from engine.context import EngineContext
 from engine.database import Database
 from escalation.config import Escalation
-from tests.support import PROCESSES, WHISTLE_DATA, FakeClock, Flow
+from tests.support import WHISTLE_DATA, WHISTLE_PACK, FakeClock, Flow
 from tests.web.conftest import Api, Pages, csrf_token_of
 from web.app import create_app
 from web.boundary import IdConverter
@@ -166,9 +166,9 @@ def test_bodies_over_the_cap_are_413_before_they_are_read(small_app: Flask, api:
 
 def test_uploads_keep_their_own_limit(small_app: Flask, api: Api) -> None:
     token = api.token("designer")
-    bpmn = (PROCESSES / "whistle.bpmn").read_bytes()
+    bpmn = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
     assert len(bpmn) > 4096
-    forms = [(io.BytesIO(path.read_bytes()), path.name) for path in sorted((PROCESSES / "forms").glob("*.json"))]
+    forms = [(io.BytesIO(path.read_bytes()), path.name) for path in sorted((WHISTLE_PACK / "forms").glob("*.json"))]
     response = small_app.test_client().post("/api/v1/definitions", data={
         "file": (io.BytesIO(bpmn), "whistle.bpmn"), "forms": forms}, content_type="multipart/form-data",
         headers={"Authorization": f"Bearer {token}"})

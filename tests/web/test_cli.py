@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from engine import accounts
 from engine.database import Database
-from tests.support import PROCESSES
+from tests.support import PROCESSES, WHISTLE_PACK
 from web.cli import cli, register_commands
 
 register_commands()
@@ -89,9 +89,9 @@ def test_deploy_of_a_broken_file_deploys_nothing(run, tmp_path: Path) -> None:  
     run("init")
     broken = tmp_path / "broken" / "whistle.bpmn"
     broken.parent.mkdir()
-    broken.write_bytes((PROCESSES / "whistle.bpmn").read_bytes().replace(b'targetRef="Task_rate"', b'targetRef="X"'))
-    (broken.parent / "forms").symlink_to(PROCESSES / "forms")
-    result = run("deploy", str(PROCESSES / "whistle.bpmn"), str(broken))
+    broken.write_bytes((WHISTLE_PACK / "whistle.bpmn").read_bytes().replace(b'targetRef="Task_rate"', b'targetRef="X"'))
+    (broken.parent / "forms").symlink_to(WHISTLE_PACK / "forms")
+    result = run("deploy", str(WHISTLE_PACK / "whistle.bpmn"), str(broken))
     assert result.exit_code == 1
     assert "whistle.bpmn:" in result.output and "targetRef X does not exist" in result.output
     listing = Database(run.url)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from engine.bpmn_xml import MAX_BPMN_BYTES
-from tests.support import FIXTURES, PROCESSES
+from tests.support import FIXTURES, PROCESSES, WHISTLE_PACK
 
 CORPUS = FIXTURES / "bpmn"
 SECRET = "WHISTLE-CLI-SENTINEL-51d0e2-do-not-leak"
@@ -122,7 +122,7 @@ def test_validate_processes_and_valid_fixtures_exit_zero(tmp_path: Path) -> None
     done = run_validate(PROCESSES, CORPUS / "valid", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert f"{PROCESSES / 'whistle.bpmn'}: ok (process whistle)" in lines
+    assert f"{WHISTLE_PACK / 'whistle.bpmn'}: ok (process whistle)" in lines
     assert f"{CORPUS / 'valid' / 'timer_escalation.bpmn'}: ok (process timer_escalation)" in lines
     assert all(": ok (" in line for line in lines), lines
     assert "Traceback" not in done.stderr
@@ -133,11 +133,11 @@ def test_validate_missing_path_and_empty_folder_give_located_messages(tmp_path: 
     missing = tmp_path / "no-such-folder"
     empty = tmp_path / "empty"
     empty.mkdir()
-    done = run_validate(missing, empty, PROCESSES / "whistle.bpmn", cwd=tmp_path)
+    done = run_validate(missing, empty, WHISTLE_PACK / "whistle.bpmn", cwd=tmp_path)
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert f"{missing}:0: -: no such file or folder" in lines
     assert f"{empty}:0: -: no .bpmn files in this folder" in lines
-    assert f"{PROCESSES / 'whistle.bpmn'}: ok (process whistle)" in lines
+    assert f"{WHISTLE_PACK / 'whistle.bpmn'}: ok (process whistle)" in lines
     assert "2 problem(s)" in done.stderr

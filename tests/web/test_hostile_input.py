@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
-from tests.support import PROCESSES, WHISTLE_DATA, Flow
+from tests.support import WHISTLE_DATA, WHISTLE_PACK, Flow
 from tests.web.conftest import Api, Pages, csrf_token_of
 
 ROLES = [None, "HP.officer", "CGW.staff", "DCS.supervisor", "designer", "admin"]
@@ -51,7 +51,7 @@ TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\"
 
 def _form_fields() -> list[str]:
     names: set[str] = set()
-    for path in (PROCESSES / "forms").glob("*.json"):
+    for path in (WHISTLE_PACK / "forms").glob("*.json"):
         names |= set(json.loads(Path(path).read_text(encoding="utf-8")).get("properties", {}))
     return sorted(names)
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import ProcessDefinition
-from tests.support import FIXTURES, PROCESSES, SHANGHAI, Flow
+from tests.support import FIXTURES, SHANGHAI, WHISTLE_PACK, Flow
 from tests.web.conftest import PageClient, Pages, csrf_token_of
 
-WHISTLE = (PROCESSES / "whistle.bpmn").read_bytes()
-FORMS = sorted((PROCESSES / "forms").glob("*.json"))
+WHISTLE = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
+FORMS = sorted((WHISTLE_PACK / "forms").glob("*.json"))
 
 
 def changed(xml: bytes = WHISTLE, comment: str = "v2") -> bytes:
@@ -278,7 +278,7 @@ def test_policies_page_shows_deployed_sources_and_checks_a_text(pages: Pages, fl
     body = designer.get("/design/policies").get_data(as_text=True)
     assert '<pre class="design-source" translate="no">' in body and "limits_by: whistle_type" in body
     assert "v1" in body
-    source = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+    source = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
     good = designer.post("/design/policies", {"source": source})
     assert good.status_code == 200 and "没有发现问题" in good.get_data(as_text=True)
     bad = designer.post("/design/policies", {"source": source.replace('at: "80%"', 'at: "180%"')})

@@ -19,7 +19,7 @@ from engine import definitions
 from escalation.config import Escalation
 from escalation.policy_store import deploy_policy
 from escalation.sweep import sweep
-from tests.support import PROCESSES, SHANGHAI, WHISTLE_DATA
+from tests.support import SHANGHAI, WHISTLE_DATA, WHISTLE_PACK
 from tests.web.conftest import Api, PageClient, Pages
 
 ROLES = ["CGW.staff", "CGW.head", "CGW.dispatcher", "HP.officer", "HP.leader", "DCS.supervisor", "designer",
@@ -37,9 +37,9 @@ READ_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 def busy_district(api: Api, esc: Escalation) -> dict:
     """A whistle in progress with overdue clocks and fired rungs, so pages have real content."""
     with api.db.transaction() as session:
-        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(PROCESSES / "whistle.bpmn"),
+        definitions.deploy(session, api.app_ctx, definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                            now=api.clock.now())
-        deploy_policy(session, PROCESSES / "policies" / "whistle.yaml", now=api.clock.now())
+        deploy_policy(session, WHISTLE_PACK / "policies" / "whistle.yaml", now=api.clock.now())
     case = api.call("HP.officer", "POST", "/instances", {"process": "whistle", "data": {
         **WHISTLE_DATA, "departments": ["CGW", "ZJW"]}}).get_json()
     sign = next(t for t in case["open_tasks"] if t["department"] == "CGW")

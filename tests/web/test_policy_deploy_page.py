@@ -6,10 +6,10 @@ import re
 from sqlalchemy import select
 
 from escalation.models import SlaPolicy
-from tests.support import PROCESSES, Flow
+from tests.support import WHISTLE_PACK, Flow
 from tests.web.conftest import Pages
 
-SOURCE = (PROCESSES / "policies" / "whistle.yaml").read_text(encoding="utf-8")
+SOURCE = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 
 
 def stored(flow: Flow) -> list[tuple[int, str]]:

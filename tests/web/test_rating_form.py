@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml import html as lxml_html
 
 from escalation import boards
-from tests.support import PROCESSES, WHISTLE_DATA, Flow
+from tests.support import WHISTLE_DATA, WHISTLE_PACK, Flow
 from tests.web.conftest import Pages
 from tests.web.test_pages_supervise import read_csv
 
@@ -19,8 +19,8 @@ MANNER = {"title": "服务态度", "x-title-en": "Manner", "type": "integer", "m
 
 def whistle_with_rating_form(tmp_path: Path, *, marked: bool = True) -> Path:
     """whistle.bpmn beside its forms, the 评价 form asking for 及时性 and 服务态度 (marked as rating or not)."""
-    shutil.copytree(PROCESSES / "forms", tmp_path / "forms")
-    shutil.copy(PROCESSES / "whistle.bpmn", tmp_path / "whistle.bpmn")
+    shutil.copytree(WHISTLE_PACK / "forms", tmp_path / "forms")
+    shutil.copy(WHISTLE_PACK / "whistle.bpmn", tmp_path / "whistle.bpmn")
     form = tmp_path / "forms" / "whistle_rate.json"
     schema = json.loads(form.read_text(encoding="utf-8"))
     schema["properties"] = {"manner": MANNER, "timeliness": TIMELINESS, "comment": schema["properties"]["comment"]}

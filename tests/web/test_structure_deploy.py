@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from engine.models import ProcessDefinition
 from tests.engine.diagram_surgery import delete
-from tests.support import FIXTURES, PROCESSES, Flow
+from tests.support import FIXTURES, WHISTLE_PACK, Flow
 from tests.web.conftest import Api, PageClient, Pages, csrf_token_of
 from web.cli import cli, register_commands
 
 register_commands()
 
-WHISTLE = (PROCESSES / "whistle.bpmn").read_bytes()
+WHISTLE = (WHISTLE_PACK / "whistle.bpmn").read_bytes()
 # The broken diagram: the end event 部门办结 and the flow 签收→到场报到 deleted in the modeler.
 BROKEN = delete(WHISTLE, "End_department", "Flow_to_report_in")
 WARNED = (FIXTURES / "bpmn" / "faults" / "no_default_flow.bpmn").read_bytes()  # deploys, with one warning
@@ -50,9 +50,9 @@ def _pack(tmp_path: Path, bpmn: bytes, name: str = "whistle.bpmn", *, policy: bo
     folder.mkdir(exist_ok=True)
     (folder / name).write_bytes(bpmn)
     if not (folder / "forms").exists():
-        (folder / "forms").symlink_to(PROCESSES / "forms")
+        (folder / "forms").symlink_to(WHISTLE_PACK / "forms")
     if policy and not (folder / "policies").exists():
-        (folder / "policies").symlink_to(PROCESSES / "policies")
+        (folder / "policies").symlink_to(WHISTLE_PACK / "policies")
     return folder / name
 
 

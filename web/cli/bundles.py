@@ -1,4 +1,4 @@
-"""``whistle validate`` and ``whistle deploy``: BPMN files with their forms, SLA policies, calendars."""
+"""``whistle validate`` and ``whistle deploy``: packs, BPMN files with their forms, SLA policies, calendars."""
 from __future__ import annotations
 
 import sys
@@ -9,10 +9,11 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from engine import definitions
+from engine import definitions, packs
 from engine.errors import DefinitionInvalid, Problem, by_place
+from engine.packs import Pack
 from engine.validation import Bundle, validate_bundle
-from escalation.calendars import load_calendars
+from escalation.calendars import merge_calendars
 from escalation.policy_store import check_policy_file, deploy_policy
 from web.cli.state import CliState, transaction
 from web.services import engine_context
@@ -20,21 +21,46 @@ from web.services import engine_context
 
 @dataclass
 class Deployables:
-    """What a list of paths holds: BPMN files, policy files, calendar folders, and paths that are neither."""
+    """What a list of paths holds: packs, BPMN files, policy files, calendar folders, and paths that are neither."""
 
     bpmn: list[Path] = field(default_factory=list)
     policies: list[Path] = field(default_factory=list)
     calendars: list[Path] = field(default_factory=list)
+    packs: list[Pack] = field(default_factory=list)
+    forms: dict[Path, Path] = field(default_factory=dict)  # BPMN file of a pack -> the pack's forms folder
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     clocks: dict[str, frozenset[str]] = field(default_factory=dict)  # process key -> clocks of its policy file
 
+    def add_pack(self, pack: Pack) -> None:
+        """A pack's BPMN files (forms from its forms/ folder), its policies and its calendars."""
+        self.packs.append(pack)
+        self.bpmn += pack.bpmn
+        self.forms.update({path: pack.forms or pack.folder / packs.FORMS for path in pack.bpmn})
+        self.policies += pack.policies
+        if pack.calendars is not None:
+            self.calendars.append(pack.calendars)
+
 
 def collect(paths: tuple[Path, ...]) -> Deployables:
-    """Files to check or deploy: folders contribute *.bpmn, policies/*.yaml and calendars/."""
+    """Files to check or deploy: a pack, a processes folder (every pack, in requirement order), files.
+
+    Any other folder contributes its *.bpmn, policies/*.yaml and calendars/.
+    """
     found = Deployables()
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and packs.is_pack(path):
+            pack, problems = packs.read_pack(path)
+            found.problems += problems
+            if pack is not None:
+                found.problems += packs.with_requirements(pack)[1]
+                found.add_pack(pack)
+        elif packs.holds_packs(path):
+            ordered, problems = packs.find_packs(path)
+            found.problems += problems + packs.strays(path)
+            for pack in ordered:
+                found.add_pack(pack)
+        elif path.is_dir():
             bpmn = sorted(path.rglob("*.bpmn"))
             policies = sorted((path / "policies").glob("*.yaml")) if (path / "policies").is_dir() else []
             if (path / "calendars").is_dir():
@@ -83,8 +109,8 @@ def deployed_clocks(state: CliState, session: Session) -> Callable[[str], Collec
     return clocks
 
 
-def _bundle(path: Path, clocks: Callable[[str], Collection[str] | None]) -> Bundle:
-    bundle = definitions.bundle_from_path(path)
+def _bundle(found: Deployables, path: Path, clocks: Callable[[str], Collection[str] | None]) -> Bundle:
+    bundle = definitions.bundle_from_path(path, found.forms.get(path))
     bundle.policy_clocks = clocks
     return bundle
 
@@ -98,11 +124,17 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
         except (DefinitionInvalid, OSError, UnicodeDecodeError):
             continue  # reported below if it was named; a broken neighbour only leaves its clocks unchecked
         found.clocks.setdefault(policy.process, frozenset(policy.clocks))
-    for folder in found.calendars:
-        calendars, calendar_problems = load_calendars(folder)
+    if say_ok:
+        located = {problem.file for problem in problems}
+        for pack in (p for p in found.packs if str(p.file) not in located):
+            required = f", requires {', '.join(pack.requires)}" if pack.requires else ""
+            click.echo(f"{pack.file}: ok (pack {pack.code}{required})")
+    folders = list(dict.fromkeys(found.calendars))  # a pack named twice is still one pack
+    if folders:  # the packs' calendars are one set, as the server reads them
+        calendars, calendar_problems = merge_calendars(folders)
         problems += calendar_problems
         if say_ok and not calendar_problems:
-            click.echo(f"{folder}: ok (default calendar {calendars.default.name}, "
+            click.echo(f"{', '.join(map(str, folders))}: ok (default calendar {calendars.default.name}, "
                        f"{len(calendars.by_department)} department(s) with their own)")
     try:
         ctx = engine_context(state.settings)
@@ -110,7 +142,7 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
         return problems + error.problems
     for path in found.bpmn:
         try:
-            checked = validate_bundle(_bundle(path, clock_lookup(found)), ctx.evaluator,
+            checked = validate_bundle(_bundle(found, path, clock_lookup(found)), ctx.evaluator,
                                       allow_script_tasks=ctx.allow_script_tasks)
         except DefinitionInvalid as error:
             problems += error.problems
@@ -155,7 +187,9 @@ def _warn(warnings: list[Problem]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def validate(state: CliState, paths: tuple[Path, ...]) -> None:
-    """Check BPMN files (with forms/), policies and calendars; print file:line: element: message.
+    """Check packs, BPMN files (with forms/), policies and calendars; print file:line: element: message.
+
+    PATHS may be a pack (processes/whistle), a processes folder (every pack in it), files or other folders.
 
     Warnings are printed as ``file:line: element: warning: message``; only errors make the exit status 1.
     """
@@ -170,10 +204,11 @@ def validate(state: CliState, paths: tuple[Path, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def deploy(state: CliState, paths: tuple[Path, ...]) -> None:
-    """Deploy BPMN files, policies or folders of both; unchanged files are skipped.
+    """Deploy packs, BPMN files, policies or folders of both; unchanged files are skipped.
 
-    Every file is checked first; if any has an error, nothing is deployed (warnings are
-    printed and deploy). Calendars are read by the server from its processes folder when it starts.
+    A processes folder deploys every pack in it, each after the packs it requires. Every file is
+    checked first; if any has an error, nothing is deployed (warnings are printed and deploy).
+    Calendars are read by the server from every pack's calendars/ folder when it starts.
     """
     found = collect(paths)
     problems = check(state, found, say_ok=False)
@@ -182,7 +217,7 @@ def deploy(state: CliState, paths: tuple[Path, ...]) -> None:
     ctx = state.services.ctx
     with transaction(state) as session:
         clocks = clock_lookup(found, deployed_clocks(state, session))
-        results = [(path, definitions.deploy(session, ctx, _bundle(path, clocks), now=state.now()))
+        results = [(path, definitions.deploy(session, ctx, _bundle(found, path, clocks), now=state.now()))
                    for path in found.bpmn]
         policies = [(path, deploy_policy(session, path, now=state.now())) for path in found.policies]
     for path, result in results:
@@ -192,6 +227,9 @@ def deploy(state: CliState, paths: tuple[Path, ...]) -> None:
     for path, stored in policies:
         word = "deployed" if stored.created else "unchanged"
         click.echo(f"{word}: policy {stored.policy.process_key} v{stored.policy.version} ({path})")
+    for pack in found.packs:
+        if not pack.bpmn and not pack.policies:
+            click.echo(f"pack {pack.code}: no processes or policies to deploy ({pack.folder})")
 
 
 COMMANDS = [validate, deploy]

@@ -40,4 +40,5 @@ def due(state: CliState, start: str, limit_text: str, department: str | None) ->
     missing = cal.unknown_years(begin, instant)
     if missing:
         click.echo(f"warning: no holiday data for {', '.join(map(str, missing))} in calendar {cal.name}; "
-                   "weekends only were counted (add the year to processes/calendars/holidays.yaml)", err=True)
+                   "weekends only were counted (add the year to a pack's calendars/holidays.yaml under processes/)",
+                   err=True)

@@ -115,7 +115,7 @@ def sweep_command(state: CliState, at: str | None, batch_size: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int) -> None:
-    """Initialise, deploy processes/, seed the demo district, run the worker and serve (SQLite by default)."""
+    """Initialise, deploy every pack in processes/, seed the demo district, run the worker and serve (SQLite)."""
     state: CliState = ctx.obj
     ctx.invoke(init)
     report = seed(state, (), DEMO_PASSWORD)  # the organisation first: diagrams name its roles

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from web.formatting import label
 
-# The standard ladder of processes/policies/whistle.yaml: level -> action.
+# The standard ladder of processes/whistle/policies/whistle.yaml: level -> action.
 ACTIONS = {1: "remind", 2: "notify", 3: "overdue_duban", 4: "cuiban_notice", 5: "escalate"}
 
 
