@@ -66,13 +66,18 @@ def answer_order(flow: Flow, handler: str, changed: str | None, answer: dict[str
     return case
 
 
-@pytest.fixture
-def september(flow: Flow) -> Flow:
+def answer_scenario(flow: Flow) -> Flow:
     """The orders of the scenario, answered."""
     deploy_hotline(flow)
     for handler, changed, answer, at in ORDERS:
         answer_order(flow, handler, changed, answer, at)
     return flow
+
+
+@pytest.fixture
+def september(flow: Flow) -> Flow:
+    """The scenario's orders, answered."""
+    return answer_scenario(flow)
 
 
 def board(db: Database, esc: Escalation, month: date = SEPTEMBER, only: list[str] | None = None) -> object:
