@@ -3,7 +3,8 @@
 A policy is a YAML file next to the BPMN (``processes/policies/<process key>.yaml``).
 User tasks name their clock with the BPMN extension property ``clock``; the policy maps
 that name to a report-in limit (until the task is claimed) and a completion limit (until
-it is completed), chosen by a case variable such as ``whistle_type``.
+it is completed), chosen by a case variable such as ``whistle_type``. A policy may also declare
+the rates (三率) its process is ranked by each month (``rates:``, read by ``escalation.rate_rules``).
 """
 from __future__ import annotations
 
