@@ -202,3 +202,31 @@ def test_the_shipped_whistle_policy_still_reads() -> None:
     path = Path(__file__).resolve().parents[2] / "processes" / "policies" / "whistle.yaml"
     policy, problems = read_policy(path.read_text(encoding="utf-8"), "whistle.yaml")
     assert problems == [] and policy is not None and policy.rates is None
+
+
+def test_conditions_compare_json_values_with_their_types(db: Database) -> None:
+    """What docs/escalation.md promises of `count` and `where`: true is not 1, "4" is not 4, 4 is 4 (SQLite too)."""
+    from sqlalchemy import func, select
+
+    from engine.models import TaskEvent
+    from escalation.json_match import json_one_of
+
+    answers = [{"stars": 4}, {"stars": "4"}, {"stars": 1}, {"stars": True}, {"stars": 5}, {"other": 4}, {"stars": None}]
+    with db.transaction() as session:
+        for data in answers:
+            session.add(TaskEvent(action="probe", at=datetime(2026, 9, 1, tzinfo=SHANGHAI), payload={"data": data}))
+    with db.transaction(write=False) as session:
+        dialect = session.get_bind().dialect.name
+
+        def matching(*values: object) -> list[object]:
+            test = json_one_of(dialect, TaskEvent.payload, ("data", "stars"), values)  # type: ignore[arg-type]
+            rows = session.execute(select(TaskEvent.payload).where(TaskEvent.action == "probe", test)
+                                   .order_by(TaskEvent.id)).scalars()
+            return [row["data"]["stars"] for row in rows]
+
+        assert matching(4, 5) == [4, 5]
+        assert matching("4") == ["4"]
+        assert matching(True) == [True]
+        assert matching(1) == [1]
+        assert matching(False) == []
+        assert session.execute(select(func.count()).where(TaskEvent.action == "probe")).scalar_one() == len(answers)
