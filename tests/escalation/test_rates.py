@@ -55,9 +55,11 @@ def deploy_hotline(flow: Flow) -> None:
     flow.deploy_policy(RATES / "hotline.yaml")
 
 
-def answer_order(flow: Flow, handler: str, changed: str | None, answer: dict[str, object], at: datetime) -> int:
-    """One order: started for ``handler``, re-dispatched to ``changed`` (None: untouched), answered at ``at``."""
-    case = flow.start(PROCESS, {"description": "路灯不亮", "handler": handler}, as_="JSJB.dispatcher")
+def answer_order(flow: Flow, handler: str | None, changed: str | None, answer: dict[str, object],
+                 at: datetime) -> int:
+    """One order: started for ``handler`` (None: no unit named), re-dispatched to ``changed`` (None: untouched)."""
+    start = {"description": "路灯不亮"} if handler is None else {"description": "路灯不亮", "handler": handler}
+    case = flow.start(PROCESS, start, as_="JSJB.dispatcher")
     confirm = flow.open_tasks(case, "Task_confirm")[0]
     flow.complete(confirm.id, {} if changed is None else {"handler": changed}, as_="JSJB.dispatcher")
     callback = flow.open_tasks(case, "Task_callback")[0]
@@ -126,6 +128,16 @@ def test_a_reader_limited_to_some_units_sees_their_places_in_the_whole_ranking(s
     found = board(db, esc, only=["HP"])
     assert [(line.code, line.rank) for line in found.units] == [("HP", 3)]  # type: ignore[attr-defined]
     assert [(line.code, line.rank) for line in found.groups] == [("HP", 2)]  # type: ignore[attr-defined]
+
+
+def test_answers_whose_case_names_no_unit_are_counted_apart(flow: Flow, db: Database, esc: Escalation) -> None:
+    deploy_hotline(flow)
+    answer_order(flow, None, None, YES, datetime(2026, 9, 20, tzinfo=SHANGHAI))
+    answer_order(flow, None, "HP", NO, datetime(2026, 9, 21, tzinfo=SHANGHAI))  # named at 核定: HP's
+    found = board(db, esc)
+    assert found.unattributed == 1  # type: ignore[attr-defined]
+    assert lines(found.units) == {"HP": (1, 0.0, 1, 1, (0, 0, 0))}  # type: ignore[attr-defined]
+    assert board(db, esc, only=["HP"]).unattributed == 0  # type: ignore[attr-defined] # not a head's to know
 
 
 def test_answers_on_another_process_or_form_are_not_counted(flow: Flow, db: Database, esc: Escalation) -> None:

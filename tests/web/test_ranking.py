@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html as lxml_html
 
-from tests.escalation.test_rates import answer_scenario
+from tests.escalation.test_rates import YES, answer_order, answer_scenario, deploy_hotline
 from tests.support import Flow
 from tests.web.conftest import Api, Pages
 
@@ -130,6 +130,14 @@ def test_without_any_rates_the_page_says_how_to_get_them(pages: Pages, flow: Flo
     page = pages.as_("DCS.supervisor").get("/supervise/ranking")
     assert page.status_code == 200 and "rates" in lxml_html.fromstring(page.get_data(as_text=True)).xpath(
         "string(//p[@class='empty'])")
+
+
+def test_answers_naming_no_unit_are_said_apart(pages: Pages, flow: Flow) -> None:
+    deploy_hotline(flow)
+    answer_order(flow, None, None, YES, datetime(2026, 9, 20, tzinfo=UTC))
+    page = lxml_html.fromstring(pages.as_("DCS.supervisor").get(URL).get_data(as_text=True))
+    assert page.xpath("string(//*[@data-unattributed])") == "1 条回访未写明承办单位，未计入。"
+    assert page.xpath("//table[@data-table='units']") == []
 
 
 def test_supervision_only_and_a_head_sees_only_their_own_place(pages: Pages, september: Flow) -> None:
