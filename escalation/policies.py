@@ -3,7 +3,8 @@
 A policy is a YAML file next to the BPMN (``processes/<pack>/policies/<process key>.yaml``).
 User tasks name their clock with the BPMN extension property ``clock``; the policy maps
 that name to a report-in limit (until the task is claimed) and a completion limit (until
-it is completed), chosen by a case variable such as ``whistle_type``.
+it is completed), chosen by a case variable such as ``whistle_type``. A policy may also declare
+the rates (三率) its process is ranked by each month (``rates:``, read by ``escalation.rate_rules``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from engine.errors import Problem
 from engine.organisation_data import ROLE_CODE
 from engine.yaml_lines import LocatedDict, quoted
 from escalation.limits import Limit, LimitError
+from escalation.rate_rules import RateRules, RatesReader
 
 
 class ClockKind(enum.StrEnum):
@@ -85,6 +87,7 @@ class Policy:
     source: str
     sha256: str
     report_in_rules: frozenset[str] = frozenset()  # the clocks whose steps count as 报到 (报到率)
+    rates: RateRules | None = None  # the rates (三率) the ranking reports, when the policy declares them
 
     def limit(self, name: str, case: Mapping[str, Any]) -> Limit | None:
         """The limit called ``name`` for a case (``category`` defers to the case's category)."""
@@ -173,8 +176,9 @@ class _Checker:
         clocks = self._clocks(limits)
         ladder = self._ladder()
         report_in = self._report_in_rules(clocks)
+        rates = RatesReader(self.path, self.problems).read(self.data)
         return Policy(str(process), str(limits_by), limits, categories, clocks, ladder, text,
-                      hashlib.sha256(text.encode()).hexdigest(), report_in)
+                      hashlib.sha256(text.encode()).hexdigest(), report_in, rates)
 
     def _limits(self) -> dict[str, dict[str, str]]:
         rows = self.mapping(self.data, "limits")

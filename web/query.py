@@ -17,6 +17,8 @@ from web.boundary import ID_MAX, ID_MIN, printable
 
 _INTEGER = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only: int() would also take "١٢", "1_0" and " 7 "
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, as for integers
+# A month a ranking may ask for: years 1900-2199, whose instants all convert to and from UTC.
+_MONTH = re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -194,3 +196,21 @@ def paging(max_limit: int, default_limit: int = 50) -> tuple[IntParam, IntParam]
     """``limit`` (1..max_limit) and ``offset`` (0..1,000,000) of a list."""
     return (IntParam("limit", "Page size.", low=1, high=max_limit, default=default_limit),
             IntParam("offset", "Rows to skip.", low=0, high=1_000_000, default=0))
+
+
+@dataclass(frozen=True)
+class MonthParam(QueryParam):
+    """A calendar month, YYYY-MM (what a month input sends), years 1900–2199."""
+
+    def read(self) -> date | None:
+        """The month's first day, or None when absent or empty; 400 when not a YYYY-MM month."""
+        raw = self.raw()
+        if not raw:
+            return None
+        if not _MONTH.fullmatch(raw):
+            return self.refuse("a month, e.g. 2026-09")
+        return date(int(raw[:4]), int(raw[5:]), 1)
+
+    def schema(self) -> dict[str, Any]:
+        """A YYYY-MM string."""
+        return {"type": "string", "pattern": _MONTH.pattern}

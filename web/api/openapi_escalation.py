@@ -37,6 +37,9 @@ def paths() -> dict[str, Any]:
             "Open, overdue, on-time completion rate, median time to sign, 报到率", {
                 "200": json_response(ref("DepartmentStats"), "The scores.")},
             tag="supervision", path=[path_text("code", "Department code.")], query=supervision.STATS_PARAMS)},
+        "/rates": {"get": operation("A month's rates (三率) per unit and roll-up unit, ranked", {
+            "200": json_response(ref("RateBoard"), "The ranking."), "404": PROBLEM},
+            tag="supervision", query=supervision.RATES_PARAMS)},
         "/calendar/warnings": {"get": operation(
             "Years without holiday data that running deadlines reach into", {
                 "200": json_response(list_of({"type": "object", "properties": {
@@ -83,6 +86,19 @@ def schemas() -> dict[str, Any]:
             "on_time_completion_rate": {"type": ["number", "null"]},
             "median_time_to_sign_seconds": {"type": ["number", "null"]},
             "report_in_rate": {"type": ["number", "null"]}}},
+        "RateBoard": {"type": "object", "required": ["process", "month", "rates", "units", "groups"], "properties": {
+            "process": _STR, "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "since": _INSTANT,
+            "until": _INSTANT, "rates": {"type": "array", "items": {"type": "object", "properties": {
+                "code": _STR, "label": _STR, "label_en": _NSTR}}},
+            "weights": {"type": "object", "additionalProperties": {"type": "number"}},
+            "units": {"type": "array", "items": ref("RankedUnit")},
+            "groups": {"type": "array", "items": ref("RankedUnit")},
+            "unattributed": _INT}},
+        "RankedUnit": {"type": "object", "properties": {
+            "rank": {"type": ["integer", "null"]}, "code": _STR, "name": _NSTR, "answers": _INT, "counted": _INT,
+            "score": {"type": ["number", "null"]},
+            "rates": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                "hits": _INT, "of": _INT, "rate": {"type": ["number", "null"]}}}}}},
         "Clock": {"type": "object", "properties": {
             "clock": _STR, "rule": _STR, "level": _INT, "action": _STR, "limit": _STR, "started_at": _INSTANT,
             "deadline_at": _INSTANT, "due_at": _INSTANT, "fired_at": _INSTANT, "stopped_at": _INSTANT,

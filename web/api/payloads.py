@@ -12,6 +12,7 @@ from engine.incidents import render_plain
 from engine.models import Attachment, HumanTask, ProcessDefinition
 from engine.task_query import QueryRow
 from escalation.models import ExtensionRequest, Notification
+from escalation.rates import Ranked, RateBoard
 from escalation.supervision import ClockView, DepartmentStats, EscalationRow, OverdueRow
 
 
@@ -161,6 +162,23 @@ def stats(s: DepartmentStats) -> dict[str, Any]:
         "on_time_completion_rate": s.on_time_rate, "median_time_to_sign_seconds": s.median_sign_seconds,
         "report_in_rate": s.report_in_rate,
     }
+
+
+def rate_board(b: RateBoard) -> dict[str, Any]:
+    """A month's rates per unit and roll-up unit, ranked; rates are shares (0-1) with their counts."""
+    return {
+        "process": b.process, "month": f"{b.month:%Y-%m}", "since": instant(b.since), "until": instant(b.until),
+        "rates": [{"code": r.code, "label": r.label, "label_en": r.label_en} for r in b.rules.rates],
+        "weights": dict(b.rules.weights), "units": [_ranked(line) for line in b.units],
+        "groups": [_ranked(line) for line in b.groups], "unattributed": b.unattributed,
+    }
+
+
+def _ranked(line: Ranked) -> dict[str, Any]:
+    return {"rank": line.rank, "code": line.code, "name": line.name, "answers": line.tally.answers,
+            "counted": line.tally.counted, "score": line.score,
+            "rates": {code: {"hits": hits, "of": line.tally.counted, "rate": line.tally.rate(code)}
+                      for code, hits in line.tally.hits.items()}}
 
 
 def clock(c: ClockView) -> dict[str, Any]:

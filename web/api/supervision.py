@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify
 
+from engine.errors import NotFound
 from engine.tasks import visible_task
 from escalation import supervision
 from web.api import payloads
 from web.api.auth import current_actor
 from web.db import now, read_session
 from web.query import IdParam, InstantParam, IntParam, TextParam, paging
+from web.supervise import ranking
 
 DEPARTMENT = TextParam("department", "Only this department (others see only their own).", max_length=32)
 STREET = TextParam("street", "Only cases of this street.", max_length=32)
@@ -20,6 +22,7 @@ LIMIT, OFFSET = paging(500)
 OVERDUE_PARAMS = (DEPARTMENT, STREET, CATEGORY, LEVEL, LIMIT, OFFSET)
 ESCALATION_PARAMS = (DEPARTMENT, INSTANCE, LEVEL, LIMIT, OFFSET)
 STATS_PARAMS = (SINCE,)
+RATES_PARAMS = (ranking.PROCESS, ranking.MONTH)
 
 
 def register(bp: Blueprint) -> None:
@@ -29,6 +32,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/departments/<code>/stats", "department_stats", department_stats, methods=["GET"])
     bp.add_url_rule("/tasks/<id:task_id>/deadlines", "task_deadlines", task_deadlines, methods=["GET"])
     bp.add_url_rule("/calendar/warnings", "calendar_warnings", calendar_warnings, methods=["GET"])
+    bp.add_url_rule("/rates", "rates", rates, methods=["GET"])
 
 
 def _departments() -> list[str]:
@@ -64,6 +68,17 @@ def department_stats(code: str) -> Response:
     since = SINCE.read()
     stats = supervision.department_stats(read_session(), code, now(), since=since)
     return jsonify(payloads.stats(stats))
+
+
+def rates() -> Response:
+    """``?process=&month=YYYY-MM``: the month's rates (三率) per unit and roll-up unit, ranked."""
+    actor = current_actor()
+    own = sorted({s.department_code for s in actor.seats})
+    chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(),
+                            supervision.scope_departments(actor.sees_all_cases, own, None))
+    if chosen.board is None:
+        raise NotFound("No process declares rates (rates: in its policy).")
+    return jsonify(payloads.rate_board(chosen.board))
 
 
 def calendar_warnings() -> Response:
