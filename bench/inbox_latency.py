@@ -176,7 +176,8 @@ def postgres_database(url: str) -> Iterator[Database]:
     try:
         schema.upgrade(db)
         with db.transaction() as session:
-            organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD, now=BASE)
+            organisation_files.seed_demo(session, [DEMO_CITY, DEMO_CITY.parent / "rxjb"], password=DEMO_PASSWORD,
+                                         now=BASE)
         with db.transaction() as session:
             definitions.deploy(session, EngineContext(), definitions.bundle_from_path(WHISTLE_PACK / "whistle.bpmn"),
                                now=BASE)

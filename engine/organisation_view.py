@@ -36,6 +36,12 @@ class OrganisationView:
         return cls(RoleBook(organisation.roles.values()), frozenset(organisation.kinds),
                    frozenset(organisation.units), Counter(u.kind for u in organisation.units.values()))
 
+    def merged(self, newer: OrganisationView) -> OrganisationView:
+        """This organisation with ``newer``'s roles, kinds and units added (``newer`` wins where both declare)."""
+        roles = {r.code: r for r in self.roles} | {r.code: r for r in newer.roles}
+        return OrganisationView(RoleBook(roles.values()), self.kinds | newer.kinds, self.units | newer.units,
+                                Counter(self.kind_counts) | Counter(newer.kind_counts))
+
     def units_for(self, role: Role) -> int:
         """How many active units the role can sit in."""
         return sum(self.kind_counts.get(kind, 0) for kind in role.unit_kinds)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from engine import work_units
 from engine.errors import NotFound
 from engine.models import Department, HumanTask, ProcessInstance, TaskEvent, TaskStatus, User
 from engine.models.definitions import ProcessDefinition
@@ -301,13 +302,11 @@ def scoreboard(session: Session, now: datetime, *, departments: list[str] | None
                since: datetime | None = None, until: datetime | None = None) -> list[ScoreRow]:
     """Scores of the summoned units (or of ``departments``) over [since, until), most overdue first.
 
-    Without a list, the units scored are those that ever held a task of a case started elsewhere.
+    Without a list, the units scored are those of the kinds the deployed processes summon.
     """
     query = select(Department.code, Department.name).order_by(Department.code)
     if departments is None:
-        summoned = (select(HumanTask.department_id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                    .where(HumanTask.department_id != ProcessInstance.origin_department_id).distinct())
-        query = query.where(Department.id.in_(summoned), Department.active)
+        query = query.where(Department.kind.in_(sorted(work_units.summoned_kinds(session))), Department.active)
     else:
         query = query.where(Department.code.in_(departments))
     rows = session.execute(query).all()

@@ -137,13 +137,12 @@ def tallies(session: Session, process: str, rules: RateRules, since: datetime,
 
 
 def units(session: Session) -> dict[str, Unit]:
-    """Every unit by code, for names and roll-ups.
-
-    Units have no parent in the store yet (issue 11 gives them one): until then a unit rolls
-    up to itself when its kind is a roll-up kind, and to nothing otherwise.
-    """
-    return {code: Unit(code, name, str(kind))
-            for code, name, kind in session.execute(select(Department.code, Department.name, Department.kind))}
+    """Every unit by code with its parent's code, for names and roll-ups (a community rolls up to its street)."""
+    parent = aliased(Department)
+    return {code: Unit(code, name, str(kind), up)
+            for code, name, kind, up in session.execute(
+                select(Department.code, Department.name, Department.kind, parent.code)
+                .outerjoin(parent, parent.id == Department.parent_id))}
 
 
 def nearest_of_kinds(code: str, tree: Mapping[str, Unit], kinds: Collection[str]) -> str | None:

@@ -13,12 +13,15 @@ from typing import Any
 
 from flask import abort, request
 
+from engine.roles import role_book
 from web.boundary import ID_MAX, ID_MIN, printable
+from web.db import read_session
 
 _INTEGER = re.compile(r"-?[0-9]{1,20}")  # ASCII digits only: int() would also take "١٢", "1_0" and " 7 "
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, as for integers
 # A month a ranking may ask for: years 1900-2199, whose instants all convert to and from UTC.
 _MONTH = re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$")
+ROLE_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # how the organisation data spells a role code
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,22 @@ class TextParam(QueryParam):
     def schema(self) -> dict[str, Any]:
         """A string with its length bound."""
         return {"type": "string", "maxLength": self.max_length}
+
+
+@dataclass(frozen=True)
+class RoleParam(TextParam):
+    """A role code the organisation data declares (active or not: history keeps retired roles)."""
+
+    def read(self) -> str | None:
+        """The code, or None when absent or empty; 400 when no role has it."""
+        code = super().read()
+        if code is not None and (not ROLE_CODE.fullmatch(code) or code not in role_book(read_session())):
+            self.refuse("a role code the organisation declares, e.g. dept_staff")
+        return code
+
+    def schema(self) -> dict[str, Any]:
+        """A string spelled like a role code."""
+        return {"type": "string", "pattern": ROLE_CODE.pattern, "maxLength": self.max_length}
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ def test_scoreboard_joins_stats_and_ratings(flow: Flow, whistle: int, esc: Escal
         board = boards.scoreboard(session, flow.clock.now())
         mine = boards.scoreboard(session, flow.clock.now(), departments=["CGW"])
     assert board[0].code == "ZJW" and board[0].stats.overdue == 1  # most overdue first
-    assert len(board) == 13 and {r.code for r in board} >= {"CGW", "SWJ", "YJJ"}
+    # Every summoned unit of the city: both districts' departments (a page narrows it to what its reader covers).
+    assert len(board) == 15 and {r.code for r in board} >= {"CGW", "SWJ", "YJJ", "LHQ-CGW"}
     cgw = next(r for r in board if r.code == "CGW")
     assert cgw.stats.overdue == 0 and cgw.stats.report_in_rate == 1.0 and cgw.stats.median_sign_seconds == 0
     assert (cgw.ratings.count, cgw.ratings.speed) == (1, 5.0)

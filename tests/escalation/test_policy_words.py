@@ -106,7 +106,7 @@ def test_a_department_role_named_as_target_reaches_only_the_tasks_unit(flow: Flo
 
 
 @pytest.mark.parametrize("change,broken,key,fragment", [
-    ("to: [district_leader]", "to: [district_chief]", "to", "to must list targets among assignee, head, a role code"),
+    ("to: [district_leader]", "to: [区领导]", "to", "to must list targets among assignee, head, a role code"),
     (RULES, "report_in_rules: [sign, nowhere]", "report_in_rules", "names nowhere, which clocks does not define"),
     (RULES, "report_in_rules: sign", "report_in_rules", "report_in_rules must list the clocks"),
 ])

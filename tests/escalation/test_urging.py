@@ -74,11 +74,23 @@ def test_a_task_on_time_can_be_urged_and_a_claimed_one_reaches_its_holder(
     assert notes_of(flow, "CGW.dispatcher") == []
 
 
-@pytest.mark.parametrize("username", ["CGW.head", "JSJB.dispatcher", "admin", "HP.leader"])
-def test_only_supervision_and_leadership_may_urge(flow: Flow, whistle: int, esc: Escalation, username: str) -> None:
+@pytest.mark.parametrize("username", ["CGW.head", "CGW.staff", "HP.officer"])
+def test_only_roles_granted_supervision_may_urge(flow: Flow, whistle: int, esc: Escalation, username: str) -> None:
     sign = flow.task(whistle, "Task_sign", "CGW")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden if username != "HP.officer" else NotFound):
         urge(flow, esc, username, sign.id)
+
+
+@pytest.mark.parametrize("username,reaches", [("JSJB.dispatcher", True), ("admin", True), ("HP.leader", False),
+                                              ("LHQ-DCS.supervisor", False)])
+def test_supervision_urges_within_its_subtree(flow: Flow, whistle: int, esc: Escalation, username: str,
+                                               reaches: bool) -> None:
+    sign = flow.task(whistle, "Task_sign", "CGW")  # CGW sits in 示范区; the street and the neighbour do not reach it
+    if reaches:
+        assert "CGW.head" in urge(flow, esc, username, sign.id).targets
+    else:
+        with pytest.raises(NotFound):
+            urge(flow, esc, username, sign.id)
 
 
 def test_urging_checks_its_input_and_the_task(flow: Flow, whistle: int, esc: Escalation) -> None:

@@ -10,7 +10,7 @@ import pytest
 from engine import organisation_data, yaml_lines
 from escalation.calendars import load_calendars
 from escalation.policies import read_policy
-from tests.support import ROOT, WHISTLE_PACK
+from tests.support import DEMO_CITY, ROOT, WHISTLE_PACK
 
 POLICY = (WHISTLE_PACK / "policies" / "whistle.yaml").read_text(encoding="utf-8")
 
@@ -59,7 +59,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing() -> None:
 
 
 def test_the_organisation_file_refuses_aliases_with_file_and_line(tmp_path: Path) -> None:
-    shipped = PROCESSES / "demo-city" / "organisation.yaml"
+    shipped = DEMO_CITY / "organisation.yaml"
     text = shipped.read_text(encoding="utf-8")
     path = tmp_path / "organisation.yaml"
     path.write_text(text + alias_bomb(""), encoding="utf-8")

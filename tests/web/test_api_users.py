@@ -28,7 +28,7 @@ def test_an_admin_adds_a_user_who_then_works_with_a_token(api: Api, cleanup: Non
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
     assert body["username"] == "api-chen" and len(body["password"]) == 14
-    assert body["seats"] == [{"department": "CGW", "department_name": "区城市管理委员会", "kind": "district_department",
+    assert body["seats"] == [{"department": "CGW", "department_name": "区城市管理委员会", "kind": "department",
                               "role": "dept_staff", "role_label": "部门处置人员"}]
     with api.db.transaction(write=False) as session:
         assert accounts.check_password(session, "api-chen", body["password"]) is not None

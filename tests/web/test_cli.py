@@ -77,8 +77,13 @@ def test_user_add_with_seats_and_errors(run) -> None:  # type: ignore[no-untyped
     assert added.exit_code == 0, added.output
     dup = run("user", "add", "li.si", "--seat", "CGW:dept_staff", input=PASSWORD)
     assert dup.exit_code == 1 and "already exists" in dup.output
+    malformed = run("user", "add", "wang", "--seat", "CGW-boss", input=PASSWORD)
+    assert malformed.exit_code == 2 and "UNIT:ROLE" in malformed.output and "Password" not in malformed.output
     bad_role = run("user", "add", "wang", "--seat", "CGW:boss", input=PASSWORD)
-    assert bad_role.exit_code == 2 and "DEPARTMENT:ROLE" in bad_role.output
+    assert bad_role.exit_code == 1 and "boss" in bad_role.output
+    misfit = run("user", "add", "wang", "--seat", "HP:dept_staff", input=PASSWORD)
+    assert misfit.exit_code == 1 and "cannot sit in" in misfit.output
+    assert run("user", "token", "wang").exit_code == 1  # refused seats leave no user behind
     bad_dept = run("user", "add", "zhao", "--seat", "NOPE:dept_staff", input=PASSWORD)
     assert bad_dept.exit_code == 1 and "NOPE" in bad_dept.output
     unknown = run("user", "token", "nobody")

@@ -36,7 +36,7 @@ class UnitChoice:
 
 def units(session: Session) -> list[tuple[str, list[UnitChoice]]]:
     """Units grouped by kind, for the unit drop-downs."""
-    labels = dict(session.execute(select(UnitKind.code, UnitKind.label)).tuples().all())
+    labels: dict[str, str] = {code: label for code, label in session.execute(select(UnitKind.code, UnitKind.label))}
     groups: dict[str, list[UnitChoice]] = {}
     for department, roles in seat_rules.seat_choices(session):
         groups.setdefault(department.kind, []).append(

@@ -1,13 +1,12 @@
 """The user list's filters, read from the query string and written back into links."""
 from __future__ import annotations
 
-import re
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 
 from werkzeug.datastructures import MultiDict
 
 MAX_OFFSET = 1_000_000
-_ROLE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,11 @@ class UserFilters:
     offset: int = 0
 
     @classmethod
-    def from_args(cls, args: MultiDict[str, str]) -> UserFilters:
-        """Filters from request arguments; nonsense values are ignored rather than refused."""
+    def from_args(cls, args: MultiDict[str, str], roles: Container[str]) -> UserFilters:
+        """Filters from request arguments; nonsense values (a role not among ``roles``) are ignored, not refused."""
         role, active = args.get("role", ""), args.get("active", "")
         return cls(q=args.get("q", "").strip()[:64], department=args.get("department", "").strip()[:32],
-                   role=role if _ROLE.fullmatch(role) else "", active=active if active in ("yes", "no") else "",
+                   role=role if role in roles else "", active=active if active in ("yes", "no") else "",
                    offset=_offset(args.get("offset")))
 
     @property

@@ -39,8 +39,8 @@ def active_roles(session: Session) -> list[Role]:
 @admin_page
 def index() -> str:
     """Users (``?q=&department=&role=&active=&offset=``), by login name."""
-    filters = UserFilters.from_args(request.args)
     session = read_session()
+    filters = UserFilters.from_args(request.args, role_book(session))
     page = user_listing.list_users(session, current_actor(), text=filters.q or None,
                                  department=filters.department or None, role=filters.role_value,
                                  active=filters.active_value, limit=PAGE_SIZE, offset=filters.offset, now=now(),

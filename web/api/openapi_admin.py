@@ -6,12 +6,12 @@ from typing import Any
 from engine.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD, MAX_TOKEN_LABEL, MIN_PASSWORD, USERNAME_PATTERN
 from engine.user_admin import DEFAULT_TOKEN_DAYS, MAX_PAGE, MAX_SEATS, MAX_TOKEN_DAYS
 from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, page_of, path_id, ref
-from web.query import ChoiceParam, TextParam, paging
+from web.query import ROLE_CODE, ChoiceParam, RoleParam, TextParam, paging
 
 # The user list's query parameters (here, not in web.api.admin: the bodies below are imported before the routes).
 TEXT = TextParam("q", "Part of the login or display name.", max_length=64)
 DEPARTMENT = TextParam("department", "Only users with a seat in this unit (code).", max_length=32)
-ROLE = TextParam("role", "Only users with a seat in this role (a role code).", max_length=64)
+ROLE = RoleParam("role", "Only users with a seat in this role (a role code the organisation declares).", max_length=64)
 ACTIVE = ChoiceParam("active", "Only active (true) or deactivated (false) users.", choices=("true", "false"))
 LIMIT, OFFSET = paging(MAX_PAGE)
 LIST_PARAMS = [TEXT, DEPARTMENT, ROLE, ACTIVE, LIMIT, OFFSET]
@@ -20,7 +20,7 @@ _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _INSTANT = {"type": ["string", "null"], "format": "date-time"}
 _USERNAME = {"type": "string", "pattern": f"^{USERNAME_PATTERN}$", "minLength": 2, "maxLength": 64}
-_ROLE = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$",
+_ROLE = {"type": "string", "pattern": ROLE_CODE.pattern,
          "description": "A role code, as the organisation data declares it (GET /api/v1/roles lists them)."}
 _SEAT = {"type": "object", "required": ["department", "role"], "additionalProperties": False, "properties": {
     "department": {"type": "string", "minLength": 1, "maxLength": 32, "description": "Unit code, e.g. CGW."},

@@ -72,10 +72,8 @@ def department_stats(code: str) -> Response:
 
 def rates() -> Response:
     """``?process=&month=YYYY-MM``: the month's rates (三率) per unit and roll-up unit, ranked."""
-    actor = current_actor()
-    own = sorted({s.department_code for s in actor.seats})
-    chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(),
-                            supervision.scope_departments(actor.sees_all_cases, own, None))
+    covered = supervision.covered_units(read_session(), current_actor())
+    chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(), [d.code for d in covered])
     if chosen.board is None:
         raise NotFound("No process declares rates (rates: in its policy).")
     return jsonify(payloads.rate_board(chosen.board))

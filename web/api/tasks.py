@@ -19,7 +19,7 @@ from web.api.list_params import BoolParam, ChoicesParam
 from web.api.params import json_object
 from web.db import now, read_session, services
 from web.inbox import uploads
-from web.query import ChoiceParam, IdParam, InstantParam, TextParam, paging
+from web.query import ChoiceParam, IdParam, InstantParam, RoleParam, TextParam, paging
 
 SCOPE = ChoiceParam("scope", "Whose tasks: the caller's own (held or done by them) or their departments'.",
                     choices=tuple(s.value for s in inbox.Scope), default=inbox.Scope.DEPARTMENT.value)
@@ -33,7 +33,8 @@ ELEMENT = TextParam("element", "Only tasks of this BPMN element id.", max_length
 BUSINESS_KEY = TextParam("business_key", "Only tasks of the case with this business key.", max_length=128)
 DEPARTMENT = TextParam("department", "Only tasks sitting in this department (code).", max_length=32)
 ASSIGNEE = TextParam("assignee", "Only tasks held (or done) by this username.", max_length=64)
-ROLE = TextParam("role", "Only tasks whose candidates hold this role (a role code).", max_length=64)
+ROLE = RoleParam("role", "Only tasks whose candidates hold this role (a role code the organisation declares).",
+                 max_length=64)
 DUE_BEFORE = InstantParam("due_before", "Only tasks whose current deadline (earliest running clock) is at or before "
                                         "this instant.")
 DUE_AFTER = InstantParam("due_after", "Only tasks whose current deadline is after this instant.")

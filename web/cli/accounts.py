@@ -22,24 +22,31 @@ def user() -> None:
 
 
 def _seat(value: str) -> tuple[str, str]:
+    """``UNIT:ROLE`` split in two; whether the role exists and fits the unit is the engine's to say."""
     code, _, role = value.partition(":")
     if not code or not role:
         raise click.BadParameter(f"'{value}': write UNIT:ROLE (a unit code and a role code, e.g. HP:street_officer)")
     return code, role
 
 
+def _seats(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    # A callback, so a malformed seat is refused before the password is asked for.
+    return [_seat(v) for v in values]
+
+
 @user.command("add")
 @click.argument("username")
 @click.option("--name", "display_name", default="", help="Display name (default: the username).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters.")
-@click.option("--seat", "seats", multiple=True, metavar="DEPT:ROLE", help="e.g. HP:street_officer (repeatable).")
+@click.option("--seat", "seats", multiple=True, metavar="UNIT:ROLE", callback=_seats,
+              help="e.g. HP:street_officer (repeatable).")
 @click.pass_obj
-def user_add(state: CliState, username: str, display_name: str, password: str, seats: tuple[str, ...]) -> None:
-    """Add a user with departments and roles."""
-    parsed = [_seat(s) for s in seats]
+def user_add(state: CliState, username: str, display_name: str, password: str,
+             seats: list[tuple[str, str]]) -> None:
+    """Add a user with seats (a role in a unit)."""
     with transaction(state) as session:
         user_admin.add_user(session, CONSOLE, username, display_name, password=password, now=state.now(),
-                            seats=parsed)
+                            seats=seats)
     click.echo(f"user {username} added")
 
 

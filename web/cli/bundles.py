@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from engine import definitions, packs
+from engine import definitions, organisation_files, packs
 from engine.errors import DefinitionInvalid, Problem, by_place
+from engine.organisation_view import OrganisationView
 from engine.packs import Pack
 from engine.validation import Bundle, validate_bundle
 from escalation.calendars import merge_calendars
@@ -27,6 +30,7 @@ class Deployables:
     policies: list[Path] = field(default_factory=list)
     calendars: list[Path] = field(default_factory=list)
     packs: list[Pack] = field(default_factory=list)
+    organisation: list[Path] = field(default_factory=list)  # pack folders with organisation.yaml, in order
     forms: dict[Path, Path] = field(default_factory=dict)  # BPMN file of a pack -> the pack's forms folder
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -35,6 +39,8 @@ class Deployables:
     def add_pack(self, pack: Pack) -> None:
         """A pack's BPMN files (forms from its forms/ folder), its policies and its calendars."""
         self.packs.append(pack)
+        if pack.organisation is not None and pack.folder not in self.organisation:
+            self.organisation.append(pack.folder)
         self.bpmn += pack.bpmn
         self.forms.update({path: pack.forms or pack.folder / packs.FORMS for path in pack.bpmn})
         self.policies += pack.policies
@@ -53,7 +59,10 @@ def collect(paths: tuple[Path, ...]) -> Deployables:
             pack, problems = packs.read_pack(path)
             found.problems += problems
             if pack is not None:
-                found.problems += packs.with_requirements(pack)[1]
+                required, problems = packs.with_requirements(pack)
+                found.problems += problems
+                # The packs it requires lend their organisation (units, roles) to its check and deploy.
+                found.organisation += [p.folder for p in required if p.organisation is not None]
                 found.add_pack(pack)
         elif packs.holds_packs(path):
             ordered, problems = packs.find_packs(path)
@@ -109,6 +118,29 @@ def deployed_clocks(state: CliState, session: Session) -> Callable[[str], Collec
     return clocks
 
 
+def organisation_view(state: CliState, found: Deployables) -> OrganisationView:
+    """What diagrams are checked against: the database's organisation (when there is one) with the packs' files."""
+    files = organisation_files.read(organisation_folders(state, found))
+    url = make_url(state.settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return OrganisationView.of(files)  # no database yet, and checking must not create one
+    try:
+        with state.services.db.transaction(write=False) as session:
+            stored = OrganisationView.read(session)
+    except (OperationalError, ProgrammingError):  # no database yet: the files alone
+        stored = OrganisationView()
+    return stored.merged(OrganisationView.of(files))
+
+
+def organisation_folders(state: CliState, found: Deployables) -> list[Path]:
+    """The packs whose organisation the files are checked and deployed with: those named, else the installation's."""
+    if found.organisation:
+        return found.organisation
+    installed, _problems = packs.find_packs(state.settings.processes_dir) if packs.holds_packs(
+        state.settings.processes_dir) else ([], [])
+    return [p.folder for p in installed if p.organisation is not None]
+
+
 def _bundle(found: Deployables, path: Path, clocks: Callable[[str], Collection[str] | None]) -> Bundle:
     bundle = definitions.bundle_from_path(path, found.forms.get(path))
     bundle.policy_clocks = clocks
@@ -140,10 +172,15 @@ def check(state: CliState, found: Deployables, *, say_ok: bool) -> list[Problem]
         ctx = engine_context(state.settings)
     except DefinitionInvalid as error:  # the server's own calendars are broken
         return problems + error.problems
+    try:
+        organisation = organisation_view(state, found)
+    except DefinitionInvalid as error:  # an organisation file that does not read
+        return problems + error.problems
     for path in found.bpmn:
         try:
-            checked = validate_bundle(_bundle(found, path, clock_lookup(found)), ctx.evaluator,
-                                      allow_script_tasks=ctx.allow_script_tasks)
+            bundle = _bundle(found, path, clock_lookup(found))
+            bundle.organisation = organisation
+            checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
         except DefinitionInvalid as error:
             problems += error.problems
             found.warnings += error.warnings
@@ -216,10 +253,15 @@ def deploy(state: CliState, paths: tuple[Path, ...]) -> None:
         _report(problems, "; nothing was deployed", found.warnings)
     ctx = state.services.ctx
     with transaction(state) as session:
+        folders = organisation_folders(state, found)
+        synced = organisation_files.sync(session, folders) if folders else None
         clocks = clock_lookup(found, deployed_clocks(state, session))
         results = [(path, definitions.deploy(session, ctx, _bundle(found, path, clocks), now=state.now()))
                    for path in found.bpmn]
         policies = [(path, deploy_policy(session, path, now=state.now())) for path in found.policies]
+    if synced is not None and not synced.empty:
+        click.echo(f"organisation: {len(synced.added)} added, {len(synced.changed)} changed "
+                   "(whistle org sync --check shows each)")
     for path, result in results:
         word = "deployed" if result.created else "unchanged"
         click.echo(f"{word}: {result.definition.key} v{result.definition.version} ({path})")

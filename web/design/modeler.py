@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.errors import Conflict, DefinitionInvalid
+from engine.organisation_view import OrganisationView
 from engine.validation import validate_bundle
 from web.auth.session import current_actor
 from web.db import now, read_session, services, write
@@ -50,6 +51,7 @@ def validate() -> Response:
     bundle = from_xml(request.get_data(), request.args.get("filename"))
     bundle.fallback_forms = deployed_forms(session)
     bundle.policy_clocks = policy_clocks(session)
+    bundle.organisation = OrganisationView.read(session)
     ctx = services().ctx
     try:
         checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)

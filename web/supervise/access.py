@@ -27,10 +27,9 @@ def scope(requested: str | None) -> list[str]:
 
 
 def department_choices(session: Session) -> list[tuple[str, str]]:
-    """(code, name) of the summoned units the reader may pick in a filter (their own units too)."""
+    """(code, name) of the summoned units the reader covers, for filters and the scoreboard."""
     kinds = work_units.summoned_kinds(session)
-    own = current_actor().department_ids
-    return [(d.code, d.name) for d in _covered() if d.kind in kinds or d.id in own]
+    return [(d.code, d.name) for d in _covered() if d.kind in kinds]
 
 
 def scored_departments(session: Session) -> list[str]:

@@ -125,15 +125,15 @@ def _write_organisation(bind: sa.Connection) -> None:
     kinds = sa.Table('unit_kind', meta, autoload_with=bind)
     roles = sa.Table('role', meta, autoload_with=bind)
     units = sa.Table('department', meta, autoload_with=bind)
+    rows = bind.execute(sa.select(units.c.id, units.c.code, units.c.kind, units.c.serves_role,
+                                  units.c.communities).order_by(units.c.id)).all()
+    if not rows:  # a new installation: its packs declare the organisation (whistle org sync)
+        return
     bind.execute(kinds.insert(), [{'code': c, 'label': z, 'label_en': e, 'active': True} for c, z, e in _KINDS])
     bind.execute(roles.insert(), [
         {'code': c, 'label': z, 'label_en': e, 'unit_kinds': k, 'head': h, 'capabilities': cap,
          'distributes': d, 'oversees': o, 'assign': a, 'active': True}
         for c, z, e, k, h, cap, d, o, a in _ROLES])
-    rows = bind.execute(sa.select(units.c.id, units.c.code, units.c.kind, units.c.serves_role,
-                                  units.c.communities).order_by(units.c.id)).all()
-    if not rows:
-        return
     taken = {row.code for row in rows}
     city = _insert_unit(bind, units, 'DEMO', '示范市', 'city', None, taken)
     district = _insert_unit(bind, units, 'SFQ', '示范区', 'district', city, taken)
