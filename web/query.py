@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import abort, request
+from flask import abort, has_request_context, request
 
 from engine.roles import role_book
 from web.boundary import ID_MAX, ID_MIN, printable
@@ -161,8 +161,13 @@ class RoleParam(TextParam):
         return code
 
     def schema(self) -> dict[str, Any]:
-        """A string spelled like a role code."""
-        return {"type": "string", "pattern": ROLE_CODE.pattern, "maxLength": self.max_length}
+        """A string spelled like a role code; served in a request, the declared codes too."""
+        found: dict[str, Any] = {"type": "string", "pattern": ROLE_CODE.pattern, "maxLength": self.max_length}
+        # A well-spelled code no role has is a 400: the document lists the codes so it says so.
+        codes = [r.code for r in role_book(read_session())] if has_request_context() else []
+        if codes:
+            found["enum"] = codes
+        return found
 
 
 @dataclass(frozen=True)
