@@ -180,3 +180,14 @@ def test_demo_logins_follow_the_unit_kinds(db: Database) -> None:
         replanned = {u for u, _, _ in demo_logins.plan(session, demo_logins.read(DEMO_CITY / "demo.yaml"))}
         assert {"ZT-NEW.officer", "ZT-NEW.leader", "ZT-NEW.grid"} <= replanned
         assert "HP.officer" not in replanned
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: check() follows parents only inside the file, so a loop "
+                                       "through a database unit passes and repath writes a cyclic path")
+def test_a_loop_through_a_unit_already_in_the_database_is_refused(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "organisation.yaml"
+    path.write_text("units:\n  - {code: SFQ, name: 示范区, kind: district, parent: HP}\n", encoding="utf-8")
+    with scratch(db) as session:
+        with pytest.raises(DefinitionInvalid) as caught:
+            organisation_sync.sync(session, organisation_data.read_file(path)[0])
+        assert any("loop" in p.located() for p in caught.value.problems)
