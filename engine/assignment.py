@@ -47,6 +47,10 @@ class DepartmentDirectory:
             self._places[unit_id] = found
         return found
 
+    def kind_of(self, unit_id: int) -> str:
+        """The kind of ``unit_id``."""
+        return self._place(unit_id)[0]
+
     def parent_of(self, unit_id: int) -> int | None:
         """The unit above ``unit_id``."""
         return self._place(unit_id)[2]
@@ -107,7 +111,13 @@ def assign(
                                task=element["name"], role=role.label if role else code)
         return code, unit
     try:
-        return code, unit_expressions.evaluate(unit_expressions.parse(expression), data, directory)
+        unit = unit_expressions.evaluate(unit_expressions.parse(expression), data, directory)
     except (unit_expressions.ExpressionInvalid, unit_expressions.NoUnit) as error:
         raise InvalidInput("Task {task}: the assignment {expression} found no unit: {reason}",
                            task=element["name"], expression=expression, reason=str(error)) from None
+    # A unit where the role cannot sit would hold a task nobody may take: refuse the step instead.
+    if role is not None and role.unit_kinds and directory.kind_of(unit) not in role.unit_kinds:
+        raise InvalidInput("Task {task}: the assignment {expression} found a unit of kind {kind}, where no {role} "
+                           "can sit.", task=element["name"], expression=expression, kind=directory.kind_of(unit),
+                           role=role.label)
+    return code, unit

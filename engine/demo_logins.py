@@ -46,7 +46,7 @@ def _check(name: str, data: Any) -> list[Problem]:
         return [Problem(name, 1, None, "the demo file is not a mapping", {})]
     problems: list[Problem] = []
 
-    def bad(row: LocatedDict, key: str, template: str, **params: Any) -> None:
+    def problem_at(row: LocatedDict, key: str, template: str, **params: Any) -> None:
         problems.append(Problem(name, row.line_of(key), key, template, params))
 
     for row in data.get("per_unit") or []:
@@ -56,26 +56,26 @@ def _check(name: str, data: Any) -> list[Problem]:
         kinds = row.get("kinds")
         if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) and KIND_CODE.fullmatch(k)
                                                                for k in kinds):
-            bad(row, "kinds", "kinds must be a list of unit kind codes")
+            problem_at(row, "kinds", "kinds must be a list of unit kind codes")
         if not isinstance(row.get("role"), str) or not ROLE_CODE.fullmatch(row["role"]):
-            bad(row, "role", "role must be a role code")
+            problem_at(row, "role", "role must be a role code")
         if not isinstance(row.get("suffix"), str) or not _SUFFIX.fullmatch(row["suffix"]):
-            bad(row, "suffix", "suffix must be 1-16 lower-case letters, digits or underscores")
+            problem_at(row, "suffix", "suffix must be 1-16 lower-case letters, digits or underscores")
         if not isinstance(row.get("label"), str) or not 0 < len(row["label"]) <= 50:
-            bad(row, "label", "label must be a text of at most 50 characters")
+            problem_at(row, "label", "label must be a text of at most 50 characters")
     for row in data.get("logins") or []:
         if not isinstance(row, LocatedDict):
             problems.append(Problem(name, data.line_of("logins"), "logins", "each entry must be a mapping", {}))
             continue
         if not isinstance(row.get("username"), str) or not re.fullmatch(accounts.USERNAME_PATTERN, row["username"]):
-            bad(row, "username", "username must follow the login name rules")
+            problem_at(row, "username", "username must follow the login name rules")
         if not isinstance(row.get("name"), str) or not 0 < len(row["name"]) <= 100:
-            bad(row, "name", "name must be a text of at most 100 characters")
+            problem_at(row, "name", "name must be a text of at most 100 characters")
         seats = row.get("seats")
         if not isinstance(seats, list) or not all(
                 isinstance(s, dict) and isinstance(s.get("unit"), str) and UNIT_CODE.fullmatch(s["unit"])
                 and isinstance(s.get("role"), str) and ROLE_CODE.fullmatch(s["role"]) for s in seats):
-            bad(row, "seats", "seats must be a list of {unit: code, role: code}")
+            problem_at(row, "seats", "seats must be a list of seats, each with a unit code and a role code")
     return problems
 
 

@@ -65,7 +65,7 @@ class _Reader:
         self.into = into
         self.problems: list[Problem] = []
 
-    def problem(self, owner: LocatedDict, key: str, template: str, **params: Any) -> None:
+    def problem_at(self, owner: LocatedDict, key: str, template: str, **params: Any) -> None:
         self.problems.append(Problem(self.path, owner.line_of(key), key, template, params))
 
     def text(self, row: LocatedDict, key: str, limit: int, *, required: bool = True) -> str | None:
@@ -73,11 +73,11 @@ class _Reader:
         if value is None and not required:
             return None
         if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            self.problem(row, key, "{key} must be a non-empty text", key=key)
+            self.problem_at(row, key, "{key} must be a non-empty text", key=key)
             return None
         text = str(value).strip()
         if len(text) > limit or "\x00" in text:
-            self.problem(row, key, "{key} is longer than {limit} characters", key=key, limit=limit)
+            self.problem_at(row, key, "{key} is longer than {limit} characters", key=key, limit=limit)
             return None
         return text
 
@@ -86,7 +86,7 @@ class _Reader:
         if value is None and not required:
             return None
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            self.problem(row, key, "{key} {value} is not a valid code ({pattern})", key=key,
+            self.problem_at(row, key, "{key} {value} is not a valid code ({pattern})", key=key,
                          value=quoted(value), pattern=pattern.pattern)
             return None
         return value
@@ -96,12 +96,12 @@ class _Reader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or len(value) > 100:
-            self.problem(row, key, "{key} must be a list of codes", key=key)
+            self.problem_at(row, key, "{key} must be a list of codes", key=key)
             return ()
         found = []
         for item in value:
             if not isinstance(item, str) or not pattern.fullmatch(item):
-                self.problem(row, key, "{key} {value} is not a valid code ({pattern})", key=key,
+                self.problem_at(row, key, "{key} {value} is not a valid code ({pattern})", key=key,
                              value=quoted(item), pattern=pattern.pattern)
             else:
                 found.append(item)
@@ -110,15 +110,15 @@ class _Reader:
     def rows(self, data: LocatedDict, key: str) -> list[LocatedDict]:
         value = data.get(key, [])
         if not isinstance(value, list):
-            self.problem(data, key, "{key} must be a list", key=key)
+            self.problem_at(data, key, "{key} must be a list", key=key)
             return []
         if len(value) > MAX_ITEMS:
-            self.problem(data, key, "{key} lists more than {limit} items", key=key, limit=MAX_ITEMS)
+            self.problem_at(data, key, "{key} lists more than {limit} items", key=key, limit=MAX_ITEMS)
             return []
         rows = []
         for index, row in enumerate(value):
             if not isinstance(row, LocatedDict):
-                self.problem(data, key, "{key}[{index}] must be a mapping", key=key, index=index)
+                self.problem_at(data, key, "{key}[{index}] must be a mapping", key=key, index=index)
             else:
                 rows.append(row)
         return rows
@@ -129,7 +129,7 @@ class _Reader:
             return
         for key in data:
             if key not in ("unit_kinds", "roles", "units", "relations", "categories"):
-                self.problem(data, key, "unknown section {key}", key=key)
+                self.problem_at(data, key, "unknown section {key}", key=key)
         for row in self.rows(data, "unit_kinds"):
             self.kind(row)
         for row in self.rows(data, "roles"):
@@ -157,14 +157,14 @@ class _Reader:
         known = {c.value for c in Capability}
         for capability in capabilities:
             if capability not in known:
-                self.problem(row, "capabilities", "unknown capability {value} (known: {known})",
+                self.problem_at(row, "capabilities", "unknown capability {value} (known: {known})",
                              value=capability, known=", ".join(sorted(known)))
         assign = self.text(row, "assign", unit_expressions.MAX_LENGTH, required=False)
         if assign is not None:
             try:
                 unit_expressions.parse(assign)
             except unit_expressions.ExpressionInvalid as error:
-                self.problem(row, "assign", "assignment expression: {reason}", reason=str(error))
+                self.problem_at(row, "assign", "assignment expression: {reason}", reason=str(error))
         if code and label:
             self.into.roles[code] = Role(code, label, label_en, frozenset(self.codes(row, "unit_kinds", KIND_CODE)),
                                          head, frozenset(capabilities),
@@ -180,10 +180,10 @@ class _Reader:
         duties = row.get("duties", [])
         if not isinstance(duties, list) or len(duties) > 100 or not all(
                 isinstance(d, str) and 0 < len(d) <= 50 for d in duties):
-            self.problem(row, "duties", "duties must be a list of texts of at most 50 characters")
+            self.problem_at(row, "duties", "duties must be a list of texts of at most 50 characters")
             duties = []
         if code and code in self.into.units:
-            self.problem(row, "code", "unit {code} is declared twice", code=code)
+            self.problem_at(row, "code", "unit {code} is declared twice", code=code)
         elif code and name and kind:
             self.into.units[code] = UnitSpec(code, name, kind, parent, short, tuple(duties), row.line)
 
@@ -201,7 +201,8 @@ class _Reader:
         co = self.codes(row, "co", UNIT_CODE)
         limit = row.get("limit")
         if limit is not None and not (isinstance(limit, str) and _LIMIT.fullmatch(limit)):
-            self.problem(row, "limit", "limit {value} is not a time limit such as 7wd, 24h or 15d", value=quoted(limit))
+            self.problem_at(row, "limit", "limit {value} is not a time limit such as 7wd, 24h or 15d",
+                            value=quoted(limit))
             limit = None
         note = self.text(row, "note", 255, required=False)
         if code and name and owner:
