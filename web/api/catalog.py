@@ -37,7 +37,7 @@ def me() -> Response:
 def list_departments() -> Response:
     """Streets, towns, district departments and units."""
     return jsonify({"items": [
-        {"code": d.code, "name": d.name, "short_name": d.short_name, "kind": d.kind.value}
+        {"code": d.code, "name": d.name, "short_name": d.short_name, "kind": d.kind}
         for d in catalog.departments(read_session())
     ]})
 
