@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     boundary.init_app(app)  # first: its id converter and body cap must precede every route and CSRF's form read
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["whistle"] = services
+    # Per request too: an app context opened around several requests (a script, a test) must not
+    # hand one request's read session, and the role book cached in it, to the next.
+    app.teardown_request(close_read_session)
     app.teardown_appcontext(close_read_session)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
