@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,7 +230,7 @@ def read_file(path: Path, into: Organisation | None = None) -> tuple[Organisatio
 
 def check(organisation: Organisation, known_kinds: set[str] = frozenset(),  # type: ignore[assignment]
           known_units: set[str] = frozenset(), known_roles: set[str] = frozenset(),  # type: ignore[assignment]
-          where: str = "organisation") -> list[Problem]:
+          where: str = "organisation", known_parents: Mapping[str, str | None] | None = None) -> list[Problem]:
     """Cross-references: kinds, parents, heads, owners exist (here or already in the database); no cycles."""
     problems: list[Problem] = []
     kinds = set(organisation.kinds) | set(known_kinds)
@@ -252,15 +253,17 @@ def check(organisation: Organisation, known_kinds: set[str] = frozenset(),  # ty
         if unit.parent is not None and unit.parent not in units:
             say(unit.line, unit.code, "unit {unit} names an unknown parent {parent}", unit=unit.code,
                 parent=unit.parent)
-        depth, seen, current = 0, {unit.code}, organisation.units.get(unit.parent or "")
+        # Parents declared here win; others come from the database, so a loop through stored units is found too.
+        depth, seen, current = 0, {unit.code}, unit.parent
         while current is not None:
             depth += 1
-            if current.code in seen or depth > MAX_DEPTH:
+            if current in seen or depth > MAX_DEPTH:
                 say(unit.line, unit.code, "unit {unit} sits in a loop or deeper than {limit} levels",
                     unit=unit.code, limit=MAX_DEPTH)
                 break
-            seen.add(current.code)
-            current = organisation.units.get(current.parent or "")
+            seen.add(current)
+            spec = organisation.units.get(current)
+            current = spec.parent if spec is not None else (known_parents or {}).get(current)
     for kind, unit, other in organisation.relations:
         for code in (unit, other):
             if code not in units:

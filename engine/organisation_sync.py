@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine import organisation_data
 from engine.errors import DefinitionInvalid
@@ -43,7 +43,10 @@ def sync(session: Session, organisation: Organisation, *, prune: bool = False, w
     known_kinds = set(session.execute(select(UnitKind.code)).scalars())
     known_units = set(session.execute(select(Department.code)).scalars())
     known_roles = set(session.execute(select(RoleDefinition.code)).scalars())
-    problems = organisation_data.check(organisation, known_kinds, known_units, known_roles, where)
+    parent = aliased(Department)
+    known_parents = {code: up for code, up in session.execute(
+        select(Department.code, parent.code).outerjoin(parent, parent.id == Department.parent_id))}
+    problems = organisation_data.check(organisation, known_kinds, known_units, known_roles, where, known_parents)
     if problems:
         raise DefinitionInvalid(problems)
     report = SyncReport()

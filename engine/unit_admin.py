@@ -34,9 +34,9 @@ class UnitRow:
 
 def unit_tree(session: Session) -> list[UnitRow]:
     """Every unit, each after its parent (a depth-first order by path), with its kind's label and seat count."""
-    labels = dict(session.execute(select(UnitKind.code, UnitKind.label)).tuples().all())
+    labels = dict(session.execute(select(UnitKind.code, UnitKind.label)).all())
     seats = dict(session.execute(select(Membership.department_id, func.count(Membership.id))
-                                 .group_by(Membership.department_id)).tuples().all())
+                                 .group_by(Membership.department_id)).all())
     units = session.execute(select(Department).order_by(Department.path, Department.code)).scalars().all()
     codes = {u.id: u.code for u in units}
     return [UnitRow(u.code, u.name, u.short_name, u.kind, labels.get(u.kind, u.kind), max(u.path.count("/") - 2, 0),

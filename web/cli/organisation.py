@@ -67,10 +67,9 @@ def org_show(state: CliState, code: str) -> None:
         unit = session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
         if unit is None:
             raise click.ClickException(f"no unit {code[:32]}")
-        kinds = dict(session.execute(select(UnitKind.code, UnitKind.label)).tuples().all())
+        kinds = dict(session.execute(select(UnitKind.code, UnitKind.label)).all())
         chain = [int(p) for p in unit.path.strip("/").split("/") if p]
-        names = dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(chain)))
-                     .tuples().all())
+        names = dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(chain))).all())
         click.echo(" › ".join(names.get(i, "?") for i in chain))
         state_text = "" if unit.active else " (deactivated)"
         click.echo(f"{unit.code} {unit.name} — {kinds.get(unit.kind, unit.kind)}{state_text}")
