@@ -13,7 +13,7 @@ from typing import Any, Protocol
 MAX_LENGTH = 200
 MAX_DEPTH = 8
 
-_TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_\-]*)|(\()|(\))|(,))")
+_TOKEN = re.compile(r"\s*(?:([A-Za-z0-9_][A-Za-z0-9_\-]*)|(\()|(\))|(,))")
 # name -> the kinds of argument it takes: "expr" (a nested expression), "kind", "code", "var".
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "unit": ("code",),
