@@ -20,7 +20,7 @@ MENU: list[tuple[str, object, Callable[[Actor], bool]]] = [
     ("operate.incidents", _l("Incidents"), permissions.designs),
     ("operate.migrations", _l("Migrate cases"), permissions.designs),
     ("admin.users", _l("Users"), permissions.administers),
-    ("admin.units", _l("Units"), permissions.administers),
+    ("admin.units", _l("Organisation"), permissions.administers),
 ]
 
 
