@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,6 +120,12 @@ def covered_units(session: Session, actor: Actor) -> list[Department]:
         condition = or_(condition, *(Department.path.startswith(r, autoescape=True) for r in roots))
     return list(session.execute(select(Department).where(Department.active, condition)
                                 .order_by(Department.code)).scalars())
+
+
+def covers_everything(session: Session, covered: Collection[Department]) -> bool:
+    """Whether ``covered`` (from covered_units) is every active unit: such a reader may see what names no unit."""
+    total = session.scalar(select(func.count()).select_from(Department).where(Department.active))
+    return len(covered) == total
 
 
 def scope_departments(covered: Iterable[str], requested: str | None) -> list[str]:

@@ -211,7 +211,7 @@ def test_a_policy_without_rates_has_none() -> None:
 
 
 def test_the_shipped_whistle_policy_still_reads() -> None:
-    path = Path(__file__).resolve().parents[2] / "processes" / "policies" / "whistle.yaml"
+    path = Path(__file__).resolve().parents[2] / "processes" / "whistle" / "policies" / "whistle.yaml"
     policy, problems = read_policy(path.read_text(encoding="utf-8"), "whistle.yaml")
     assert problems == [] and policy is not None and policy.rates is None
 

@@ -135,13 +135,18 @@ def test_without_any_rates_the_page_says_how_to_get_them(pages: Pages, flow: Flo
 def test_answers_naming_no_unit_are_said_apart(pages: Pages, flow: Flow) -> None:
     deploy_hotline(flow)
     answer_order(flow, None, None, YES, datetime(2026, 9, 20, tzinfo=UTC))
-    page = lxml_html.fromstring(pages.as_("DCS.supervisor").get(URL).get_data(as_text=True))
+    page = lxml_html.fromstring(pages.as_("DEMO-ZX.supervisor").get(URL).get_data(as_text=True))
     assert page.xpath("string(//*[@data-unattributed])") == "1 条回访未写明承办单位，未计入。"
     assert page.xpath("//table[@data-table='units']") == []
+    # A district's reader does not cover the whole city, so what names no unit is not theirs to count.
+    district = lxml_html.fromstring(pages.as_("DCS.supervisor").get(URL).get_data(as_text=True))
+    assert district.xpath("//*[@data-unattributed]") == []
 
 
 def test_supervision_only_and_a_head_sees_only_their_own_place(pages: Pages, september: Flow) -> None:
-    assert pages.as_("HP.officer").get(URL).status_code == 403
+    assert pages.as_("CGW.staff").get(URL).status_code == 403
+    street = pages.as_("HP.officer").get(URL).get_data(as_text=True)  # a street oversees its own subtree
+    assert table(street, "units") == {"HP": SEPTEMBER_UNITS["HP"]}
     page = pages.as_("CGW.head").get(URL).get_data(as_text=True)
     assert table(page, "units") == {"CGW": SEPTEMBER_UNITS["CGW"]} and table(page, "groups") == {}
     rows = rows_of(pages.as_("CGW.head").get(URL + "&format=csv").get_data())

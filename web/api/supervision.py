@@ -10,7 +10,7 @@ from web.api import payloads
 from web.api.auth import current_actor
 from web.db import now, read_session
 from web.query import IdParam, InstantParam, IntParam, TextParam, paging
-from web.supervise import ranking
+from web.supervise import access, ranking
 
 DEPARTMENT = TextParam("department", "Only this department (others see only their own).", max_length=32)
 STREET = TextParam("street", "Only cases of this street.", max_length=32)
@@ -73,7 +73,7 @@ def department_stats(code: str) -> Response:
 def rates() -> Response:
     """``?process=&month=YYYY-MM``: the month's rates (三率) per unit and roll-up unit, ranked."""
     covered = supervision.covered_units(read_session(), current_actor())
-    chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(), [d.code for d in covered])
+    chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(), access.reach(covered))
     if chosen.board is None:
         raise NotFound("No process declares rates (rates: in its policy).")
     return jsonify(payloads.rate_board(chosen.board))

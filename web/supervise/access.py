@@ -1,12 +1,15 @@
 """Who may open the supervision pages, and which units each reader covers (their overseen subtrees)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from flask import abort, g
 from sqlalchemy.orm import Session
 
 from engine import work_units
 from engine.models import Department
-from escalation.supervision import covered_units, scope_departments
+from escalation.supervision import covered_units, covers_everything, scope_departments
 from web import permissions
 from web.auth.session import allowed, current_actor
 from web.db import read_session
@@ -14,16 +17,31 @@ from web.db import read_session
 supervision_page = allowed(permissions.supervises)
 
 
-def _covered() -> list[Department]:
+@dataclass(frozen=True)
+class Covered:
+    """A unit a reader covers, as the pages need it (plain values: they outlive the session that read them)."""
+
+    code: str
+    name: str
+    kind: str
+
+
+def _covered() -> list[Covered]:
     """The units the current reader covers, read once per request."""
     if "covered_units" not in g:
-        g.covered_units = covered_units(read_session(), current_actor())
+        g.covered_units = [Covered(d.code, d.name, d.kind) for d in covered_units(read_session(), current_actor())]
     return g.covered_units
 
 
 def scope(requested: str | None) -> list[str]:
     """The unit codes a query of the current reader may cover."""
     return scope_departments((d.code for d in _covered()), requested or None)
+
+
+def reach(covered: Sequence[Covered | Department] | None = None) -> list[str] | None:
+    """The unit codes a ranking is limited to (the page's reader, or ``covered``); None when that is every unit."""
+    covered = _covered() if covered is None else covered
+    return None if covers_everything(read_session(), covered) else [d.code for d in covered]
 
 
 def department_choices(session: Session) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from escalation.rates import Ranked, RateBoard
 from web.db import now, read_session, services
 from web.i18n import current_lang
 from web.query import MonthParam, TextParam
-from web.supervise.access import scope, supervision_page
+from web.supervise.access import reach, supervision_page
 from web.supervise.csv_export import csv_response
 
 PROCESS = TextParam("process", "The process to rank, by key (default: the first whose policy declares rates).",
@@ -110,7 +110,7 @@ def formula(rules: RateRules) -> str | None:
 @supervision_page
 def ranking() -> str | Response:
     """``?process=&month=YYYY-MM``: the month's ranking; ``&format=csv`` downloads it."""
-    chosen = choose(PROCESS.read(), MONTH.read(), scope(None))
+    chosen = choose(PROCESS.read(), MONTH.read(), reach())
     board = chosen.board
     if board is None:
         return render_template("supervise/ranking.html", board=None, processes=())
