@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, definitions, incidents, start_rules
+from engine import audit, case_links, definitions, incidents, start_rules
 from engine.actors import Actor
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
@@ -64,13 +64,17 @@ def start(
     now: datetime,
     business_key: str | None = None,
     confirmed: bool = False,
+    linked_from: object = None,
 ) -> ProcessInstance:
     """Start the newest version of ``process_key`` with start-form ``data`` on behalf of ``actor``.
 
     Valid data a process's warnings object to (a suspected duplicate) raises NeedsConfirmation
-    unless ``confirmed``.
+    unless ``confirmed``. With ``linked_from``, the case is started from that one, which must
+    offer it (engine/case_links.py).
     """
     definition = definitions.get(session, process_key)
+    if linked_from is not None:
+        case_links.check(session, ctx, actor, linked_from, definition.key)
     parts = ctx.parts(session, definition.id)
     directory = ctx.directory(session)
     start_info = parts.catalog.get("start") or {}
@@ -101,6 +105,7 @@ def start(
         next_timer_at=run.next_timer_at(),
         origin_department_id=origin_id,
         started_by_id=actor.user_id,
+        linked_from_id=linked_from,
         case_data=payload,
         created_at=now,
         updated_at=now,
@@ -112,7 +117,11 @@ def start(
     start_rules.after_start(session, actor, form, payload, instance.id)
     audit.record(session, "started", at=now, instance_id=instance.id, actor_id=actor.user_id,
                  department_id=origin_id,
-                 payload={"process": definition.key, "version": definition.version, "data": payload})
+                 payload={"process": definition.key, "version": definition.version, "data": payload,
+                          **({"linked_from": linked_from} if linked_from is not None else {})})
+    if linked_from is not None:  # the source's history says what was started from it, and by whom
+        audit.record(session, "linked", at=now, instance_id=linked_from, actor_id=actor.user_id,
+                     department_id=origin_id, payload={"process": definition.key, "case": instance.id})
     sync_human_tasks(session, ctx, instance, parts, run, now, directory)
     _finish_if_done(session, ctx, instance, run, now)
     _watch(session, ctx, instance, parts, run, now, known_open=0)

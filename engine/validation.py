@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import spiff
+from engine import case_link_keys, spiff
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -302,6 +302,8 @@ class _Checker:
         own = properties.get("assign")
         if own is not None:
             self.assignments.check(node, own)
+        for template, params in case_link_keys.problems(local in HUMAN_TASKS, properties):
+            self.problem(node, template, **params)
         assign = own or lane_assign
         if local in HUMAN_TASKS and lane is None:
             self.problem(node, "human task is in no lane: put it in a lane that names a role")
@@ -446,4 +448,3 @@ class _Checker:
             # The case variables that name units (the assignment expressions' inputs): kept with each task.
             "unit_variables": sorted(self.assignments.unit_variables),
         }
-

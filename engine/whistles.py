@@ -73,12 +73,14 @@ def check(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str,
 
 
 def blow(session: Session, ctx: EngineContext, actor: Actor, data: Mapping[str, Any], *,
-         now: datetime, confirmed: bool = False) -> ProcessInstance:
+         now: datetime, confirmed: bool = False, linked_from: int | None = None) -> ProcessInstance:
     """Start a whistle for the actor's street; the start checks the street's rules and takes the uploads.
 
-    A suspected duplicate raises NeedsConfirmation listing the earlier cases, unless ``confirmed``.
+    A suspected duplicate raises NeedsConfirmation listing the earlier cases, unless ``confirmed``;
+    ``linked_from`` is the case the whistle is blown from (it must offer it).
     """
-    return instances.start(session, ctx, actor, PROCESS_KEY, data, now=now, confirmed=confirmed)
+    return instances.start(session, ctx, actor, PROCESS_KEY, data, now=now, confirmed=confirmed,
+                           linked_from=linked_from)
 
 
 @dataclass(frozen=True)

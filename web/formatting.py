@@ -35,6 +35,7 @@ LABELS = {
     "cancelled": N_("Withdrawn"),
     "running": N_("Running"),
     "started": N_("Whistle blown"),
+    "linked": N_("Linked case started"),
     "task_created": N_("Task created"),
     "task_cancelled": N_("Task withdrawn"),
     "unclaimed": N_("Released"),

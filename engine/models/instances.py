@@ -41,6 +41,8 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     origin_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The case this one was started from, when a step of that case offered it (engine/case_links.py).
+    linked_from_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     # The start data as submitted: the shared case record every participant may read.
     case_data: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,9 +15,9 @@ from engine.definitions import bundle_from_path
 from engine.errors import DefinitionInvalid
 from engine.expressions import Evaluator
 from engine.models import ProcessDefinition
-from engine.validation import validate_bundle
 from tests.conftest import BACKENDS
 from tests.databases import create_schema, drop_schema
+from tests.organisation import validate_demo
 from tests.support import FIXTURES, PROCESSES, WHISTLE_PACK
 from web.cli import cli, register_commands, running
 from web.services import calendars_of
@@ -79,13 +79,15 @@ def test_the_whistle_pack_deploys_what_the_old_layout_deployed(run: Run, tmp_pat
     old.mkdir()
     for name in ("whistle.bpmn", "forms", "policies"):
         (shutil.copytree if name != "whistle.bpmn" else shutil.copy)(WHISTLE_PACK / name, old / name)
-    before = validate_bundle(bundle_from_path(old / "whistle.bpmn"), Evaluator())
+    before = validate_demo(bundle_from_path(old / "whistle.bpmn"), Evaluator())
     assert run("init").exit_code == 0
     deployed = run("deploy", str(WHISTLE_PACK))  # a fresh database: no deployed forms to fall back on
     assert deployed.exit_code == 0, deployed.output
     policy = WHISTLE_PACK / "policies" / "whistle.yaml"
-    assert deployed.output.splitlines() == [f"deployed: whistle v1 ({WHISTLE_PACK / 'whistle.bpmn'})",
-                                            f"deployed: policy whistle v1 ({policy})"]
+    synced, *lines = deployed.output.splitlines()
+    assert synced.startswith("organisation: ") and " added, 0 changed" in synced  # the units and roles come first
+    assert lines == [f"deployed: whistle v1 ({WHISTLE_PACK / 'whistle.bpmn'})",
+                     f"deployed: policy whistle v1 ({policy})"]
     db = Database(run.url)  # type: ignore[attr-defined]
     try:
         with db.transaction(write=False) as session:
@@ -112,8 +114,9 @@ def test_deploy_of_a_processes_folder_takes_every_pack_after_those_it_requires(r
     assert f"{processes / 'alpha' / 'pack.yaml'}: ok (pack alpha, requires zulu)" in checked.output
     deployed = run("deploy", str(processes))
     assert deployed.exit_code == 0, deployed.output
-    assert [line.split(" (")[0] for line in deployed.output.splitlines()] == [
-        "deployed: timer_escalation v1", "deployed: whistle v1", "deployed: policy whistle v1"]
+    synced, *lines = [line.split(" (")[0] for line in deployed.output.splitlines()]
+    assert synced.startswith("organisation: ")
+    assert lines == ["deployed: timer_escalation v1", "deployed: whistle v1", "deployed: policy whistle v1"]
 
 
 @pytest.mark.parametrize("broken", ["syntax", "unknown requirement", "circle"])
@@ -206,5 +209,5 @@ def test_demo_deploys_every_pack_and_seeds_the_demo_city(run: Run, monkeypatch: 
     assert result.exit_code == 0, result.output
     assert f"deployed: whistle v1 ({WHISTLE_PACK / 'whistle.bpmn'})" in result.output
     assert "HP.officer" in result.output and served and served[0]["port"] == 5999
-    assert run.counts() == (1, 1)  # type: ignore[attr-defined]
+    assert run.counts() == (2, 2)  # type: ignore[attr-defined]  # whistle and rxjb, each with its policy
     assert run("user", "token", "DCS.supervisor").exit_code == 0  # the demo city's logins were seeded

@@ -15,6 +15,9 @@ CORE: dict[str, dict[str, Any]] = {
         "process": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Process key, e.g. whistle."},
         "data": {"type": "object", "description": "Start form data."},
         "business_key": {"type": "string", "maxLength": 128},
+        "linked_from": {"type": "integer", "minimum": 1, "maximum": 2**53,
+                        "description": "The case this one is started from; one of its open steps must offer "
+                        "the process (extension property links)."},
         "confirmed": {"type": "boolean", "description": "Start it although a rule suspects a mistake (a "
                       "suspected duplicate answers 422 needs_confirmation listing the earlier cases)."}}},
     "MessageRequest": {"type": "object", "required": ["name"], "properties": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy.orm import Session
 
-from engine import case_query, instances, withdrawal
+from engine import case_links, case_query, instances, withdrawal
 from engine.access import may_see_instance
 from engine.cases import case_record
 from engine.models import InstanceStatus
@@ -69,13 +69,14 @@ def start_instance() -> Response:
     data = body.get("data", {})
     business_key = body.get("business_key")
     confirmed = body.get("confirmed") is True
+    linked_from = body.get("linked_from")
     actor = current_actor()
     ctx = services().ctx
     at = now()
 
     def unit(session: Session) -> Answer:
         instance = instances.start(session, ctx, actor, key, data, now=at, business_key=business_key,
-                                   confirmed=confirmed)
+                                   confirmed=confirmed, linked_from=linked_from)
         case = _case_json(session, instance.id)
         return idempotent.answer(201, case, Location=url_for("api.get_instance", instance_id=instance.id),
                                  ETag=_etag(case))
@@ -133,4 +134,5 @@ def _etag(case: dict[str, object]) -> str:
 def _case_json(session: Session, instance_id: int) -> dict[str, object]:
     record = case_record(session, current_actor(), instance_id)
     version = services().ctx.parts(session, record.instance.definition_id).version
-    return payloads.case(record, process_version=version)
+    return payloads.case(record, process_version=version, links=case_links.links(session, current_actor(),
+                                                                                   record.instance))

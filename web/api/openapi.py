@@ -241,5 +241,9 @@ def _schemas() -> dict[str, Any]:
             "history": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "action": _STR, "at": _INSTANT, "actor": _NSTR, "actor_name": _NSTR,
                 "department": _NSTR, "task_id": {"type": ["integer", "null"]}, "payload": {"type": "object"}}}},
+            "linked_from": {"type": ["integer", "null"],
+                            "description": "The case this one was started from (null: none, or not yours to see)."},
+            "linked_cases": {"type": "array", "items": {"type": "integer"},
+                             "description": "The cases started from this one that you may see, newest first."},
             "created_at": _INSTANT, "updated_at": _INSTANT, "completed_at": _INSTANT}},
     }

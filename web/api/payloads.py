@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.case_links import Links
 from engine.case_query import CaseRow
 from engine.cases import CaseRecord, CaseTask, HistoryEntry
 from engine.history import Entry
@@ -97,8 +98,8 @@ def history_entry(e: HistoryEntry) -> dict[str, Any]:
     }
 
 
-def case(record: CaseRecord, *, process_version: int) -> dict[str, Any]:
-    """A case with its data, tasks and history."""
+def case(record: CaseRecord, *, process_version: int, links: Links | None = None) -> dict[str, Any]:
+    """A case with its data, tasks, history and the linked cases the reader may see."""
     i = record.instance
     return {
         "id": i.id,
@@ -113,6 +114,8 @@ def case(record: CaseRecord, *, process_version: int) -> dict[str, Any]:
         "open_tasks": [case_task(t) for t in record.open_tasks],
         "tasks": [case_task(t) for t in record.tasks],
         "history": [history_entry(e) for e in record.history],
+        "linked_from": links.source.id if links is not None and links.source is not None else None,
+        "linked_cases": [c.id for c in links.started] if links is not None else [],
         "created_at": instant(i.created_at),
         "updated_at": instant(i.updated_at),
         "completed_at": instant(i.completed_at),

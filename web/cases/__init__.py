@@ -14,7 +14,7 @@ from engine.models import InstanceStatus, ProcessInstance
 from escalation import supervision
 from web.auth.session import current_actor, login_required
 from web.boundary import local_target
-from web.cases import comment_views
+from web.cases import comment_views, linking
 from web.cases.diagram import case_diagram
 from web.cases.reported import data_by_entry, shown_values
 from web.cases.timeline import merged
@@ -91,7 +91,7 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
                            withdraw_reason=reason, withdraw_errors=errors or {},
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX), talk=talk,
-                           **_incident_notice(session, actor, instance_id))
+                           **_incident_notice(session, actor, instance_id), **linking.shown(session, ctx, actor, case))
 
 
 def _incident_notice(session: Session, actor: Actor, instance_id: int) -> dict[str, object]:

@@ -36,11 +36,16 @@ class Deployables:
     warnings: list[Problem] = field(default_factory=list)
     clocks: dict[str, frozenset[str]] = field(default_factory=dict)  # process key -> clocks of its policy file
 
+    def lend_organisation(self, folder: Path) -> None:
+        """Check and deploy with the organisation of the pack in ``folder``, once however often it is named."""
+        if folder.resolve() not in {f.resolve() for f in self.organisation}:
+            self.organisation.append(folder)
+
     def add_pack(self, pack: Pack) -> None:
         """A pack's BPMN files (forms from its forms/ folder), its policies and its calendars."""
         self.packs.append(pack)
-        if pack.organisation is not None and pack.folder not in self.organisation:
-            self.organisation.append(pack.folder)
+        if pack.organisation is not None:
+            self.lend_organisation(pack.folder)
         self.bpmn += pack.bpmn
         self.forms.update({path: pack.forms or pack.folder / packs.FORMS for path in pack.bpmn})
         self.policies += pack.policies
@@ -62,7 +67,9 @@ def collect(paths: tuple[Path, ...]) -> Deployables:
                 required, problems = packs.with_requirements(pack)
                 found.problems += problems
                 # The packs it requires lend their organisation (units, roles) to its check and deploy.
-                found.organisation += [p.folder for p in required if p.organisation is not None]
+                for lender in required:
+                    if lender.organisation is not None:
+                        found.lend_organisation(lender.folder)
                 found.add_pack(pack)
         elif packs.holds_packs(path):
             ordered, problems = packs.find_packs(path)

@@ -7,8 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine import attachments, whistles
-from engine.errors import FieldError, InvalidInput, NeedsConfirmation
+from engine import attachments, case_links, whistles
+from engine.errors import FieldError, InvalidInput, NeedsConfirmation, NotFound
 from web import form_tokens, permissions
 from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
@@ -30,8 +30,14 @@ def new() -> str | Response | tuple[str, int]:
     ctx = services().ctx
     schema = whistles.start_form(read_session(), ctx)
     token = request.form.get(form_tokens.FIELD)
+    source = _source()
     if request.method == "GET":
-        return _page(schema, {}, [])
+        try:
+            prefilled = {} if source is None else case_links.prefill(
+                read_session(), ctx, actor, source, whistles.PROCESS_KEY)
+        except InvalidInput as error:  # the case no longer offers it: say so over an empty form
+            return _page(schema, {}, error.errors, 422)
+        return _page(schema, prefilled, [], source=source)
     done = form_tokens.used(token)
     if done:  # Back, then 吹哨 again: the whistle was blown the first time
         return form_tokens.replayed(done, _("Open the whistle already blown"))
@@ -43,17 +49,17 @@ def new() -> str | Response | tuple[str, int]:
     # The uploads were committed in their own transaction: read from a fresh snapshot from here on.
     read_session().rollback()
     if refused:
-        return _page(schema, data, refused + whistles.check(read_session(), ctx, actor, data), 422)
+        return _page(schema, data, refused + whistles.check(read_session(), ctx, actor, data), 422, source=source)
     confirmed = request.form.get(CONFIRM) == "1"
     try:
         instance_id = write(lambda session: whistles.blow(session, ctx, actor, data, now=now(),
-                                                          confirmed=confirmed).id)
+                                                          confirmed=confirmed, linked_from=source).id)
     except NeedsConfirmation as doubt:  # the same place and category was blown lately: ask before a second case
         read_session().rollback()
-        return _page(schema, data, [], 409, duplicates=[_earlier(e) for e in doubt.errors])
+        return _page(schema, data, [], 409, duplicates=[_earlier(e) for e in doubt.errors], source=source)
     except InvalidInput as error:
         read_session().rollback()
-        return _page(schema, data, error.errors, 422)
+        return _page(schema, data, error.errors, 422, source=source)
     target = url_for("street.show", instance_id=instance_id)
     form_tokens.use(token, target)
     flash(_("The whistle is blown: the departments have been summoned."), "success")
@@ -70,13 +76,24 @@ def suggestion() -> str:
     return render_template("street/_departments.html", field=field)
 
 
+def _source() -> int | None:
+    """The case the whistle is blown from (``linked_from`` in the query or the form), when one is named."""
+    raw = request.values.get("linked_from", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("Case {id} not found.", id=raw[:20])
+    return int(raw)
+
+
 def _earlier(doubt: FieldError) -> dict[str, Any]:
     """An earlier case a suspected duplicate names: its id, title and when it was blown."""
     return {"id": doubt.params.get("id"), "title": doubt.params.get("title"), "at": doubt.params.get("at")}
 
 
 def _page(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError],
-          status: int = 200, *, duplicates: list[dict[str, Any]] | None = None) -> tuple[str, int]:
+          status: int = 200, *, duplicates: list[dict[str, Any]] | None = None,
+          source: int | None = None) -> tuple[str, int]:
     """The form with what was entered, each message beside its field, the rest on top, suspected duplicates first."""
     actor = current_actor()
     session = read_session()
@@ -87,7 +104,7 @@ def _page(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError]
     kept = attachments.pending(session, actor, data.get("attachments") or [])
     token = form_tokens.carried(request.form.get(form_tokens.FIELD))  # one token over every correction
     return render_template("street/new.html", fields=shown, kept=kept, general=general, duplicates=duplicates,
-                           confirm=CONFIRM, token_field=form_tokens.FIELD, token=token), status
+                           confirm=CONFIRM, token_field=form_tokens.FIELD, token=token, source=source), status
 
 
 def _fields(schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError]) -> dict[str, Field]:
