@@ -81,11 +81,14 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
     case = record.instance
     escalations, _count = supervision.escalations(session, instance_id=instance_id, limit=200)
     parts = ctx.parts(session, case.definition_id)
-    start_form = parts.form((parts.catalog.get("start") or {}).get("form"))
+    start = parts.catalog.get("start") or {}
+    start_form = parts.form(start.get("form"))
+    # The timeline's first line is named as the designer named the start event (吹哨, 受理诉求, …).
+    start_label = (parts.catalog.get("elements", {}).get(start.get("element")) or {}).get("name")
     may_withdraw = (case.status == InstanceStatus.RUNNING
                     and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
     return render_template("cases/show.html", record=record, case=case, escalations=escalations,
-                           process_name=parts.name or case.process_key,
+                           process_name=parts.name or case.process_key, start_label=start_label,
                            reported=shown_values(start_form, case.case_data, dict(record.departments)),
                            entry_data=data_by_entry(record, parts), department_names=dict(record.departments),
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,

@@ -37,6 +37,8 @@ def new() -> str | Response | tuple[str, int]:
                 read_session(), ctx, actor, source, whistles.PROCESS_KEY)
         except InvalidInput as error:  # the case no longer offers it: say so over an empty form
             return _page(schema, {}, error.errors, 422)
+        if isinstance(prefilled.get("category"), str) and "departments" not in prefilled:
+            prefilled["departments"] = whistles.suggested(read_session(), prefilled["category"])  # as a pick would
         return _page(schema, prefilled, [], source=source)
     done = form_tokens.used(token)
     if done:  # Back, then 吹哨 again: the whistle was blown the first time
