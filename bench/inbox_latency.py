@@ -31,8 +31,7 @@ from engine.actors import Actor, actor_of
 from engine.context import EngineContext
 from engine.database import Database
 from engine.inbox import Scope
-from engine.models import Department, DepartmentKind, ProcessDefinition, TaskStatus
-from engine.roles import Role
+from engine.models import Department, ProcessDefinition, TaskStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
@@ -192,8 +191,9 @@ def postgres_database(url: str) -> Iterator[Database]:
 def organisation(session: Session) -> dict[str, Any]:
     """Ids and codes of the district departments and streets, and each street's officer."""
     rows = session.execute(select(Department.id, Department.code, Department.kind).order_by(Department.id)).all()
-    departments = [r for r in rows if r.kind == DepartmentKind.DISTRICT_DEPARTMENT]
-    streets = [r for r in rows if r.kind in (DepartmentKind.STREET, DepartmentKind.TOWN)]
+    # The demo city's kinds: its district departments are summoned, its streets and towns blow whistles.
+    departments = [r for r in rows if r.kind == "department" and r.code.isalpha()]  # SFQ's, not 临河区's (LHQ-…)
+    streets = [r for r in rows if r.kind in ("street", "town") and r.code.isalpha()]
     officers = [accounts.user_by_name(session, f"{r.code}.officer").id for r in streets]
     return {
         "department_ids": [r.id for r in departments], "department_codes": [r.code for r in departments],
@@ -392,7 +392,7 @@ def scenarios_for(db: Database) -> list[Scenario]:
 
 
 MULTI_SEAT_USER = "bench.multi_head"
-MULTI_SEATS = [("CGW", Role.DEPT_HEAD), ("ZJW", Role.DEPT_HEAD), ("GHZY", Role.DEPT_HEAD)]
+MULTI_SEATS = [("CGW", "dept_head"), ("ZJW", "dept_head"), ("GHZY", "dept_head")]
 
 
 def extra_scenarios(db: Database, mine_actors: list[Actor]) -> list[Scenario]:

@@ -18,6 +18,7 @@ from engine.yaml_lines import LocatedDict, quoted
 
 MAX_FILE_BYTES = 128 * 1024
 MAX_LOGINS = 5000
+MAX_FEATURED = 30  # logins `whistle demo` prints, per file
 _SUFFIX = re.compile(r"[a-z][a-z0-9_]{0,15}")
 
 
@@ -63,6 +64,11 @@ def _check(name: str, data: Any) -> list[Problem]:
             problem_at(row, "suffix", "suffix must be 1-16 lower-case letters, digits or underscores")
         if not isinstance(row.get("label"), str) or not 0 < len(row["label"]) <= 50:
             problem_at(row, "label", "label must be a text of at most 50 characters")
+    featured = data.get("featured")
+    if featured is not None and (not isinstance(featured, list) or len(featured) > MAX_FEATURED or not all(
+            isinstance(u, str) and re.fullmatch(accounts.USERNAME_PATTERN, u) for u in featured)):
+        problems.append(Problem(name, data.line_of("featured"), "featured",
+                                "featured must be a list of at most {limit} login names", {"limit": MAX_FEATURED}))
     for row in data.get("logins") or []:
         if not isinstance(row, LocatedDict):
             problems.append(Problem(name, data.line_of("logins"), "logins", "each entry must be a mapping", {}))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ class SeedReport:
     sync: SyncReport
     users: int
     logins: list[tuple[str, str]]  # (username, display name) of every demo login
+    featured: list[str] = field(default_factory=list)  # the logins the packs suggest trying first, in order
 
 
 def read(folders: Iterable[Path]) -> Organisation:
@@ -51,9 +52,10 @@ def seed_demo(session: Session, folders: Iterable[Path], *, password: str, now: 
     folders = list(folders)
     report = sync(session, folders)
     demos = [demo_logins.read(f / DEMO_FILE) for f in folders if (f / DEMO_FILE).is_file()]
-    users, logins = 0, []
+    users, logins, featured = 0, [], []
     for data in demos:
         added, planned = demo_logins.seed(session, data, password=password, now=now)
         users += added
         logins += planned
-    return SeedReport(report, users, logins)
+        featured += [u for u in data.get("featured") or [] if u not in featured]
+    return SeedReport(report, users, logins, featured)

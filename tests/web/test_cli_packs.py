@@ -209,5 +209,10 @@ def test_demo_deploys_every_pack_and_seeds_the_demo_city(run: Run, monkeypatch: 
     assert result.exit_code == 0, result.output
     assert f"deployed: whistle v1 ({WHISTLE_PACK / 'whistle.bpmn'})" in result.output
     assert "HP.officer" in result.output and served and served[0]["port"] == 5999
+    # Each pack's featured logins, in its demo.yaml's order: the whistle's first, then the 12345 order's.
+    listed = result.output.split("Demo logins", 1)[1].splitlines()[1:]
+    printed = [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("  (")]
+    assert printed[:2] == ["HP.officer", "HP.leader"] and "DEMO12345.operator" in printed
+    assert printed.index("DEMO12345.operator") > printed.index("admin")
     assert run.counts() == (2, 2)  # type: ignore[attr-defined]  # whistle and rxjb, each with its policy
     assert run("user", "token", "DCS.supervisor").exit_code == 0  # the demo city's logins were seeded

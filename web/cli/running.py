@@ -14,8 +14,6 @@ from web.cli.bundles import deploy
 from web.cli.organisation import DEMO_PASSWORD, seed
 from web.cli.state import CliState, domain_errors
 
-FEATURED_LOGINS = ("HP.officer", "HP.leader", "CGW.dispatcher", "CGW.staff", "CGW.head", "ZJW.staff", "SWJ.staff",
-                   "DCS.supervisor", "QLD.leader", "designer", "admin")
 log = logging.getLogger("whistle.worker")
 
 
@@ -122,9 +120,10 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(deploy, paths=(state.settings.processes_dir,))
     click.echo("")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for username, display in report.logins:
-        if username in FEATURED_LOGINS:
-            click.echo(f"  {username:<16} {display}")
+    names = dict(report.logins)
+    for username in report.featured:  # as the packs' demo.yaml list them
+        if username in names:
+            click.echo(f"  {username:<20} {names[username]}")
     click.echo("  (every street, department and unit has the same logins: CODE.officer, CODE.staff, ...)")
     click.echo(f"API tokens: whistle user token USERNAME   ·   API: http://{host}:{port}/api/v1/openapi.json")
     click.echo("")
