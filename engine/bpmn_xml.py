@@ -30,6 +30,14 @@ def _parser() -> etree.XMLParser:
 
 def parse_bpmn(data: bytes, filename: str) -> tuple[etree._ElementTree | None, list[Problem]]:
     """Parse uploaded bytes; return the tree, or None with located problems."""
+    return parse_model(data, filename, f"{{{BPMN_NS}}}definitions",
+                       "not a BPMN 2.0 file: the root element is {found}, "
+                       "expected definitions in the BPMN 2.0 model namespace")
+
+
+def parse_model(data: bytes, filename: str, root_tag: str, not_this: str
+                ) -> tuple[etree._ElementTree | None, list[Problem]]:
+    """Parse an uploaded model file whose root must be ``root_tag``; ``not_this`` says otherwise ({found})."""
     if len(data) > MAX_BPMN_BYTES:
         return None, [Problem(filename, None, None, "file is larger than {limit} MB",
                               {"limit": MAX_BPMN_BYTES // 1024 // 1024})]
@@ -52,12 +60,9 @@ def parse_bpmn(data: bytes, filename: str) -> tuple[etree._ElementTree | None, l
                               "DTDs and entity declarations are not allowed")]
     root = tree.getroot()
     _number_by_start_tag(root, data, tree.docinfo.encoding)
-    if root.tag != f"{{{BPMN_NS}}}definitions":
+    if root.tag != root_tag:
         found = etree.QName(root).localname if isinstance(root.tag, str) else "?"
-        return None, [
-            Problem(filename, root.sourceline, None, "not a BPMN 2.0 file: the root element is {found}, "
-                    "expected definitions in the BPMN 2.0 model namespace", {"found": found})
-        ]
+        return None, [Problem(filename, root.sourceline, None, not_this, {"found": found})]
     # Nothing processes XInclude here, but tools that later open the stored file might.
     included = [n for ns in XINCLUDE_NAMESPACES for n in root.iter(f"{{{ns}}}*")]
     if included:
