@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from engine import audit
+from engine import audit, decision_checks
 from engine.actors import Actor
 from engine.bpmn_xml import MAX_BPMN_BYTES
 from engine.context import EngineContext
@@ -39,7 +39,11 @@ def bundle_from_path(path: Path, forms_dir: Path | None = None) -> Bundle:
         for form in sorted(forms_dir.glob("*.json")):
             forms[form.stem] = _read_at_most(form, MAX_FORM_BYTES)
             paths[form.stem] = str(form)
-    return Bundle(filename=str(path), bpmn=_read_at_most(path, MAX_BPMN_BYTES), forms=forms, form_paths=paths)
+    decisions_dir = path.parent / decision_checks.DECISIONS_FOLDER
+    found = sorted(decisions_dir.glob("*.dmn"))[:decision_checks.MAX_FILES] if decisions_dir.is_dir() else []
+    decisions = {str(f): _read_at_most(f, MAX_BPMN_BYTES) for f in found}
+    return Bundle(filename=str(path), bpmn=_read_at_most(path, MAX_BPMN_BYTES), forms=forms, form_paths=paths,
+                  decisions=decisions)
 
 
 def _read_at_most(path: Path, limit: int) -> bytes:

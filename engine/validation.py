@@ -1,8 +1,8 @@
 """Check a process bundle before it can run: every problem, located, never a traceback.
 
-A bundle is one BPMN file plus the form schemas its elements name. The checks run from
-cheap to expensive (XML, BPMN schema, our own rules, SpiffWorkflow's parser) and collect
-everything they find, so a designer fixes a file in one round trip.
+A bundle is one BPMN file plus the form schemas and DMN files its elements name. The checks run
+from cheap to expensive (XML, BPMN schema, our rules, SpiffWorkflow's parser) and collect everything
+they find, so a designer fixes a file in one round trip.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import case_link_keys, spiff
+from engine import case_link_keys, decision_checks, spiff
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -29,7 +29,6 @@ from engine.structure import check_structure
 HUMAN_TASKS = {"userTask", "manualTask", "task"}
 _UNSUPPORTED = {
     "complexGateway": "complex gateways are not supported; use exclusive, inclusive or parallel gateways",
-    "businessRuleTask": "business rule tasks (DMN) are not supported",
     "serviceTask": "service tasks are not supported; model the work as a user task",
     "compensateEventDefinition": "compensation is not supported",
     "linkEventDefinition": "link events are not supported; connect the flow directly",
@@ -49,6 +48,7 @@ class Bundle:
     forms: dict[str, bytes] = field(default_factory=dict)  # form key -> raw JSON
     form_paths: dict[str, str] = field(default_factory=dict)  # form key -> path for messages
     fallback_forms: Mapping[str, Any] = field(default_factory=dict)  # from the deployed version
+    decisions: dict[str, bytes] = field(default_factory=dict)  # DMN file path -> raw XML (decisions/*.dmn)
     # Clock names of the SLA policy of a process key (None: it has none, or the caller cannot tell), from
     # whoever knows the policies (web, CLI); ``clock`` properties are checked only against a known policy.
     policy_clocks: Callable[[str], Collection[str] | None] | None = None
@@ -84,13 +84,14 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     problems = checker.problems
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
+    decisions = decision_checks.check(tree, bundle.filename, bundle.decisions, evaluator, problems)
     problems.extend(check_structure(tree.getroot(), bundle.filename, checker.top_process, bundle.policy_clocks))
     warnings = [p for p in problems if p.is_warning]
     key = checker.top_process
     if len(problems) > len(warnings) or key is None:
         raise DefinitionInvalid(problems)
     try:
-        spec_json = spiff.build_specs(tree, bundle.filename, key)
+        spec_json = spiff.build_specs(tree, bundle.filename, key, decisions)
     except spiff.SpecBuildError as error:
         element = error.problem.element
         raise DefinitionInvalid(
@@ -98,8 +99,8 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
                      {"reason": error.problem.message}), *warnings]
         ) from None
     sha = hashlib.sha256(bundle.bpmn).hexdigest()
-    bundle_hash = hashlib.sha256(bundle.bpmn)
-    bundle_hash.update(json.dumps(forms, sort_keys=True, ensure_ascii=False).encode())
+    decided = json.dumps(decisions, sort_keys=True, ensure_ascii=False).encode() if decisions else b""  # old hash kept
+    bundle_hash = hashlib.sha256(bundle.bpmn + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode() + decided)
     return ValidatedBundle(
         key=key,
         name=checker.process_names.get(key) or key,
@@ -445,6 +446,5 @@ class _Checker:
             "start": self.start,
             # Each fan-out over units with its branch's stages, so progress boards never parse the BPMN.
             "stages": fan_outs(self.root, self.top_process, self.organisation.roles),
-            # The case variables that name units (the assignment expressions' inputs): kept with each task.
-            "unit_variables": sorted(self.assignments.unit_variables),
+            "unit_variables": sorted(self.assignments.unit_variables),  # unit-naming inputs, kept with tasks
         }

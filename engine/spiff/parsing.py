@@ -8,11 +8,11 @@ from functools import cache
 from pathlib import Path
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.spiff.decisions import DecisionParser
 from engine.spiff.storage import serializer
 
 
@@ -45,12 +45,14 @@ class SpecProblem:
     message: str
 
 
-def build_specs(tree: etree._ElementTree, filename: str, process_id: str) -> str:
+def build_specs(tree: etree._ElementTree, filename: str, process_id: str,
+                decision_files: dict[str, str] | None = None) -> str:
     """Parse the tree with SpiffWorkflow and return the serialized specs as JSON.
 
+    ``decision_files`` maps each decision id to its DMN file's text (business rule tasks embed it).
     Raises :class:`SpecProblem` wrapped in :class:`SpecBuildError`.
     """
-    parser = BpmnParser()
+    parser = DecisionParser(decision_files)
     try:
         parser.add_bpmn_xml(tree, filename=filename)
         spec = parser.get_spec(process_id)

@@ -14,7 +14,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
 
+from engine.spiff.decisions import DecisionTask
 from engine.spiff.loops import BOUNDED_CLASSES
 
 _SPEC_CACHE_SIZE = 64
@@ -46,6 +48,7 @@ def serializer() -> BpmnWorkflowSerializer:
     # library's type names: stored specs stay readable and freshly parsed ones convert as before.
     for library_class, bounded_class in BOUNDED_CLASSES.items():
         DEFAULT_CONFIG[library_class](bounded_class, registry, typename=library_class.__name__)
+    DEFAULT_CONFIG[ScriptTask](DecisionTask, registry)  # a business rule task stores as a script task does
     return BpmnWorkflowSerializer(registry)
 
 

@@ -100,7 +100,8 @@ EXPECTED: dict[str, list[Expect]] = {
     "broken/no_executable.bpmn": [Expect("test_case", 'process is not executable: set isExecutable="true"')],
     "broken/no_process.bpmn": [Expect(None, "the file contains no process", "<bpmn:definitions")],
     "broken/complex_gateway.bpmn": [Expect("Gateway_complex", "complex gateways are not supported")],
-    "broken/business_rule_task.bpmn": [Expect("Task_rule", "business rule tasks (DMN) are not supported")],
+    "broken/business_rule_task.bpmn": [
+        Expect("Task_rule", "a business rule task names its decision (camunda:decisionRef)")],
     "broken/service_task.bpmn": [Expect("Task_service", "service tasks are not supported")],
     "broken/compensation.bpmn": [
         Expect("Boundary_compensate", "compensation is not supported"),

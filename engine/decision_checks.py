@@ -1,0 +1,49 @@
+"""Deploy-time checks of business rule tasks: the bundle's DMN files read, and every task's decision found."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine import decision_tables
+from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS
+from engine.errors import Problem
+from engine.expressions import Evaluator
+
+DECISIONS_FOLDER = "decisions"  # beside the BPMN file (in a pack: the pack's folder)
+MAX_FILES = 50
+
+
+def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evaluator,
+          problems: list[Problem]) -> dict[str, str]:
+    """Decision id -> its DMN file's text, for the decisions the diagram's business rule tasks name.
+
+    Appends to ``problems``: each DMN file's own (located in that file), a decision declared by two
+    files, and each business rule task without a decision or naming one no file declares.
+    """
+    tasks = list(tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"))
+    if not tasks:
+        return {}
+    declared: dict[str, tuple[str, str]] = {}  # decision id -> (file, text)
+    unreadable = False
+    for path, raw in list(files.items())[:MAX_FILES]:
+        tables, found = decision_tables.read(raw, path, evaluator)
+        problems.extend(found)
+        unreadable = unreadable or bool(found)
+        for table in tables:
+            if table.id in declared:
+                problems.append(Problem(path, None, table.id, "decision {id} is also declared in {other}",
+                                        {"id": table.id, "other": declared[table.id][0]}))
+            declared[table.id] = (path, raw.decode("utf-8", "replace"))
+    chosen: dict[str, str] = {}
+    for task in tasks:
+        decision = task.get(f"{{{CAMUNDA_NS}}}decisionRef") or ""
+        if not decision:
+            problems.append(Problem(filename, task.sourceline, task.get("id"),
+                                    "a business rule task names its decision (camunda:decisionRef)"))
+        elif decision not in declared and not unreadable:  # a broken file's decisions are not known yet
+            problems.append(Problem(filename, task.sourceline, task.get("id"),
+                                    "decision {ref} is in no DMN file of {folder}/",
+                                    {"ref": decision, "folder": DECISIONS_FOLDER}))
+        elif decision in declared:
+            chosen[decision] = declared[decision][1]
+    return chosen

@@ -1,0 +1,61 @@
+"""Business rule tasks: a DMN decision table decided on the task's data, stored in the task's spec.
+
+The parser embeds the DMN file a task names (``camunda:decisionRef``) in the task spec at deploy,
+so a running case decides with the table its version was deployed with, and nothing else is
+stored. The table is read again (and cached) the first time a spec object runs it.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
+
+from engine.bpmn_xml import CAMUNDA_NS
+from engine.decision_tables import DecisionError, decide, read
+
+
+class DecisionTask(ScriptTask):
+    """A business rule task; its ``script`` is JSON: the decision id (``ref``), the result variable, the DMN file."""
+
+    def _execute(self, task: Any) -> bool:
+        plan = json.loads(self.script)
+        table = getattr(self, "_table", None)
+        if table is None:
+            evaluator = task.workflow.script_engine.environment.evaluator
+            tables, problems = read(plan["dmn"].encode(), plan["ref"], evaluator)
+            table = next((t for t in tables if t.id == plan["ref"]), None)
+            if table is None:  # the deploy checked it; a changed evaluator could still refuse it
+                raise DecisionError("decision {ref} cannot be read: {reason}", ref=plan["ref"],
+                                    reason="; ".join(p.message for p in problems) or "not in its file")
+            self._table = table
+        task.data[plan["variable"]] = decide(table, task.data, task.workflow.script_engine.environment.evaluator)
+        return True
+
+
+class DecisionTaskParser(TaskParser):
+    """Reads ``camunda:decisionRef`` and ``camunda:resultVariable``; embeds the decision's DMN file."""
+
+    def create_task(self) -> DecisionTask:
+        decision = self.node.get(f"{{{CAMUNDA_NS}}}decisionRef") or ""
+        variable = self.node.get(f"{{{CAMUNDA_NS}}}resultVariable") or decision
+        files = getattr(self.process_parser.parser, "decision_files", {})
+        if decision not in files:
+            raise ValidationException(f"decision {decision or '(none)'} is in no DMN file of this bundle",
+                                      node=self.node, file_name=self.filename)
+        script = json.dumps({"ref": decision, "variable": variable, "dmn": files[decision]}, ensure_ascii=False)
+        return self.spec_class(self.spec, self.bpmn_id, script=script, **self.bpmn_attributes)
+
+
+class DecisionParser(BpmnParser):
+    """The library's parser with business rule tasks read as :class:`DecisionTask`."""
+
+    OVERRIDE_PARSER_CLASSES = {full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask)}
+
+    def __init__(self, decision_files: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.decision_files = decision_files or {}  # decision id -> the DMN file's text

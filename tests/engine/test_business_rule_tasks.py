@@ -1,0 +1,81 @@
+"""Business rule tasks decide a DMN table at run time: the suggestion routes the case, survives a
+restart from the database, and a bad reference or a broken table is refused at deploy, located."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.definitions import bundle_from_path
+from engine.errors import DefinitionInvalid
+from engine.expressions import Evaluator
+from tests.organisation import validate_demo
+from tests.support import FIXTURES, Flow
+
+SUGGEST = FIXTURES / "bpmn" / "decisions" / "suggest.bpmn"
+
+
+def suggestion_of(flow: Flow, case: int) -> object:
+    """The ``suggestion`` the business rule task wrote, read from the stored workflow (its data change)."""
+    state = json.loads(flow.instance(case).state)
+    found = [t["delta"]["updates"]["suggestion"] for t in state["tasks"].values()
+             if t["task_spec"] == "Rule_suggest" and "suggestion" in t.get("delta", {}).get("updates", {})]
+    assert found, "no task holds the suggestion"
+    return found[-1]
+
+
+@pytest.mark.parametrize(("data", "expected", "opened"), [
+    ({"category": "PSZS", "street": "HP", "households": 3}, {"unit": "SWJ", "confidence": 0.9}, "Task_confirm"),
+    ({"category": "WFJS", "street": "JS", "households": 1}, {"unit": "DDBZ", "confidence": 0.3}, "Task_fallback"),
+    ({"category": "HJWS", "street": "JS", "households": 1}, None, "Task_confirm"),
+])
+def test_the_decision_routes_the_case(flow: Flow, data: dict[str, object], expected: object, opened: str) -> None:
+    flow.deploy(SUGGEST)
+    case = flow.start("rule_dispatch", data, as_="JSJB.dispatcher")
+    assert [t.element_id for t in flow.open_tasks(case)] == [opened]
+    assert suggestion_of(flow, case) == expected
+    flow.complete(flow.open_tasks(case)[0].id, {"handler": "SWJ"}, as_="JSJB.dispatcher")
+    assert flow.instance(case).status == "completed"
+
+
+def copy_of(tmp_path: Path, dmn: str | None = None, bpmn: str | None = None) -> Path:
+    """The fixture folder copied, its DMN or BPMN text replaced when given."""
+    folder = shutil.copytree(SUGGEST.parent, tmp_path / "decisions-case")
+    if dmn is not None:
+        (folder / "decisions" / "dispatch.dmn").write_text(dmn, encoding="utf-8")
+    if bpmn is not None:
+        (folder / "suggest.bpmn").write_text(bpmn, encoding="utf-8")
+    return folder / "suggest.bpmn"
+
+
+def refusals(path: Path) -> list[str]:
+    """The located problems deploy would print."""
+    with pytest.raises(DefinitionInvalid) as refused:
+        validate_demo(bundle_from_path(path), Evaluator())
+    return [p.located() for p in refused.value.problems]
+
+
+def test_an_unknown_decision_is_refused_at_its_task(tmp_path: Path) -> None:
+    bpmn = SUGGEST.read_text(encoding="utf-8").replace('decisionRef="dispatch_unit"', 'decisionRef="nothing_here"')
+    path = copy_of(tmp_path, bpmn=bpmn)
+    assert refusals(path) == [f"{path}:32: Rule_suggest: decision nothing_here is in no DMN file of decisions/"]
+
+
+def test_a_broken_table_is_refused_in_its_own_file(tmp_path: Path) -> None:
+    dmn = (SUGGEST.parent / "decisions" / "dispatch.dmn").read_text(encoding="utf-8").replace(
+        "<text>street</text></outputEntry>", '<text>__import__("os")</text></outputEntry>')
+    path = copy_of(tmp_path, dmn=dmn)
+    found = refusals(path)
+    assert len(found) == 1 and found[0].startswith(
+        f"{path.parent / 'decisions' / 'dispatch.dmn'}:37: dispatch_unit: rule 3, output column 1 (unit): ")
+
+
+def test_a_changed_table_is_a_new_version_and_the_same_one_is_not(flow: Flow, tmp_path: Path) -> None:
+    first = flow.deploy(SUGGEST)
+    assert flow.deploy(SUGGEST).created is False  # nothing changed: nothing deployed
+    changed = (SUGGEST.parent / "decisions" / "dispatch.dmn").read_text(encoding="utf-8").replace(
+        "<text>0.9</text>", "<text>0.95</text>")
+    second = flow.deploy(copy_of(tmp_path, dmn=changed))
+    assert second.created is True and second.definition.version == first.definition.version + 1
