@@ -11,6 +11,9 @@ from engine.expressions import Evaluator
 
 DECISIONS_FOLDER = "decisions"  # beside the BPMN file (in a pack: the pack's folder)
 MAX_FILES = 50
+# How a task stores a decision's result: a dict of the output columns (a list for RULE ORDER and
+# COLLECT), or the only column's value (for assignment expressions such as ``handler``).
+MAPPINGS = ("singleResult", "singleEntry")
 
 
 def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evaluator,
@@ -24,6 +27,7 @@ def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evalu
     if not tasks:
         return {}
     declared: dict[str, tuple[str, str]] = {}  # decision id -> (file, text)
+    outputs: dict[str, int] = {}  # decision id -> its output columns
     unreadable = False
     for path, raw in list(files.items())[:MAX_FILES]:
         tables, found = decision_tables.read(raw, path, evaluator)
@@ -34,6 +38,7 @@ def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evalu
                 problems.append(Problem(path, None, table.id, "decision {id} is also declared in {other}",
                                         {"id": table.id, "other": declared[table.id][0]}))
             declared[table.id] = (path, raw.decode("utf-8", "replace"))
+            outputs[table.id] = len(table.outputs) if table.hit_policy not in ("RULE ORDER", "COLLECT") else 0
     chosen: dict[str, str] = {}
     for task in tasks:
         decision = task.get(f"{{{CAMUNDA_NS}}}decisionRef") or ""
@@ -46,4 +51,16 @@ def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evalu
                                     {"ref": decision, "folder": DECISIONS_FOLDER}))
         elif decision in declared:
             chosen[decision] = declared[decision][1]
+            _check_mapping(task, filename, decision, outputs[decision], problems)
     return chosen
+
+
+def _check_mapping(task: Any, filename: str, decision: str, outputs: int, problems: list[Problem]) -> None:
+    """``camunda:mapDecisionResult``: singleResult (a dict; the default), or singleEntry for a one-column table."""
+    mapping = task.get(f"{{{CAMUNDA_NS}}}mapDecisionResult") or "singleResult"
+    if mapping not in MAPPINGS:
+        problems.append(Problem(filename, task.sourceline, task.get("id"), "mapDecisionResult {value} is not "
+                                "supported (use {known})", {"value": mapping[:40], "known": ", ".join(MAPPINGS)}))
+    elif mapping == "singleEntry" and outputs != 1:
+        problems.append(Problem(filename, task.sourceline, task.get("id"), "singleEntry needs decision {ref} to "
+                                "have one output column and one result (not RULE ORDER or COLLECT)", {"ref": decision}))

@@ -33,12 +33,15 @@ class DecisionTask(ScriptTask):
                 raise DecisionError("decision {ref} cannot be read: {reason}", ref=plan["ref"],
                                     reason="; ".join(p.message for p in problems) or "not in its file")
             self._table = table
-        task.data[plan["variable"]] = decide(table, task.data, task.workflow.script_engine.environment.evaluator)
+        result = decide(table, task.data, task.workflow.script_engine.environment.evaluator)
+        if plan.get("map") == "singleEntry" and isinstance(result, dict):  # the one output column's value
+            result = next(iter(result.values()))
+        task.data[plan["variable"]] = result
         return True
 
 
 class DecisionTaskParser(TaskParser):
-    """Reads ``camunda:decisionRef`` and ``camunda:resultVariable``; embeds the decision's DMN file."""
+    """Reads ``camunda:decisionRef``, ``resultVariable`` and ``mapDecisionResult``; embeds the decision's DMN file."""
 
     def create_task(self) -> DecisionTask:
         decision = self.node.get(f"{{{CAMUNDA_NS}}}decisionRef") or ""
@@ -47,7 +50,9 @@ class DecisionTaskParser(TaskParser):
         if decision not in files:
             raise ValidationException(f"decision {decision or '(none)'} is in no DMN file of this bundle",
                                       node=self.node, file_name=self.filename)
-        script = json.dumps({"ref": decision, "variable": variable, "dmn": files[decision]}, ensure_ascii=False)
+        mapping = self.node.get(f"{{{CAMUNDA_NS}}}mapDecisionResult") or "singleResult"
+        script = json.dumps({"ref": decision, "variable": variable, "map": mapping, "dmn": files[decision]},
+                            ensure_ascii=False)
         return self.spec_class(self.spec, self.bpmn_id, script=script, **self.bpmn_attributes)
 
 

@@ -79,3 +79,11 @@ def test_a_changed_table_is_a_new_version_and_the_same_one_is_not(flow: Flow, tm
         "<text>0.9</text>", "<text>0.95</text>")
     second = flow.deploy(copy_of(tmp_path, dmn=changed))
     assert second.created is True and second.definition.version == first.definition.version + 1
+
+
+def test_single_entry_needs_a_one_column_table(tmp_path: Path) -> None:
+    single = 'camunda:resultVariable="suggestion" camunda:mapDecisionResult="singleEntry"'
+    bpmn = SUGGEST.read_text(encoding="utf-8").replace('camunda:resultVariable="suggestion"', single)
+    path = copy_of(tmp_path, bpmn=bpmn)
+    assert refusals(path) == [f"{path}:32: Rule_suggest: singleEntry needs decision dispatch_unit to have one output "
+                              "column and one result (not RULE ORDER or COLLECT)"]
