@@ -26,7 +26,7 @@ from web.settings import Settings
 
 DEMO_PASSWORD = "whistle-demo"
 # The packs whose organisation and demo logins every test database holds.
-DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb"]
+DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb", PROCESSES / "ywtb"]
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
