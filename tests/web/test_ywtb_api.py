@@ -62,7 +62,8 @@ def test_override_refusal_redispatch_bad_rating_rectification_good_rating(api: A
     case = started.get_json()["id"]  # the tracking number, given at once
     assert suggestion(ywtb, case) == {"unit": "SWJ", "confidence": 0.75}  # 停水: the 水务局 leads
     # The dispatcher overrides the suggestion; both stay on record.
-    work(api, "SFQ-CY.dispatcher", case, "Task_dispatch", {"handler": "ZJW", "override_reason": "物业不作为，住建委主责"})
+    work(api, "SFQ-CY.dispatcher", case, "Task_dispatch",
+         {"handler": "ZJW", "override_reason": "物业不作为，住建委主责"})
     assert [t["department"] for t in open_tasks(api, "ZJW.caseworker", case)] == ["ZJW"]
     # 退单 needs a reason; with one the request goes back to be dispatched again.
     sign = open_tasks(api, "ZJW.caseworker", case)[0]
@@ -84,7 +85,8 @@ def test_override_refusal_redispatch_bad_rating_rectification_good_rating(api: A
     final = api.call("SFQ-CY.clerk", "GET", f"/instances/{case}").get_json()
     assert final["status"] == "completed"
     done = [(h["actor"], h["payload"].get("task")) for h in final["history"] if h["action"] == "completed"]
-    assert done == [("SFQ-CY.dispatcher", "派单（确认或改派）"), ("ZJW.caseworker", "签收"), ("SFQ-CY.dispatcher", "改派"),
+    assert done == [("SFQ-CY.dispatcher", "派单（确认或改派）"), ("ZJW.caseworker", "签收"),
+                    ("SFQ-CY.dispatcher", "改派"),
                     ("SWJ.caseworker", "改派后签收"), ("SWJ.caseworker", "办理反馈"), ("SFQ-CY.clerk", "好差评"),
                     ("SWJ.caseworker", "差评回访"), ("SWJ.caseworker", "差评整改"), ("SFQ-CY.clerk", "好差评")]
     overrides = [h["payload"]["data"] for h in final["history"]
@@ -98,7 +100,8 @@ def test_two_refusals_send_the_request_to_the_fallback_unit(api: Api, ywtb: Flow
     work(api, "SFQ-CY.dispatcher", case, "Task_dispatch", {"handler": "GAFJ"})
     work(api, "GAFJ.caseworker", case, "Task_sign", {"decision": "refuse", "refuse_reason": "不涉及治安，属房屋管理"})
     work(api, "SFQ-CY.dispatcher", case, "Task_redispatch", {"handler": "ZJW"})
-    work(api, "ZJW.caseworker", case, "Task_sign_again", {"decision": "refuse", "refuse_reason": "群租整治需多部门联合"})
+    work(api, "ZJW.caseworker", case, "Task_sign_again",
+         {"decision": "refuse", "refuse_reason": "群租整治需多部门联合"})
     # No third dispatch: the rule names the district's fallback unit, which handles it (it cannot refuse).
     assert open_tasks(api, "SFQ-CY.dispatcher", case) == []
     assert [(t["element_id"], t["department"]) for t in open_tasks(api, "SFQ-DD.caseworker", case)] == \
