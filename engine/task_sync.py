@@ -1,12 +1,14 @@
 """Keep the ``human_task`` projection equal to the workflow's waiting human tasks."""
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, suggested_values
 from engine.assignment import DepartmentDirectory, assign
 from engine.context import DefinitionParts, EngineContext
 from engine.hooks import HookEvent, TaskHook
@@ -58,7 +60,7 @@ def sync_human_tasks(
             status=TaskStatus.OPEN,
             form_key=element.get("form"),
             properties=element.get("properties") or {},
-            context={k: v for k in unit_variables if isinstance(v := waiting.data.get(k), str)},
+            context=_context(unit_variables, parts.form(element.get("form")), waiting.data),
             created_at=now,
         )
         session.add(row)
@@ -82,3 +84,13 @@ def sync_human_tasks(
 def join_case(session: Session, instance_id: int, department_id: int) -> None:
     """Record that the department that started a case takes part in it."""
     session.add(InstanceDepartment(instance_id=instance_id, department_id=department_id))
+
+
+def _context(unit_variables: Collection[str], form: Mapping[str, Any] | None, data: Mapping[str, Any]
+             ) -> dict[str, Any]:
+    """What a task keeps of the case data: the unit variables, and its form's suggested values."""
+    context: dict[str, Any] = {k: v for k in unit_variables if isinstance(v := data.get(k), str)}
+    suggested = suggested_values.read(form, data)
+    if suggested and suggested_values.CONTEXT_KEY not in context:
+        context[suggested_values.CONTEXT_KEY] = suggested
+    return context

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import catalog, inbox, tasks
+from engine import catalog, inbox, suggested_values, tasks
 from engine.access import may_unclaim
 from engine.actors import Actor
 from engine.cases import CaseRecord, case_record
@@ -79,6 +79,7 @@ class TaskPage:
     rework_unit: str | None = None
     urgings: list[UrgingEntry] = field(default_factory=list)  # 督办/催办 sent about this task, newest first
     handover: HandoverForm | None = None  # 指派 or 转交 to a colleague, for those who may
+    suggestions: list[Suggestion] = field(default_factory=list)  # what a rule proposed, prefilled (人机协同)
 
     @property
     def task(self) -> HumanTask:
@@ -97,6 +98,33 @@ class TaskPage:
         active = self.task.status in (TaskStatus.OPEN, TaskStatus.CLAIMED)
         return active and (self.detail.may_work or self.held_by_me) and \
             any(c.clock not in waiting for c in self.running_clocks)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A value a rule proposed for a field of this step, as the page shows it."""
+
+    field: str
+    title: str
+    value: str  # as shown (a unit's name for a unit field)
+    confidence: float | None
+
+
+def suggestions_of(task: HumanTask, schema: Mapping[str, Any] | None, names: Mapping[str, str]
+                   ) -> tuple[list[Suggestion], dict[str, Any]]:
+    """The task's suggested values (kept when it was created), shown and as the form's starting values."""
+    kept = task.context.get(suggested_values.CONTEXT_KEY) if isinstance(task.context, dict) else None
+    properties = (schema or {}).get("properties") or {}
+    shown, values = [], {}
+    for name, found in (kept or {}).items():
+        spec = properties.get(name)
+        if not isinstance(spec, Mapping) or not isinstance(found, Mapping):
+            continue
+        value = found.get("value")
+        values[name] = value
+        label = names.get(value, str(value)) if spec.get("format") == "department" else str(value)
+        shown.append(Suggestion(name, str(spec.get("title") or name), label, found.get("confidence")))
+    return shown, values
 
 
 def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now: datetime, *,
@@ -119,6 +147,8 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
     files = uploads.names(session, task.instance_id)
     handoff = handoff_to(session, task)
     rework = handoff if handoff is not None and handoff.rework else None
+    suggestions, suggested = suggestions_of(task, detail.form, names)
+    values = values or suggested  # a draft or what was typed wins; else the form starts from the suggestion
     return TaskPage(
         detail=detail,
         record=record,
@@ -143,6 +173,7 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
         rework_unit=_unit_name(session, rework.department_id) if rework else None,
         urgings=urgings_on(session, task.id),
         handover=handover.form_for(session, actor, task),
+        suggestions=suggestions,
     )
 
 

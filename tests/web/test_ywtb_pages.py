@@ -1,0 +1,50 @@
+"""人机协同 on the dispatcher's page: the rule's suggestion is shown with its confidence and filled in, so
+one click confirms it; choosing another unit overrides it; both are on record. The redispatch after a
+退单 starts empty (the suggestion may be the unit that refused)."""
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import html as lxml_html
+
+from tests.support import Flow
+from tests.web.conftest import Pages
+from tests.web.test_ywtb_api import REQUEST, YWTB
+
+
+def dispatch_task(flow: Flow, data: dict[str, Any]) -> tuple[int, int]:
+    """A request taken in by phone: (case, its 派单 task)."""
+    flow.deploy(YWTB / "ywtb.bpmn")
+    case = flow.start("ywtb", data, as_="SFQ-CY.clerk")
+    return case, flow.open_tasks(case, "Task_dispatch")[0].id
+
+
+def page(pages: Pages, user: str, task: int) -> Any:
+    """The parsed task page."""
+    answer = pages.as_(user).get(f"/tasks/{task}")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    return lxml_html.fromstring(answer.get_data(as_text=True))
+
+
+def test_one_click_confirms_the_suggestion_and_another_choice_overrides_it(pages: Pages, flow: Flow) -> None:
+    case, task = dispatch_task(flow, REQUEST)  # 停水: the rules suggest the 水务局 at 75 %
+    shown = page(pages, "SFQ-CY.dispatcher", task)
+    hint = shown.xpath("string(//*[@data-suggested='handler'])")
+    assert hint == "规则建议：承办单位 水务局（置信度 75%）。已在下方预填：直接提交即确认，也可改选。"
+    assert shown.xpath("//select[@name='handler']/option[@selected]/@value") == ["SWJ"]
+    confirmed = pages.as_("SFQ-CY.dispatcher").post(f"/tasks/{task}/complete", data={"handler": "SWJ"})
+    assert confirmed.status_code == 302, confirmed.get_data(as_text=True)[:1000]
+    assert [t.department_id is not None for t in flow.open_tasks(case, "Task_sign")] == [True]
+
+    other, other_task = dispatch_task(flow, {**REQUEST, "category": "HJWS", "address": "和平里八区"})
+    assert page(pages, "SFQ-CY.dispatcher", other_task).xpath(
+        "//select[@name='handler']/option[@selected]/@value") == ["HP"]  # 暴露垃圾: the street of the place
+    overridden = pages.as_("SFQ-CY.dispatcher").post(f"/tasks/{other_task}/complete",
+                                                     data={"handler": "CGW", "override_reason": "大件垃圾需城管委清运"})
+    assert overridden.status_code == 302
+    sign = flow.open_tasks(other, "Task_sign")[0]
+    refuse = {"decision": "refuse", "refuse_reason": "本单位只管道路，小区内归街道"}
+    assert pages.as_("CGW.caseworker").post(f"/tasks/{sign.id}/complete", data=refuse).status_code == 302
+    again = page(pages, "SFQ-CY.dispatcher", flow.open_tasks(other, "Task_redispatch")[0].id)
+    assert again.xpath("//*[@data-suggested]") == []
+    assert again.xpath("//select[@name='handler']/option[@selected]/@value") in ([], [""])
