@@ -203,7 +203,7 @@ def test_the_task_page_shows_the_case_and_other_departments_reports(pages: Pages
     assert response.status_code == 200
     tree = lxml_html.fromstring(response.get_data(as_text=True))
     reported = {dt.text_content(): dt.getnext().text_content().strip()
-                for dt in tree.xpath("//section[h2='街道上报内容']//dt")}
+                for dt in tree.xpath("//section[h2='上报内容']//dt")}
     assert reported["问题类别"] == "违法建设" and reported["吹哨类型"] == "综合执法哨"
     assert reported["召集部门"] == "城管委、住建委" and reported["吹哨街道（乡镇）"] == "和平街道"
     cgw = tree.xpath("//div[@data-department='CGW']")[0]
@@ -308,7 +308,7 @@ def test_pages_speak_english_when_asked(pages: Pages, flow: Flow, whistle: int) 
     assert "Department queue" in queue and "Claim" in queue
     sign = flow.task(whistle, "Task_sign", "CGW")
     page = text(client.get(f"/tasks/{sign.id}"))
-    assert "What the street reported" in page and "Problem category" in page
+    assert "What was reported" in page and "Problem category" in page
 
 
 def test_evidence_sent_with_a_report_reaches_the_street(pages: Pages, flow: Flow, whistle: int) -> None:
