@@ -87,8 +87,10 @@ def start(
     if errors:
         raise InvalidInput("The form has errors.", errors)
     if not confirmed and isinstance(payload, dict):
+        start_element = parts.catalog.get("elements", {}).get(start_info.get("element")) or {}
         doubts = start_rules.warnings(session, actor, definition.key, payload, now=now,
-                                      duplicate_days=ctx.duplicate_days)
+                                      duplicate_days=ctx.duplicate_days,
+                                      start_properties=start_element.get("properties") or {})
         if doubts:
             raise NeedsConfirmation("This may repeat an earlier case; confirm to start it anyway.", doubts)
     origin_id = _origin(session, actor, start_info, payload, parts)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import attachments, whistle_rules
+from engine import attachments, duplicate_rules, whistle_rules
 from engine.actors import Actor
 from engine.errors import FieldError
 
@@ -47,10 +47,13 @@ def check(session: Session, actor: Actor, process_key: str, form: Mapping[str, A
 
 
 def warnings(session: Session, actor: Actor, process_key: str, data: Mapping[str, Any], *, now: datetime,
-             duplicate_days: int) -> list[FieldError]:
-    """What a starter must confirm before valid start ``data`` starts a case (none for most processes)."""
+             duplicate_days: int, start_properties: Mapping[str, Any] | None = None) -> list[FieldError]:
+    """What a starter must confirm before valid start ``data`` starts a case: suspected duplicates, as the
+    start event declares them (``duplicates``, engine/duplicate_rules.py) or a process's own rule says."""
     rule = PROCESS_WARNINGS.get(process_key)
-    return rule(session, actor, data, now=now, days=duplicate_days) if rule is not None else []
+    found = rule(session, actor, data, now=now, days=duplicate_days) if rule is not None else []
+    return found + duplicate_rules.suspected(session, process_key, start_properties or {}, data, now=now,
+                                             default_days=duplicate_days)
 
 
 def after_start(session: Session, actor: Actor, form: Mapping[str, Any] | None, data: Mapping[str, Any],

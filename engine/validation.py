@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import case_link_keys, decision_checks, spiff
+from engine import case_link_keys, decision_checks, duplicate_rules, spiff
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -85,6 +85,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
     decisions = decision_checks.check(tree, bundle.filename, bundle.decisions, evaluator, problems)
+    problems += duplicate_rules.located(bundle.filename, tree, checker.start, checker.elements, forms)
     problems.extend(check_structure(tree.getroot(), bundle.filename, checker.top_process, bundle.policy_clocks))
     warnings = [p for p in problems if p.is_warning]
     key = checker.top_process
@@ -98,7 +99,6 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
             [Problem(bundle.filename, line_of_id(tree, element), element, "the engine refused this model: {reason}",
                      {"reason": error.problem.message}), *warnings]
         ) from None
-    sha = hashlib.sha256(bundle.bpmn).hexdigest()
     decided = json.dumps(decisions, sort_keys=True, ensure_ascii=False).encode() if decisions else b""  # old hash kept
     bundle_hash = hashlib.sha256(bundle.bpmn + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode() + decided)
     return ValidatedBundle(
@@ -106,7 +106,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
         name=checker.process_names.get(key) or key,
         filename=bundle.filename,
         bpmn=bundle.bpmn,
-        sha256=sha,
+        sha256=hashlib.sha256(bundle.bpmn).hexdigest(),
         bundle_sha256=bundle_hash.hexdigest(),
         spec_json=spec_json,
         catalog=checker.catalog(),

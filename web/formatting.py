@@ -36,6 +36,7 @@ LABELS = {
     "running": N_("Running"),
     "started": N_("Whistle blown"),
     "linked": N_("Linked case started"),
+    "request_merged": N_("Another request merged in"),
     "task_created": N_("Task created"),
     "task_cancelled": N_("Task withdrawn"),
     "unclaimed": N_("Released"),

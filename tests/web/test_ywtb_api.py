@@ -115,3 +115,32 @@ def test_a_question_answered_at_intake_closes_at_once(api: Api, ywtb: Flow) -> N
     started = api.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": answered})
     assert started.status_code == 201 and started.get_json()["status"] == "completed"
     assert started.get_json()["open_tasks"] == []
+
+
+def test_a_duplicate_is_offered_for_merging_and_merged(api: Api, ywtb: Flow) -> None:
+    first = api.call("SFQ-CY.clerk", "POST", "/instances", {"process": "ywtb", "data": REQUEST}).get_json()["id"]
+    again = {**REQUEST, "address": "和平里七区５号楼", "requester_phone": "13900000000", "channel": "window",
+             "description": "楼里停水了，联系不上物业。"}
+    doubted = api.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": again})
+    assert doubted.status_code == 422, doubted.get_json()
+    body = doubted.get_json()
+    assert body["code"] == "needs_confirmation" and body["cases"] == [first]
+    merged = api.call("SFQ-ZW.clerk", "POST", f"/instances/{first}/merge", {"data": again})
+    assert merged.status_code == 200, merged.get_json()
+    kept = [h["payload"]["data"] for h in merged.get_json()["history"] if h["action"] == "request_merged"]
+    assert kept == [again]
+    assert api.call("SFQ-ZW.clerk", "GET", "/instances?process=ywtb").get_json()["total"] == 1  # no second case
+    # Another district's request for the same text is not the same problem; a new one may still be started.
+    assert api.call("SFQ-ZW.clerk", "POST", f"/instances/{first}/merge", {"data": {"channel": "x"}}).status_code == 422
+    assert api.call("SWJ.caseworker", "POST", f"/instances/{first}/merge", {"data": again}).status_code in (403, 404)
+    assert api.call("SFQ-ZW.clerk", "POST", "/instances/999999/merge", {"data": again}).status_code == 404
+    forced = api.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": again, "confirmed": True})
+    assert forced.status_code == 201
+
+
+def test_a_closed_case_takes_no_merged_request(api: Api, ywtb: Flow) -> None:
+    answered = {k: v for k, v in REQUEST.items() if k not in ("category", "street", "address")}
+    answered.update(request_kind="consult", disposition="answered", answer="已告知停水原因和恢复时间")
+    closed = api.call("SFQ-CY.clerk", "POST", "/instances", {"process": "ywtb", "data": answered}).get_json()["id"]
+    refused = api.call("SFQ-CY.clerk", "POST", f"/instances/{closed}/merge", {"data": REQUEST})
+    assert refused.status_code == 409

@@ -20,6 +20,8 @@ CORE: dict[str, dict[str, Any]] = {
                         "the process (extension property links)."},
         "confirmed": {"type": "boolean", "description": "Start it although a rule suspects a mistake (a "
                       "suspected duplicate answers 422 needs_confirmation listing the earlier cases)."}}},
+    "MergeRequest": {"type": "object", "required": ["data"], "properties": {
+        "data": {"type": "object", "description": "The request's answers to the case's start form."}}},
     "MessageRequest": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 255}, "payload": {"type": "object"}}},
     "CancelRequest": {"type": "object", "required": ["reason"], "properties": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, url_for
 from sqlalchemy.orm import Session
 
-from engine import case_links, case_query, instances, withdrawal
+from engine import case_links, case_query, instances, merged_requests, withdrawal
 from engine.access import may_see_instance
 from engine.cases import case_record
 from engine.models import InstanceStatus
@@ -42,6 +42,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/instances/<id:instance_id>", "get_instance", get_instance, methods=["GET"])
     bp.add_url_rule("/instances/<id:instance_id>/messages", "send_message", send_message, methods=["POST"])
     bp.add_url_rule("/instances/<id:instance_id>/cancel", "cancel_instance", cancel_instance, methods=["POST"])
+    bp.add_url_rule("/instances/<id:instance_id>/merge", "merge_request", merge_request, methods=["POST"])
 
 
 def list_instances() -> Response:
@@ -117,6 +118,20 @@ def cancel_instance(instance_id: int) -> Response:
     def unit(session: Session) -> dict[str, object]:
         _check_case(session, instance_id)
         withdrawal.withdraw(session, ctx, actor, instance_id, reason, now=now())
+        return _case_json(session, instance_id)
+
+    case = write(unit)
+    return preconditions.tagged(jsonify(case), _etag(case))
+
+
+def merge_request(instance_id: int) -> Response:
+    """``{"data": {...}}``: another request for the same problem, kept with the open case (合并工单)."""
+    data = json_object("MergeRequest")["data"]
+    actor = current_actor()
+    ctx = services().ctx
+
+    def unit(session: Session) -> dict[str, object]:
+        merged_requests.merge(session, ctx, actor, instance_id, data, now=now())
         return _case_json(session, instance_id)
 
     case = write(unit)

@@ -140,6 +140,11 @@ def document() -> dict[str, Any]:
                 "Deliver a message the case waits for", {
                     "200": json_response(ref("Case"), "The case after the message."), "409": PROBLEM},
                 tag="instances", path=[_INSTANCE_ID], body=json_body("MessageRequest")))},
+            "/instances/{instance_id}/merge": {"post": operation(
+                "Merge another request for the same problem into an open case (合并工单)", {
+                    "200": json_response(ref("Case"), "The case, with the request in its history."),
+                    "403": PROBLEM, "404": PROBLEM, "409": PROBLEM, "422": PROBLEM},
+                tag="instances", path=[_INSTANCE_ID], body=json_body("MergeRequest"))},
             "/instances/{instance_id}/cancel": {"post": openapi_queries.if_match(operation(
                 "Withdraw a running case (the starting unit or an admin)", {
                     "200": json_response(ref("Case"), "The case, now cancelled."), "403": PROBLEM, "409": PROBLEM},
