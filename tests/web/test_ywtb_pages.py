@@ -48,3 +48,20 @@ def test_one_click_confirms_the_suggestion_and_another_choice_overrides_it(pages
     again = page(pages, "SFQ-CY.dispatcher", flow.open_tasks(other, "Task_redispatch")[0].id)
     assert again.xpath("//*[@data-suggested]") == []
     assert again.xpath("//select[@name='handler']/option[@selected]/@value") in ([], [""])
+
+
+def test_the_supervisor_sees_how_often_suggestions_were_taken(pages: Pages, api: Any, flow: Flow) -> None:
+    for n, (category, chosen) in enumerate((("SDGD", "SWJ"), ("SDGD", "SWJ"), ("HJWS", "CGW"))):  # 2 taken, 1 not
+        _, task = dispatch_task(flow, {**REQUEST, "category": category, "address": f"和平里 {n} 号楼"})
+        assert pages.as_("SFQ-CY.dispatcher").post(f"/tasks/{task}/complete", data={"handler": chosen}).status_code \
+            == 302
+    shown = lxml_html.fromstring(pages.as_("DCS.supervisor").get("/supervise/suggestions").get_data(as_text=True))
+    this_week = shown.xpath("//table[@data-table='weeks']/tbody/tr[1]/td/text()")
+    assert [t.strip() for t in this_week[1:]] == ["3", "2", "66.7%"]
+    assert [[c.strip() for c in row.xpath("td//text()") if c.strip()]
+            for row in shown.xpath("//table[@data-table='overrides']/tbody/tr")] == [["handler", "HP", "CGW", "1"]]
+    body = api.call("SFQ-CY.dispatcher", "GET", "/suggestions?weeks=2&process=ywtb").get_json()
+    assert [(w["suggested"], w["agreed"]) for w in body["weeks"]][-1] == (3, 2) and len(body["weeks"]) == 2
+    assert api.call("CGW.staff", "GET", "/suggestions").get_json()["overrides"] == []  # not their unit's tasks
+    assert api.call("SFQ-CY.dispatcher", "GET", "/suggestions?weeks=53").status_code == 400
+    assert pages.as_("CGW.staff").get("/supervise/suggestions").status_code == 403

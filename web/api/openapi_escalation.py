@@ -40,6 +40,14 @@ def paths() -> dict[str, Any]:
         "/rates": {"get": operation("A month's rates (三率) per unit and roll-up unit, ranked", {
             "200": json_response(ref("RateBoard"), "The ranking."), "404": PROBLEM},
             tag="supervision", query=supervision.RATES_PARAMS)},
+        "/suggestions": {"get": operation("How often the rules' suggestions were taken, by week (人机协同)", {
+            "200": json_response({"type": "object", "properties": {
+                "weeks": {"type": "array", "items": {"type": "object", "properties": {
+                    "start": {"type": "string", "format": "date"}, "suggested": _INT, "agreed": _INT,
+                    "rate": {"type": ["number", "null"]}}}},
+                "overrides": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": _STR, "suggested": _STR, "chosen": _STR, "count": _INT}}}}}, "The agreement.")},
+            tag="supervision", query=supervision.SUGGESTION_PARAMS)},
         "/calendar/warnings": {"get": operation(
             "Years without holiday data that running deadlines reach into", {
                 "200": json_response(list_of({"type": "object", "properties": {

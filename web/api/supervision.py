@@ -10,7 +10,7 @@ from web.api import payloads
 from web.api.auth import current_actor
 from web.db import now, read_session
 from web.query import IdParam, InstantParam, IntParam, TextParam, paging
-from web.supervise import access, ranking
+from web.supervise import access, ranking, suggestions
 
 DEPARTMENT = TextParam("department", "Only this department (others see only their own).", max_length=32)
 STREET = TextParam("street", "Only cases of this street.", max_length=32)
@@ -23,6 +23,7 @@ OVERDUE_PARAMS = (DEPARTMENT, STREET, CATEGORY, LEVEL, LIMIT, OFFSET)
 ESCALATION_PARAMS = (DEPARTMENT, INSTANCE, LEVEL, LIMIT, OFFSET)
 STATS_PARAMS = (SINCE,)
 RATES_PARAMS = (ranking.PROCESS, ranking.MONTH)
+SUGGESTION_PARAMS = (suggestions.WEEKS, suggestions.PROCESS)
 
 
 def register(bp: Blueprint) -> None:
@@ -33,6 +34,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/tasks/<id:task_id>/deadlines", "task_deadlines", task_deadlines, methods=["GET"])
     bp.add_url_rule("/calendar/warnings", "calendar_warnings", calendar_warnings, methods=["GET"])
     bp.add_url_rule("/rates", "rates", rates, methods=["GET"])
+    bp.add_url_rule("/suggestions", "suggestion_agreement", suggestion_agreement, methods=["GET"])
 
 
 def _departments() -> list[str]:
@@ -77,6 +79,18 @@ def rates() -> Response:
     if chosen.board is None:
         raise NotFound("No process declares rates (rates: in its policy).")
     return jsonify(payloads.rate_board(chosen.board))
+
+
+def suggestion_agreement() -> Response:
+    """``?weeks=&process=``: how often the rules' suggestions were taken, by week, and the overrides most made."""
+    covered = supervision.covered_units(read_session(), current_actor())
+    units = None if supervision.covers_everything(read_session(), covered) else [d.id for d in covered]
+    found = suggestions.read(units)
+    return jsonify({
+        "weeks": [{"start": w.start.isoformat(), "suggested": w.suggested, "agreed": w.agreed, "rate": w.rate}
+                  for w in found.weeks],
+        "overrides": [{"field": o.field, "suggested": o.suggested, "chosen": o.chosen, "count": o.count}
+                      for o in found.overrides]})
 
 
 def calendar_warnings() -> Response:

@@ -1,9 +1,10 @@
-"""Supervision (督办): the overdue board and its charts, the department scoreboard, the ranking, 督办 and 催办."""
+"""Supervision (督办): the overdue board and its charts, the department scoreboard, the ranking, the suggestions
+taken (人机协同), 督办 and 催办."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web.supervise import board, charts, ranking, scores
+from web.supervise import board, charts, ranking, scores, suggestions
 
 
 def init_app(app: Flask) -> None:
@@ -17,5 +18,6 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/departments", "departments", scores.departments, methods=["GET"])
     bp.add_url_rule("/departments/<code>", "department", scores.department, methods=["GET"])
     bp.add_url_rule("/ranking", "ranking", ranking.ranking, methods=["GET"])
+    bp.add_url_rule("/suggestions", "suggestions", suggestions.suggestions, methods=["GET"])
     bp.add_app_template_filter(scores.sign_time, "sign_time")
     app.register_blueprint(bp)

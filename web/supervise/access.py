@@ -24,12 +24,14 @@ class Covered:
     code: str
     name: str
     kind: str
+    id: int = 0
 
 
 def _covered() -> list[Covered]:
     """The units the current reader covers, read once per request."""
     if "covered_units" not in g:
-        g.covered_units = [Covered(d.code, d.name, d.kind) for d in covered_units(read_session(), current_actor())]
+        found = covered_units(read_session(), current_actor())
+        g.covered_units = [Covered(d.code, d.name, d.kind, d.id) for d in found]
     return g.covered_units
 
 
@@ -42,6 +44,12 @@ def reach(covered: Sequence[Covered | Department] | None = None) -> list[str] | 
     """The unit codes a ranking is limited to (the page's reader, or ``covered``); None when that is every unit."""
     covered = _covered() if covered is None else covered
     return None if covers_everything(read_session(), covered) else [d.code for d in covered]
+
+
+def reach_ids() -> list[int] | None:
+    """The ids of the units the reader covers; None for a reader who covers every unit."""
+    covered = _covered()
+    return None if covers_everything(read_session(), covered) else [c.id for c in covered]
 
 
 def department_choices(session: Session) -> list[tuple[str, str]]:
