@@ -195,7 +195,7 @@ def test_the_list_filters_by_text_unit_role_and_state_and_pages(db: Database, cl
             user_admin.add_user(session, admin, f"ua-page{n}", f"分页{n}", seats=[("ZJW", "dept_staff")],
                                 now=clock.now())
         everyone = user_listing.list_users(session, admin, limit=200, now=clock.now())
-        assert everyone.total == len(everyone.items) and everyone.total > 40
+        assert len(everyone.items) == min(everyone.total, 200) and everyone.total > 40
         staff = user_listing.list_users(session, admin, department="ZJW", role="dept_staff", now=clock.now())
         # A set: where capitals sort against small letters depends on the database collation.
         assert {u.username for u in staff.items} == {"ZJW.staff", "ua-page0", "ua-page1", "ua-page2"}
