@@ -2,19 +2,13 @@
 answered on the spot, 挂账) on both databases."""
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.databases import create_schema, drop_schema
-from tests.http_client import LiveServer, environment, whistle
 from tests.support import PROCESSES
+from tests.web.live_api import LiveApi, live_api
 
 RXJB = PROCESSES / "rxjb"
 USERS = ["DEMO12345.operator", "JSJB.operator", "JSJB.dispatcher", "JSJB.visitor", "CGW.handler", "ZJW.handler",
@@ -28,96 +22,15 @@ REFUSAL = "该处垃圾桶归住建委物业监管，不属城管委职责"
 VISIT = {"valid": True, "responded": True, "solved": True, "satisfaction": "satisfied"}
 
 
-@dataclass
-class Answer:
-    """Status, headers and parsed JSON body of one response."""
-
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Hotline:
-    """The live server and its users' tokens; drives /api/v1 as they would."""
-
-    base: str
-    tokens: dict[str, str]
-
-    def call(self, user: str, method: str, path: str, body: object = None,
-             headers: dict[str, str] | None = None) -> Answer:
-        """One JSON request as ``user``."""
-        data = json.dumps(body).encode() if body is not None else None
-        sent = {"Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
-        if data is not None:
-            sent["Content-Type"] = "application/json"
-        req = urllib.request.Request(f"{self.base}/api/v1{path}", data=data, method=method, headers=sent)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                raw, status, got = response.read(), response.status, dict(response.headers)
-        except urllib.error.HTTPError as error:
-            raw, status, got = error.read(), error.code, dict(error.headers)
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = raw
-        return Answer(status, got, parsed)
-
-    def open_tasks(self, user: str, element: str | None = None) -> list[dict]:
-        """The open tasks of ``user``'s units (optionally of one element)."""
-        reply = self.call(user, "GET", "/tasks?scope=department&status=open")
-        assert reply.status == 200, reply.body
-        return [t for t in reply.body["items"] if element is None or t["element_id"] == element]
-
-    def start(self, user: str, data: dict) -> int:
-        """Start an order as ``user``; the case id."""
-        started = self.call(user, "POST", "/instances", {"process": "rxjb", "data": data})
-        assert started.status == 201, started.body
-        return int(started.body["id"])
-
-    def work(self, user: str, case_id: int, element: str, data: dict) -> dict:
-        """Claim and complete ``user``'s one open ``element`` of the case, with If-Match from the task's ETag."""
-        mine = [t for t in self.open_tasks(user, element) if t["instance_id"] == case_id]
-        assert len(mine) == 1, f"{user}: expected one open {element} of case {case_id}, got {mine}"
-        task_id = mine[0]["id"]
-        claimed = self.call(user, "POST", f"/tasks/{task_id}/claim")
-        assert claimed.status == 200 and claimed.body["assignee"] == user, claimed.body
-        tag = self.call(user, "GET", f"/tasks/{task_id}").headers["ETag"]
-        done = self.call(user, "POST", f"/tasks/{task_id}/complete", {"data": data}, {"If-Match": tag})
-        assert done.status == 200, done.body
-        return mine[0]
-
-    def case(self, user: str, case_id: int) -> Answer:
-        """GET the case as ``user``."""
-        return self.call(user, "GET", f"/instances/{case_id}")
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def hotline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hotline]:
+def hotline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveApi]:
     """A server initialised, deployed (every pack, rxjb with them) and seeded on each backend."""
-    schema_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rxjb.sqlite3'}"
-    else:
-        schema_name, url = create_schema("whistle_rxjb")
-    env = environment(url, tmp_path / "instance")
-    whistle("init", env=env)
-    deployed = whistle("deploy", str(PROCESSES), env=env)
-    assert "deployed: rxjb" in deployed and "deployed: policy rxjb" in deployed
-    whistle("seed-demo", env=env)
-    lines = whistle("user", "token", *USERS, env=env).split("\n")
-    tokens = dict(line.split(" ", 1) for line in lines if line and not line.startswith("valid until"))
-    live = LiveServer(env, tmp_path / "server.log")
-    try:
-        yield Hotline(live.base, tokens)
-    finally:
-        live.stop()
-        if schema_name is not None:
-            drop_schema(schema_name)
+    with live_api(request.param, tmp_path, USERS, "whistle_rxjb") as live:
+        yield live
 
 
-def test_an_order_is_dispatched_refused_redispatched_handled_and_visited(hotline: Hotline) -> None:
-    case_id = hotline.start("DEMO12345.operator", ORDER)
+def test_an_order_is_dispatched_refused_redispatched_handled_and_visited(hotline: LiveApi) -> None:
+    case_id = hotline.start("DEMO12345.operator", "rxjb", ORDER)
     # 派: the district centre of HP's district (JSJB) dispatches; no handler has anything yet.
     assert [t["department"] for t in hotline.open_tasks("JSJB.dispatcher", "Task_dispatch")] == ["JSJB"]
     assert hotline.open_tasks("CGW.handler") == [] and hotline.open_tasks("ZJW.handler") == []
@@ -168,10 +81,10 @@ def test_an_order_is_dispatched_refused_redispatched_handled_and_visited(hotline
     assert hotline.open_tasks("LHQ-CGW.handler") == []
 
 
-def test_an_order_answered_on_the_spot_ends_without_dispatch(hotline: Hotline) -> None:
+def test_an_order_answered_on_the_spot_ends_without_dispatch(hotline: LiveApi) -> None:
     answered = {key: value for key, value in ORDER.items() if key not in ("category", "street", "address")}
     answered.update(request_kind="consult", disposition="answered", answer="已告知居住证办理所需材料和地点")
-    case_id = hotline.start("JSJB.operator", answered)
+    case_id = hotline.start("JSJB.operator", "rxjb", answered)
     final = hotline.case("JSJB.operator", case_id).body
     assert final["status"] == "completed" and final["open_tasks"] == []
     assert hotline.open_tasks("JSJB.dispatcher") == [] and hotline.open_tasks("JSJB.visitor") == []
@@ -182,8 +95,8 @@ def test_an_order_answered_on_the_spot_ends_without_dispatch(hotline: Hotline) -
     assert hotline.open_tasks("JSJB.dispatcher") == []
 
 
-def test_a_parked_order_waits_in_long_term_tracking_until_the_centre_closes_it(hotline: Hotline) -> None:
-    case_id = hotline.start("DEMO12345.operator", {**ORDER, "urgency": "complex"})
+def test_a_parked_order_waits_in_long_term_tracking_until_the_centre_closes_it(hotline: LiveApi) -> None:
+    case_id = hotline.start("DEMO12345.operator", "rxjb", {**ORDER, "urgency": "complex"})
     hotline.work("JSJB.dispatcher", case_id, "Task_dispatch", {"handler": "HP"})
     hotline.work("HP.handler", case_id, "Task_sign", {})
     hotline.work("HP.handler", case_id, "Task_handle", {

@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from tests.support import Flow
 from tests.web.conftest import Pages
-from tests.web.test_ywtb_api import REQUEST, YWTB
+from tests.web.test_ywtb_http import REQUEST, YWTB
 
 
 def dispatch_task(flow: Flow, data: dict[str, Any]) -> tuple[int, int]:

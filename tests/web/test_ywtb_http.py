@@ -1,0 +1,134 @@
+"""一网通办 (processes/ywtb) end to end over real HTTP against ``whistle serve``, on both databases: a phone
+request gets its tracking number at once, the machine suggests a unit, the dispatcher overrides it, the unit
+refuses, the redispatch is signed and handled, a bad rating sends the unit to contact and rectify (no 退单 on
+the way), and a good rating closes it; a second refusal goes to the district's fallback unit by rule; a 咨询
+closes at intake; a duplicate is held back and merged. One server per database; each test uses its own place."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine.database import Database
+from engine.models import ProcessInstance
+from tests.support import PROCESSES
+from tests.web.live_api import LiveApi, live_api
+
+YWTB = PROCESSES / "ywtb"
+USERS = ["SFQ-CY.clerk", "SFQ-ZW.clerk", "SFQ-CY.dispatcher", "ZJW.caseworker", "SWJ.caseworker",
+         "GAFJ.caseworker", "SFQ-DD.caseworker", "DCS.supervisor"]
+REQUEST = {
+    "channel": "hotline", "request_kind": "complaint", "limit_class": "general", "category": "SDGD", "street": "HP",
+    "community": "和平里社区", "address": "和平里七区 5 号楼", "description": "5 号楼停水两天，物业不回应。",
+    "requester_phone": "13800000000", "disposition": "dispatch",
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    """A server with every pack deployed and the demo seeded, shared by this module's tests on one backend."""
+    with live_api(request.param, tmp_path_factory.mktemp(f"ywtb-{request.param}"), USERS, "whistle_ywtb") as found:
+        yield found
+
+
+def suggestion(live: LiveApi, case: int) -> Any:
+    """What the dispatch rules suggested for the case (the business rule task's data change), as stored."""
+    db = Database(live.url)
+    try:
+        with db.transaction(write=False) as session:
+            state = json.loads(session.execute(select(ProcessInstance.state).where(ProcessInstance.id == case))
+                               .scalar_one())
+    finally:
+        db.dispose()
+    return next(t["delta"]["updates"]["suggestion"] for t in state["tasks"].values()
+                if t["task_spec"] == "Rule_suggest")
+
+
+def mine(live: LiveApi, user: str, case: int) -> list[str]:
+    """The elements of ``user``'s open tasks on the case."""
+    return [t["element_id"] for t in live.open_tasks(user) if t["instance_id"] == case]
+
+
+def test_override_refusal_redispatch_bad_rating_rectification_good_rating(live: LiveApi) -> None:
+    case = live.start("SFQ-CY.clerk", "ywtb", REQUEST)  # the tracking number, given at once
+    assert suggestion(live, case) == {"unit": "SWJ", "confidence": 0.75}  # 停水: the 水务局 leads
+    # The dispatcher overrides the suggestion; both stay on record.
+    live.work("SFQ-CY.dispatcher", case, "Task_dispatch",
+              {"handler": "ZJW", "override_reason": "物业不作为，住建委主责"})
+    assert mine(live, "ZJW.caseworker", case) == ["Task_sign"]
+    # 退单 needs a reason; with one the request goes back to be dispatched again.
+    sign = next(t for t in live.open_tasks("ZJW.caseworker", "Task_sign") if t["instance_id"] == case)
+    assert live.call("ZJW.caseworker", "POST", f"/tasks/{sign['id']}/claim").status == 200
+    bare = live.call("ZJW.caseworker", "POST", f"/tasks/{sign['id']}/complete", {"data": {"decision": "refuse"}})
+    assert bare.status == 422 and [e["field"] for e in bare.body["errors"]] == ["refuse_reason"]
+    refused = live.call("ZJW.caseworker", "POST", f"/tasks/{sign['id']}/complete",
+                        {"data": {"decision": "refuse", "refuse_reason": "停水属供水管网，归水务局"}})
+    assert refused.status == 200, refused.body
+    live.work("SFQ-CY.dispatcher", case, "Task_redispatch", {"handler": "SWJ"})
+    live.work("SWJ.caseworker", case, "Task_sign_again", {"decision": "sign"})
+    live.work("SWJ.caseworker", case, "Task_handle", {"contacted": True, "result": "已抢修管道并恢复供水"})
+    # A bad rating: the unit contacts the requester and rectifies; its tasks offer no 退单.
+    live.work("SFQ-CY.clerk", case, "Task_rate", {"rating": 2, "comment": "水压仍然很低"})
+    assert mine(live, "SWJ.caseworker", case) == ["Task_contact"]
+    live.work("SWJ.caseworker", case, "Task_contact", {"contact_note": "诉求人反映高层水压不足"})
+    live.work("SWJ.caseworker", case, "Task_rectify", {"rectification": "已调整二次供水泵组，水压恢复正常"})
+    live.work("SFQ-CY.clerk", case, "Task_rate", {"rating": 5, "comment": "满意"})
+    final = live.case("SFQ-CY.clerk", case).body
+    assert final["status"] == "completed"
+    done = [(h["actor"], h["payload"].get("task")) for h in final["history"] if h["action"] == "completed"]
+    assert done == [("SFQ-CY.dispatcher", "派单（确认或改派）"), ("ZJW.caseworker", "签收"),
+                    ("SFQ-CY.dispatcher", "改派"),
+                    ("SWJ.caseworker", "改派后签收"), ("SWJ.caseworker", "办理反馈"), ("SFQ-CY.clerk", "好差评"),
+                    ("SWJ.caseworker", "差评回访"), ("SWJ.caseworker", "差评整改"), ("SFQ-CY.clerk", "好差评")]
+    overrides = [h["payload"]["data"] for h in final["history"]
+                 if h["action"] == "completed" and h["payload"].get("task") == "派单（确认或改派）"]
+    assert overrides == [{"handler": "ZJW", "override_reason": "物业不作为，住建委主责"}]
+
+
+def test_two_refusals_send_the_request_to_the_fallback_unit(live: LiveApi) -> None:
+    case = live.start("SFQ-ZW.clerk", "ywtb", {**REQUEST, "channel": "window", "category": "QZ",
+                                               "address": "和平里九区 2 号楼"})
+    live.work("SFQ-CY.dispatcher", case, "Task_dispatch", {"handler": "GAFJ"})
+    live.work("GAFJ.caseworker", case, "Task_sign", {"decision": "refuse", "refuse_reason": "不涉及治安，属房屋管理"})
+    live.work("SFQ-CY.dispatcher", case, "Task_redispatch", {"handler": "ZJW"})
+    live.work("ZJW.caseworker", case, "Task_sign_again",
+              {"decision": "refuse", "refuse_reason": "群租整治需多部门联合"})
+    # No third dispatch: the rule names the district's fallback unit, which handles it (it cannot refuse).
+    assert mine(live, "SFQ-CY.dispatcher", case) == []
+    assert [(t["element_id"], t["department"]) for t in live.open_tasks("SFQ-DD.caseworker")
+            if t["instance_id"] == case] == [("Task_handle", "SFQ-DD")]
+
+
+def test_a_question_answered_at_intake_closes_at_once(live: LiveApi) -> None:
+    answered = {k: v for k, v in REQUEST.items() if k not in ("category", "street", "address")}
+    answered.update(request_kind="consult", limit_class="brief", disposition="answered",
+                    answer="已告知居住证办理所需材料和地点")
+    started = live.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": answered})
+    assert started.status == 201 and started.body["status"] == "completed" and started.body["open_tasks"] == []
+    # A closed case takes no merged request.
+    merged = live.call("SFQ-ZW.clerk", "POST", f"/instances/{started.body['id']}/merge", {"data": REQUEST})
+    assert merged.status == 409
+
+
+def test_a_duplicate_is_held_back_and_merged(live: LiveApi) -> None:
+    place = {**REQUEST, "address": "和平里十区 3 号楼"}
+    first = live.start("SFQ-CY.clerk", "ywtb", place)
+    again = {**place, "address": "和平里十区３号楼", "requester_phone": "13900000000", "channel": "window",
+             "description": "楼里停水了，联系不上物业。"}
+    doubted = live.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": again})
+    assert doubted.status == 422 and doubted.body["code"] == "needs_confirmation" and doubted.body["cases"] == [first]
+    before = live.call("SFQ-CY.dispatcher", "GET", "/instances?process=ywtb").body["total"]
+    merged = live.call("SFQ-ZW.clerk", "POST", f"/instances/{first}/merge", {"data": again})
+    assert merged.status == 200, merged.body
+    assert [h["payload"]["data"] for h in merged.body["history"] if h["action"] == "request_merged"] == [again]
+    assert live.call("SFQ-CY.dispatcher", "GET", "/instances?process=ywtb").body["total"] == before  # no new case
+    # The window's clerk now follows the case; a bad request, an outsider and an unknown case change nothing.
+    assert live.case("SFQ-ZW.clerk", first).status == 200
+    assert live.call("SFQ-ZW.clerk", "POST", f"/instances/{first}/merge", {"data": {"channel": "x"}}).status == 422
+    assert live.call("SWJ.caseworker", "POST", f"/instances/{first}/merge", {"data": again}).status in (403, 404)
+    assert live.call("SFQ-ZW.clerk", "POST", "/instances/999999/merge", {"data": again}).status == 404
+    forced = live.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": again, "confirmed": True})
+    assert forced.status == 201
