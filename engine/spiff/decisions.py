@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
@@ -23,6 +24,12 @@ class DecisionTask(ScriptTask):
     """A business rule task; its ``script`` is JSON: the decision id (``ref``), the result variable, the DMN file."""
 
     def _execute(self, task: Any) -> bool:
+        try:
+            return self._decide(task)
+        except DecisionError as error:  # the run fails on this task, with the decision's own words
+            raise WorkflowTaskException(str(error), task=task) from error
+
+    def _decide(self, task: Any) -> bool:
         plan = json.loads(self.script)
         table = getattr(self, "_table", None)
         if table is None:

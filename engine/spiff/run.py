@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.decision_tables import DecisionError
 from engine.errors import Text
 from engine.expression_limits import ActionBudget
 from engine.expressions import Evaluator, ExpressionError, unwrap
@@ -288,6 +289,8 @@ def _run_errors() -> Iterator[None]:
     except SpiffWorkflowException as error:
         element = _element_of(error)
         inner = error.__context__
+        if isinstance(inner, DecisionError):
+            raise EngineRunError(Text(inner.template, inner.params), element=element) from None
         if isinstance(inner, ExpressionError):
             raise EngineRunError(Text("the expression {expression} failed: {reason}", {
                 "expression": _short(unwrap(inner.expression)), "reason": Text(inner.template, inner.params)}),

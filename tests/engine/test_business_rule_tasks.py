@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.definitions import bundle_from_path
-from engine.errors import DefinitionInvalid
+from engine.errors import DefinitionInvalid, ProcessFailed
 from engine.expressions import Evaluator
 from tests.organisation import validate_demo
 from tests.support import FIXTURES, Flow
@@ -87,3 +87,14 @@ def test_single_entry_needs_a_one_column_table(tmp_path: Path) -> None:
     path = copy_of(tmp_path, bpmn=bpmn)
     assert refusals(path) == [f"{path}:32: Rule_suggest: singleEntry needs decision dispatch_unit to have one output "
                               "column and one result (not RULE ORDER or COLLECT)"]
+
+
+def test_a_decision_that_cannot_decide_fails_the_step_on_its_task(flow: Flow, tmp_path: Path) -> None:
+    unique = (SUGGEST.parent / "decisions" / "dispatch.dmn").read_text(encoding="utf-8").replace(
+        'hitPolicy="FIRST"', 'hitPolicy="UNIQUE"')
+    flow.deploy(copy_of(tmp_path, dmn=unique))
+    with pytest.raises(ProcessFailed) as failed:  # two rules match: UNIQUE says no; nothing is started
+        flow.start("rule_dispatch", {"category": "PSZS", "street": "HP", "households": 80}, as_="JSJB.dispatcher")
+    assert failed.value.params["element"] == "Rule_suggest"
+    assert str(failed.value.params["reason"]) == "decision dispatch_unit: rules 1, 2 all match, and its hit policy " \
+                                                 "is UNIQUE"
