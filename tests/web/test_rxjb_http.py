@@ -3,7 +3,6 @@ answered on the spot, 挂账) on both databases."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,10 +21,14 @@ REFUSAL = "该处垃圾桶归住建委物业监管，不属城管委职责"
 VISIT = {"valid": True, "responded": True, "solved": True, "satisfaction": "satisfied"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hotline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveApi]:
+# One server per database for the whole module (each test leaves no open order behind): one worker runs it.
+pytestmark = pytest.mark.xdist_group("rxjb_http")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hotline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """A server initialised, deployed (every pack, rxjb with them) and seeded on each backend."""
-    with live_api(request.param, tmp_path, USERS, "whistle_rxjb") as live:
+    with live_api(request.param, tmp_path_factory.mktemp(f"rxjb-{request.param}"), USERS, "whistle_rxjb") as live:
         yield live
 
 

@@ -17,6 +17,8 @@ from engine.models import ProcessInstance
 from tests.support import PROCESSES
 from tests.web.live_api import LiveApi, live_api
 
+# One server per database for the whole module: keep its tests on one worker.
+pytestmark = pytest.mark.xdist_group("ywtb_http")
 YWTB = PROCESSES / "ywtb"
 USERS = ["SFQ-CY.clerk", "SFQ-ZW.clerk", "SFQ-CY.dispatcher", "ZJW.caseworker", "SWJ.caseworker",
          "GAFJ.caseworker", "SFQ-DD.caseworker", "DCS.supervisor"]
