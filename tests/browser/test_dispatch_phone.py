@@ -65,3 +65,11 @@ def test_the_dispatcher_confirms_one_suggestion_and_overrides_another(page_as: A
     page.click("#complete-form button.complete")
     page.wait_for_url(re.compile(r".*/tasks(\?.*)?$"))
     assert handler_chosen(live, keys["SFQ-CY.dispatcher"], cases[1]) == "CGW"
+
+    # The supervisor reads this week's agreement on a phone: two suggestions, one taken.
+    board = on_phone(page_as("DCS.supervisor"))
+    board.goto(f"{live.base}/supervise/suggestions?process=ywtb")
+    cells = board.locator("table[data-table=weeks] tbody tr").first.locator("td")
+    assert [c.strip() for c in cells.all_inner_texts()[1:]] == ["2", "1", "50.0%"]
+    assert_fits(board, "suggestions taken")
+    screenshot(board, f"phone-suggestions-{live.backend}")

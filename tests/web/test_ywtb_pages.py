@@ -58,8 +58,10 @@ def test_the_supervisor_sees_how_often_suggestions_were_taken(pages: Pages, api:
     shown = lxml_html.fromstring(pages.as_("DCS.supervisor").get("/supervise/suggestions").get_data(as_text=True))
     this_week = shown.xpath("//table[@data-table='weeks']/tbody/tr[1]/td/text()")
     assert [t.strip() for t in this_week[1:]] == ["3", "2", "66.7%"]
-    assert [[c.strip() for c in row.xpath("td//text()") if c.strip()]
-            for row in shown.xpath("//table[@data-table='overrides']/tbody/tr")] == [["handler", "HP", "CGW", "1"]]
+    overrides = shown.xpath("//table[@data-table='overrides']/tbody/tr")
+    assert [[c.strip() for c in row.xpath("td//text()") if c.strip()] for row in overrides] == [
+        ["handler", "和平街道", "城管委", "1"]]
+    assert shown.xpath("//table[@data-table='overrides']//td/@data-code") == ["HP", "CGW"]
     body = api.call("SFQ-CY.dispatcher", "GET", "/suggestions?weeks=2&process=ywtb").get_json()
     assert [(w["suggested"], w["agreed"]) for w in body["weeks"]][-1] == (3, 2) and len(body["weeks"]) == 2
     assert api.call("CGW.staff", "GET", "/suggestions").get_json()["overrides"] == []  # not their unit's tasks

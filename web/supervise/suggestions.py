@@ -5,6 +5,7 @@ from flask import render_template
 
 from escalation.suggestion_agreement import Agreement, agreement
 from web.db import now, read_session, services
+from web.inbox.rows import department_names
 from web.query import IntParam, TextParam
 from web.supervise.access import reach_ids, supervision_page
 
@@ -22,4 +23,6 @@ def read(units: list[int] | None) -> Agreement:
 @supervision_page
 def suggestions() -> str:
     """``?weeks=&process=``: agreement by week in the reader's subtree, and the most frequent overrides."""
-    return render_template("supervise/suggestions.html", found=read(reach_ids()))
+    # A suggested unit code reads as the unit's short name; other values as they are.
+    return render_template("supervise/suggestions.html", found=read(reach_ids()),
+                           names=department_names(read_session()))
