@@ -21,7 +21,7 @@ from tests.web.live_api import LiveApi, live_api
 pytestmark = pytest.mark.xdist_group("ywtb_http")
 YWTB = PROCESSES / "ywtb"
 USERS = ["SFQ-CY.clerk", "SFQ-ZW.clerk", "SFQ-CY.dispatcher", "ZJW.caseworker", "SWJ.caseworker",
-         "GAFJ.caseworker", "SFQ-DD.caseworker", "DCS.supervisor"]
+         "GAFJ.caseworker", "SFQ-DD.caseworker", "HP.caseworker", "CGW.caseworker", "DCS.supervisor"]
 REQUEST = {
     "channel": "hotline", "request_kind": "complaint", "limit_class": "general", "category": "SDGD", "street": "HP",
     "community": "和平里社区", "address": "和平里七区 5 号楼", "description": "5 号楼停水两天，物业不回应。",
@@ -134,3 +134,21 @@ def test_a_duplicate_is_held_back_and_merged(live: LiveApi) -> None:
     assert live.call("SFQ-ZW.clerk", "POST", "/instances/999999/merge", {"data": again}).status == 404
     forced = live.call("SFQ-ZW.clerk", "POST", "/instances", {"process": "ywtb", "data": again, "confirmed": True})
     assert forced.status == 201
+
+
+def test_an_automatic_dispatch_goes_straight_to_the_unit_and_can_be_recalled(live: LiveApi) -> None:
+    # 道路不洁 suggested for the street of the place at 80 %: the table ywtb_auto dispatches it without a person.
+    case = live.start("SFQ-CY.clerk", "ywtb", {**REQUEST, "category": "DLBJ", "address": "和平里十一区路口"})
+    assert mine(live, "SFQ-CY.dispatcher", case) == []
+    assert [(t["element_id"], t["department"]) for t in live.open_tasks("HP.caseworker")
+            if t["instance_id"] == case] == [("Task_sign", "HP")]
+    # The dispatcher recalls it before the street signs: the sign is withdrawn and the dispatch is theirs.
+    recalled = live.call("SFQ-CY.dispatcher", "POST", f"/instances/{case}/messages", {"name": "recall_dispatch"})
+    assert recalled.status == 200, recalled.body
+    assert mine(live, "HP.caseworker", case) == [] and mine(live, "SFQ-CY.dispatcher", case) == ["Task_dispatch"]
+    live.work("SFQ-CY.dispatcher", case, "Task_dispatch", {"handler": "CGW", "override_reason": "主干道归城管委"})
+    assert mine(live, "CGW.caseworker", case) == ["Task_sign"]
+    # Once signed there is nothing to recall.
+    live.work("CGW.caseworker", case, "Task_sign", {"decision": "sign"})
+    late = live.call("SFQ-CY.dispatcher", "POST", f"/instances/{case}/messages", {"name": "recall_dispatch"})
+    assert late.status == 409
