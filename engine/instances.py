@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, case_links, definitions, incidents, start_rules
+from engine import audit, case_links, definitions, incidents, message_senders, start_rules
 from engine.actors import Actor
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
@@ -307,6 +307,10 @@ def deliver_message(
             raise NotFound("Case {id} not found.", id=instance_id)
         if actor is not None and name in RESERVED_MESSAGES:  # its own action checks who may send it, and what
             raise Forbidden("Message {name} is sent through its own action, which checks its rules.", name=name)
+        catalog = ctx.parts(session, instance.definition_id).catalog
+        if actor is not None and not message_senders.allowed(catalog, name, actor.roles):
+            raise Forbidden("Message {name} may be sent only by {roles}.", name=name,
+                            roles=", ".join(catalog["message_senders"][name]))
 
     with mutate(session, ctx, instance_id, now, admit) as mutation:
         if not mutation.run.send_message(name, payload, now):

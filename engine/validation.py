@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import case_link_keys, decision_checks, duplicate_rules, spiff
+from engine import case_link_keys, decision_checks, duplicate_rules, message_senders, spiff
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -52,8 +52,7 @@ class Bundle:
     # Clock names of the SLA policy of a process key (None: it has none, or the caller cannot tell), from
     # whoever knows the policies (web, CLI); ``clock`` properties are checked only against a known policy.
     policy_clocks: Callable[[str], Collection[str] | None] | None = None
-    # The roles, unit kinds and units lanes and assignment expressions are checked against; the deploy
-    # reads them from the database when none are given (engine.definitions.deploy).
+    # What lanes and assignment expressions are checked against (the deploy reads the database when None).
     organisation: OrganisationView | None = None
 
 
@@ -181,6 +180,7 @@ class _Checker:
         for process in processes:
             self._check_process(process)
         self._check_recursion(processes)
+        self.senders = message_senders.senders(self.root, self.filename, self.organisation.roles, self.problems)
 
     def _check_ids(self) -> None:
         seen: dict[str, int] = {}
@@ -444,7 +444,7 @@ class _Checker:
             "processes": self.process_names,
             "elements": self.elements,
             "start": self.start,
-            # Each fan-out over units with its branch's stages, so progress boards never parse the BPMN.
-            "stages": fan_outs(self.root, self.top_process, self.organisation.roles),
+            "stages": fan_outs(self.root, self.top_process, self.organisation.roles),  # boards never parse BPMN
             "unit_variables": sorted(self.assignments.unit_variables),  # unit-naming inputs, kept with tasks
+            "message_senders": self.senders,  # who may send each message (sent_by), where events say
         }

@@ -142,6 +142,9 @@ def test_an_automatic_dispatch_goes_straight_to_the_unit_and_can_be_recalled(liv
     assert mine(live, "SFQ-CY.dispatcher", case) == []
     assert [(t["element_id"], t["department"]) for t in live.open_tasks("HP.caseworker")
             if t["instance_id"] == case] == [("Task_sign", "HP")]
+    # Only a dispatcher may recall (the boundary's sent_by): not the street that would rather not sign.
+    dodged = live.call("HP.caseworker", "POST", f"/instances/{case}/messages", {"name": "recall_dispatch"})
+    assert dodged.status == 403 and mine(live, "HP.caseworker", case) == ["Task_sign"]
     # The dispatcher recalls it before the street signs: the sign is withdrawn and the dispatch is theirs.
     recalled = live.call("SFQ-CY.dispatcher", "POST", f"/instances/{case}/messages", {"name": "recall_dispatch"})
     assert recalled.status == 200, recalled.body
