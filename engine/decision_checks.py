@@ -1,7 +1,6 @@
 """Deploy-time checks of business rule tasks: the bundle's DMN files read, and every task's decision found."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from engine import decision_tables
@@ -16,13 +15,17 @@ MAX_FILES = 50
 MAPPINGS = ("singleResult", "singleEntry")
 
 
-def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evaluator,
-          problems: list[Problem]) -> dict[str, str]:
+def check(tree: Any, bundle: Any, evaluator: Evaluator, problems: list[Problem]) -> dict[str, str]:
     """Decision id -> its DMN file's text, for the decisions the diagram's business rule tasks name.
 
+    ``bundle`` is the validation's: its ``filename``, ``decisions`` (path -> raw DMN) and
+    ``fallback_decisions`` (decision id -> the DMN text deployed versions embed).
+
     Appends to ``problems``: each DMN file's own (located in that file), a decision declared by two
-    files, and each business rule task without a decision or naming one no file declares.
+    files, and each business rule task without a decision or naming one no file declares. A decision
+    no file declares is taken from ``fallback`` (the deployed versions'), read again, when it is there.
     """
+    filename, files, fallback = bundle.filename, bundle.decisions, bundle.fallback_decisions
     tasks = list(tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"))
     if not tasks:
         return {}
@@ -39,6 +42,13 @@ def check(tree: Any, filename: str, files: Mapping[str, bytes], evaluator: Evalu
                                         {"id": table.id, "other": declared[table.id][0]}))
             declared[table.id] = (path, raw.decode("utf-8", "replace"))
             outputs[table.id] = len(table.outputs) if table.hit_policy not in ("RULE ORDER", "COLLECT") else 0
+    for ref, text in (fallback or {}).items():
+        if ref in declared or not any(t.get(f"{{{CAMUNDA_NS}}}decisionRef") == ref for t in tasks):
+            continue
+        tables, _found = decision_tables.read(text.encode(), f"deployed {ref}", evaluator)
+        for table in (t for t in tables if t.id == ref):
+            declared[ref] = (f"deployed {ref}", text)
+            outputs[ref] = len(table.outputs) if table.hit_policy not in ("RULE ORDER", "COLLECT") else 0
     chosen: dict[str, str] = {}
     for task in tasks:
         decision = task.get(f"{{{CAMUNDA_NS}}}decisionRef") or ""

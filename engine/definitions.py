@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from engine import audit, decision_checks
+from engine import audit, decision_checks, spiff
 from engine.actors import Actor
 from engine.bpmn_xml import MAX_BPMN_BYTES
 from engine.context import EngineContext
@@ -58,6 +58,8 @@ def deploy(
     """Validate and store a bundle: unchanged content is a no-op, changed content is version N+1."""
     if not bundle.fallback_forms:
         bundle.fallback_forms = deployed_forms(session)
+    if not bundle.decisions and not bundle.fallback_decisions:
+        bundle.fallback_decisions = deployed_decisions(session)
     if bundle.organisation is None:
         bundle.organisation = OrganisationView.read(session)
     checked = validate_bundle(bundle, ctx.evaluator, allow_script_tasks=ctx.allow_script_tasks)
@@ -89,6 +91,16 @@ def deployed_forms(session: Session) -> dict[str, object]:
     for (forms,) in rows:
         for key, schema in (forms or {}).items():
             merged.setdefault(key, schema)
+    return merged
+
+
+def deployed_decisions(session: Session) -> dict[str, str]:
+    """DMN files embedded in the newest deployed versions, by decision id: a BPMN edited in the browser keeps
+    deciding with them when it brings no ``decisions/`` of its own."""
+    merged: dict[str, str] = {}
+    for (spec,) in session.execute(select(ProcessDefinition.spec).order_by(ProcessDefinition.id.desc()).limit(50)):
+        for ref, dmn in spiff.embedded_decisions(spec).items():
+            merged.setdefault(ref, dmn)
     return merged
 
 

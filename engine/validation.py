@@ -1,8 +1,7 @@
 """Check a process bundle before it can run: every problem, located, never a traceback.
 
-A bundle is one BPMN file plus the form schemas and DMN files its elements name. The checks run
-from cheap to expensive (XML, BPMN schema, our rules, SpiffWorkflow's parser) and collect everything
-they find, so a designer fixes a file in one round trip.
+A bundle is one BPMN file plus the form schemas and DMN files its elements name. The checks run from cheap to
+expensive (XML, schema, our rules, SpiffWorkflow's parser) and collect all they find: one round trip per fix.
 """
 from __future__ import annotations
 
@@ -49,6 +48,7 @@ class Bundle:
     form_paths: dict[str, str] = field(default_factory=dict)  # form key -> path for messages
     fallback_forms: Mapping[str, Any] = field(default_factory=dict)  # from the deployed version
     decisions: dict[str, bytes] = field(default_factory=dict)  # DMN file path -> raw XML (decisions/*.dmn)
+    fallback_decisions: dict[str, str] = field(default_factory=dict)  # decision id -> DMN of deployed versions
     # Clock names of the SLA policy of a process key (None: it has none, or the caller cannot tell), from
     # whoever knows the policies (web, CLI); ``clock`` properties are checked only against a known policy.
     policy_clocks: Callable[[str], Collection[str] | None] | None = None
@@ -83,7 +83,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     problems = checker.problems
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
-    decisions = decision_checks.check(tree, bundle.filename, bundle.decisions, evaluator, problems)
+    decisions = decision_checks.check(tree, bundle, evaluator, problems)
     problems += duplicate_rules.located(bundle.filename, tree, checker.start, checker.elements, forms)
     problems.extend(check_structure(tree.getroot(), bundle.filename, checker.top_process, bundle.policy_clocks))
     warnings = [p for p in problems if p.is_warning]

@@ -5,6 +5,7 @@ these modules only. Specs are serialized once per definition version and cached 
 thread (the library mutates specs while running, so threads never share them).
 """
 from engine.spiff.clock import clock
+from engine.spiff.decisions import embedded as embedded_decisions
 from engine.spiff.parsing import SpecBuildError, SpecProblem, build_specs, schema_errors, timer_literal_ok
 from engine.spiff.run import EngineRunError, ReadyTask, WorkflowRun
 from engine.spiff.scripts import ISO_TIMER_LITERAL, ScriptTaskRefused, script_assignments
@@ -22,6 +23,7 @@ __all__ = [
     "WorkflowRun",
     "build_specs",
     "clock",
+    "embedded_decisions",
     "schema_errors",
     "script_assignments",
     "timer_literal_ok",

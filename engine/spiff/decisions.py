@@ -71,3 +71,19 @@ class DecisionParser(BpmnParser):
     def __init__(self, decision_files: dict[str, str] | None = None) -> None:
         super().__init__()
         self.decision_files = decision_files or {}  # decision id -> the DMN file's text
+
+
+def embedded(spec_json: str) -> dict[str, str]:
+    """Decision id -> DMN file text of every business rule task in a stored version's specs."""
+    found: dict[str, str] = {}
+    pending: list[Any] = [json.loads(spec_json)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if item.get("typename") == DecisionTask.__name__ and isinstance(item.get("script"), str):
+                plan = json.loads(item["script"])
+                found.setdefault(plan["ref"], plan["dmn"])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found

@@ -98,3 +98,17 @@ def test_a_decision_that_cannot_decide_fails_the_step_on_its_task(flow: Flow, tm
     assert failed.value.params["element"] == "Rule_suggest"
     assert str(failed.value.params["reason"]) == "decision dispatch_unit: rules 1, 2 all match, and its hit policy " \
                                                  "is UNIQUE"
+
+
+def test_a_diagram_edited_alone_keeps_deciding_with_the_deployed_tables(flow: Flow, tmp_path: Path) -> None:
+    first = flow.deploy(SUGGEST)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    edited = SUGGEST.read_text(encoding="utf-8").replace('name="确认派单"', 'name="确认派单（已改名）"')
+    (alone / "suggest.bpmn").write_text(edited, encoding="utf-8")  # as the browser's modeler sends it
+    shutil.copytree(SUGGEST.parent / "forms", alone / "forms")
+    second = flow.deploy(alone / "suggest.bpmn")
+    assert second.created and second.definition.version == first.definition.version + 1
+    case = flow.start("rule_dispatch", {"category": "PSZS", "street": "HP", "households": 3}, as_="JSJB.dispatcher")
+    assert suggestion_of(flow, case) == {"unit": "SWJ", "confidence": 0.9}
+    assert [t.name for t in flow.open_tasks(case)] == ["确认派单（已改名）"]

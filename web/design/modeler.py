@@ -50,6 +50,7 @@ def validate() -> Response:
     session = read_session()
     bundle = from_xml(request.get_data(), request.args.get("filename"))
     bundle.fallback_forms = deployed_forms(session)
+    bundle.fallback_decisions = definitions.deployed_decisions(session)
     bundle.policy_clocks = policy_clocks(session)
     bundle.organisation = OrganisationView.read(session)
     ctx = services().ctx
