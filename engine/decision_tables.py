@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.bpmn_xml import parse_model
-from engine.errors import Problem
+from engine.errors import Problem, Text
 from engine.expression_limits import ExpressionError
 from engine.expressions import Evaluator
 
@@ -203,14 +203,14 @@ def _rule(node: Any, row: int, labels: list[str], outputs: list[str], evaluator:
     return Rule(node.get("id") or f"row {row}", row, node.sourceline, tuple(tests), tuple(texts))
 
 
-def _refusal(evaluator: Evaluator, text: str) -> str | None:
-    """Why the evaluator refuses a cell's expression, or None."""
+def _refusal(evaluator: Evaluator, text: str) -> Text | None:
+    """Why the evaluator refuses a cell's expression (translated where it is shown), or None."""
     if len(text) > MAX_CELL:
-        return f"longer than {MAX_CELL} characters"
+        return Text("the expression is longer than {limit} characters", {"limit": MAX_CELL})
     try:
         evaluator.check(_feel(text))
     except ExpressionError as error:
-        return error.message
+        return Text(error.template, error.params)
     return None
 
 

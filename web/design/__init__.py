@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web.design import index, modeler, policies, viewer
+from web.design import decisions, index, modeler, policies, viewer
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,9 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/policies", "policies", policies.policies, methods=["GET", "POST"])
     bp.add_url_rule("/<key>", "show", viewer.show, methods=["GET"])
     bp.add_url_rule("/<key>/edit", "edit", modeler.edit, methods=["GET"])
+    bp.add_url_rule("/<key>/decisions/<ref>", "decision", decisions.edit, methods=["GET"])
+    bp.add_url_rule("/<key>/decisions/<ref>.dmn", "decision_xml", decisions.xml, methods=["GET"])
+    bp.add_url_rule("/<key>/decisions/<ref>", "deploy_decision", decisions.deploy, methods=["POST"])
     bp.add_url_rule("/<key>/versions/<id:version>/bpmn", "download", index.download, methods=["GET"])
     bp.add_url_rule("/<key>/versions/<id:version>/counts", "counts", viewer.counts, methods=["GET"])
     app.register_blueprint(bp)

@@ -8,6 +8,7 @@ from engine.diagram_stats import waiting_counts
 from engine.errors import NotFound
 from escalation.diagram_overdue import overdue_counts
 from web.db import now, read_session
+from web.design.decisions import decision_ids
 from web.design.index import design_page
 from web.design.processes import process_summary
 from web.formatting import local_time
@@ -26,7 +27,9 @@ def show(key: str) -> str:
     chosen = next((v for v in summary.versions if v.version == version), None)
     if chosen is None:
         raise NotFound("Process {key} version {version} is not deployed.", key=key, version=version)
-    return render_template("design/viewer.html", process=summary, chosen=chosen)
+    newest = chosen.version == summary.latest.version  # decision tables are edited on the newest version
+    return render_template("design/viewer.html", process=summary, chosen=chosen,
+                           decisions=decision_ids(read_session(), key, chosen.version) if newest else [])
 
 
 @design_page
