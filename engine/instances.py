@@ -310,7 +310,7 @@ def deliver_message(
         catalog = ctx.parts(session, instance.definition_id).catalog
         if actor is not None and not message_senders.allowed(catalog, name, actor.roles):
             raise Forbidden("Message {name} may be sent only by {roles}.", name=name,
-                            roles=", ".join(catalog["message_senders"][name]))
+                            roles=", ".join(message_senders.roles_for(catalog, name)))
 
     with mutate(session, ctx, instance_id, now, admit) as mutation:
         if not mutation.run.send_message(name, payload, now):

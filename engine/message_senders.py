@@ -18,10 +18,13 @@ PROPERTY = "sent_by"
 _EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent", "receiveTask")
 
 
-def senders(root: Any, filename: str, roles: RoleBook, problems: list[Problem]) -> dict[str, list[str]]:
-    """Message name -> the role codes that may send it (only messages whose catching events name some)."""
+def senders(root: Any, filename: str, roles: RoleBook, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Message name -> ``roles`` that may send it, the ``tasks`` whose boundary catches it and the event's
+    ``label`` (only messages whose catching events name senders)."""
     names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
     found: dict[str, set[str]] = {}
+    tasks: dict[str, set[str]] = {}
+    labels: dict[str, str] = {}
     for local in _EVENTS:
         for node in root.iter(f"{{{BPMN_NS}}}{local}"):
             value = _property(node)
@@ -39,14 +42,35 @@ def senders(root: Any, filename: str, roles: RoleBook, problems: list[Problem]) 
                 problems.append(Problem(filename, node.sourceline, node.get("id"),
                                         "{property} is read on events that catch a message", {"property": PROPERTY}))
             for ref in filter(None, refs):
-                found.setdefault(names.get(ref) or ref, set()).update(codes)
-    return {name: sorted(codes) for name, codes in found.items()}
+                name = names.get(ref) or ref
+                found.setdefault(name, set()).update(codes)
+                labels.setdefault(name, node.get("name") or name)
+                if local == "boundaryEvent" and node.get("attachedToRef"):
+                    tasks.setdefault(name, set()).add(node.get("attachedToRef"))
+    return {name: {"roles": sorted(codes), "tasks": sorted(tasks.get(name, ())), "label": labels[name]}
+            for name, codes in found.items()}
 
 
 def allowed(catalog: Mapping[str, Any], name: str, roles: frozenset[str]) -> bool:
     """Whether a holder of ``roles`` may send message ``name`` (anyone may when no event names senders)."""
-    wanted = (catalog.get("message_senders") or {}).get(name)
+    wanted = roles_for(catalog, name)
     return not wanted or bool(roles & set(wanted))
+
+
+def roles_for(catalog: Mapping[str, Any], name: str) -> list[str]:
+    """The roles the catching events of ``name`` name (none: not restricted)."""
+    declared = (catalog.get("message_senders") or {}).get(name)
+    return list(declared.get("roles") or []) if isinstance(declared, Mapping) else []
+
+
+def offered(catalog: Mapping[str, Any], open_elements: set[str], roles: frozenset[str]) -> list[tuple[str, str]]:
+    """(message name, label) of the boundary messages a holder of ``roles`` may send now: those whose task is open."""
+    found = []
+    for name, declared in (catalog.get("message_senders") or {}).items():
+        if isinstance(declared, Mapping) and roles & set(declared.get("roles") or []) \
+                and open_elements & set(declared.get("tasks") or []):
+            found.append((name, str(declared.get("label") or name)))
+    return found
 
 
 def _property(node: Any) -> str | None:

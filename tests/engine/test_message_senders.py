@@ -15,7 +15,8 @@ YWTB = PROCESSES / "ywtb" / "ywtb.bpmn"
 
 def test_the_catalog_names_who_may_recall_a_dispatch() -> None:
     catalog = validate_demo(bundle_from_path(YWTB), Evaluator()).catalog
-    assert catalog["message_senders"] == {"recall_dispatch": ["ops_dispatcher"]}
+    assert catalog["message_senders"] == {"recall_dispatch": {"roles": ["ops_dispatcher"], "tasks": ["Task_sign"],
+                                                              "label": "召回"}}
     assert allowed(catalog, "recall_dispatch", frozenset({"ops_dispatcher", "case_head"}))
     assert not allowed(catalog, "recall_dispatch", frozenset({"case_handler"}))
     assert allowed(catalog, "any_other_message", frozenset())  # nothing declared: anyone who may read the case

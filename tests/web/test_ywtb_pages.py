@@ -67,3 +67,20 @@ def test_the_supervisor_sees_how_often_suggestions_were_taken(pages: Pages, api:
     assert api.call("CGW.staff", "GET", "/suggestions").get_json()["overrides"] == []  # not their unit's tasks
     assert api.call("SFQ-CY.dispatcher", "GET", "/suggestions?weeks=53").status_code == 400
     assert pages.as_("CGW.staff").get("/supervise/suggestions").status_code == 403
+
+
+def test_the_dispatcher_recalls_an_automatic_dispatch_from_the_case_page(pages: Pages, flow: Flow) -> None:
+    flow.deploy(YWTB / "ywtb.bpmn")
+    case = flow.start("ywtb", {**REQUEST, "category": "DLBJ", "address": "和平里路口"}, as_="SFQ-CY.clerk")
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_sign"]  # dispatched by the rules alone
+    shown = lxml_html.fromstring(pages.as_("SFQ-CY.dispatcher").get(f"/cases/{case}").get_data(as_text=True))
+    assert [b.text_content().strip() for b in shown.xpath("//button[@data-message]")] == ["召回"]
+    street = lxml_html.fromstring(pages.as_("HP.caseworker").get(f"/cases/{case}").get_data(as_text=True))
+    assert street.xpath("//button[@data-message]") == []  # the unit may not recall its own task
+    assert pages.as_("HP.caseworker").post(f"/cases/{case}/messages/recall_dispatch").status_code == 302
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_sign"]  # refused: still at the street
+    recalled = pages.as_("SFQ-CY.dispatcher").post(f"/cases/{case}/messages/recall_dispatch")
+    assert recalled.status_code == 302
+    assert [t.element_id for t in flow.open_tasks(case)] == ["Task_dispatch"]
+    after = lxml_html.fromstring(pages.as_("SFQ-CY.dispatcher").get(f"/cases/{case}").get_data(as_text=True))
+    assert after.xpath("//button[@data-message]") == []  # nothing left to recall

@@ -14,7 +14,7 @@ from engine.models import InstanceStatus, ProcessInstance
 from escalation import supervision
 from web.auth.session import current_actor, login_required
 from web.boundary import local_target
-from web.cases import comment_views, linking
+from web.cases import comment_views, linking, messages
 from web.cases.diagram import case_diagram
 from web.cases.reported import data_by_entry, shown_values
 from web.cases.timeline import merged
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/cases/<id:instance_id>/diagram", "diagram", diagram, methods=["GET"])
     bp.add_url_rule("/cases/<id:instance_id>/withdraw", "withdraw", withdraw, methods=["POST"])
     bp.add_url_rule("/cases/<id:instance_id>/comments", "comment", comment_views.comment, methods=["POST"])
+    bp.add_url_rule("/cases/<id:instance_id>/messages/<name>", "send_message", messages.send, methods=["POST"])
     app.register_blueprint(bp)
 
 
@@ -94,7 +95,8 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
                            withdraw_reason=reason, withdraw_errors=errors or {},
                            reason_limits=(withdrawal.REASON_MIN, withdrawal.REASON_MAX), talk=talk,
-                           **_incident_notice(session, actor, instance_id), **linking.shown(session, ctx, actor, case))
+                           **_incident_notice(session, actor, instance_id), **linking.shown(session, ctx, actor, case),
+                           messages=messages.offered(session, ctx, actor, case))
 
 
 def _incident_notice(session: Session, actor: Actor, instance_id: int) -> dict[str, object]:
