@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine import audit, tasks
@@ -107,6 +108,13 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
     return record
 
 
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's lock_not_available (SQLite has no row locks and never raises it)
+
+
+class RungBusy(Exception):
+    """A twin of the rung is locked by another worker's sweep: leave both to the next sweep."""
+
+
 def twins(session: Session, rung: TaskDeadline) -> list[TaskDeadline]:
     """The live rungs of the task's other clock at the same level and instant (a 签收 task's two clocks).
 
@@ -115,14 +123,20 @@ def twins(session: Session, rung: TaskDeadline) -> list[TaskDeadline]:
     clock's, whose words fit a task nobody has signed for yet). A rung given up after its
     attempts does not hold its twin back.
     """
-    return list(session.execute(
-        select(TaskDeadline).where(
-            TaskDeadline.task_id == rung.task_id, TaskDeadline.level == rung.level, TaskDeadline.id != rung.id,
-            TaskDeadline.clock != rung.clock, TaskDeadline.due_at == rung.due_at,
-            TaskDeadline.fired_at.is_(None), TaskDeadline.stopped_at.is_(None),
-            TaskDeadline.attempts < MAX_ATTEMPTS)
-        .order_by(TaskDeadline.id)
-    ).scalars())
+    # Twins are locked here, without waiting: two workers whose batches split a pair (and another
+    # pair the other way round) would otherwise wait on each other's rows until the server kills one.
+    query = (select(TaskDeadline).where(
+        TaskDeadline.task_id == rung.task_id, TaskDeadline.level == rung.level, TaskDeadline.id != rung.id,
+        TaskDeadline.clock != rung.clock, TaskDeadline.due_at == rung.due_at,
+        TaskDeadline.fired_at.is_(None), TaskDeadline.stopped_at.is_(None),
+        TaskDeadline.attempts < MAX_ATTEMPTS)
+        .order_by(TaskDeadline.id).with_for_update(nowait=True))
+    try:
+        return list(session.execute(query).scalars())
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise RungBusy(rung.id) from error
+        raise
 
 
 def targets_for(session: Session, targets: tuple[str, ...], task: HumanTask) -> list[User]:

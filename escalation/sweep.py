@@ -48,6 +48,7 @@ class SweepReport:
     failed: int = 0
     incidents: int = 0  # incidents opened (not those counted once more)
     lateness: list[float] = field(default_factory=list)  # seconds from due to fired, per rung
+    busy: int = 0  # rungs left because another worker held their twin (fired by a later batch)
 
     def __str__(self) -> str:
         return (f"{self.timers} timer(s), {self.deadlines} deadline rung(s) fired, {self.failed} failed, "
@@ -66,11 +67,12 @@ def sweep(db: Database, ctx: EngineContext, esc: Escalation, now: datetime, *,
         if done < batch_size:
             break
     for _ in range(max_batches):
+        busy = report.busy
         with db.transaction() as session:
             done = _deadline_batch(session, ctx, esc, now, batch_size, report)
         if done:
             log.info("committed a batch of %d due deadline rung(s)", done)
-        if done < batch_size:
+        if done < batch_size and report.busy == busy:  # a short batch, and none left for a twin held elsewhere
             break
     if _stuck_scan_due(ctx, now):
         with db.transaction() as session:
@@ -159,6 +161,9 @@ def _deadline_batch(session: Session, ctx: EngineContext, esc: Escalation, now: 
                 continue
             report.deadlines += 1
             report.lateness.append((now - rung.due_at).total_seconds())
+        except ladder.RungBusy:  # its twin is in another worker's batch: the next batch takes both
+            report.busy += 1
+            continue
         except Exception as error:  # one broken rung must not stop the others
             log.exception("deadline rung %s failed", rung.id)
             report.failed += 1
