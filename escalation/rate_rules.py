@@ -3,7 +3,9 @@
 A practice declares its rates (三率: 响应率、解决率、满意率, or any others) in data: the form whose
 completed tasks are the answers, the case variable naming the unit credited, the condition an
 answer must meet to count, one condition per rate, and optional weights of a composite score.
-Nothing here names a form, a field or a unit kind; the policy does.
+A rate may name its own form (and condition): its denominator is then that form's answers
+(退单率 over 签收 answers beside 满意率 over ratings). Nothing here names a form, a field or a
+unit kind; the policy does.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ MAX_VALUES = 20
 MAX_LABEL = 40
 WEIGHT_SUM_TOLERANCE = 1e-6
 _KEYS = ("credit", "from_form", "where", "roll_up", "roll_up_label", "roll_up_label_en", "list", "composite")
-_RATE_KEYS = ("code", "label", "label_en", "count")
+_RATE_KEYS = ("code", "label", "label_en", "from_form", "where", "count")
+MAX_FORM = 128
 
 Scalar = str | int | bool
 
@@ -39,13 +42,22 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a denominator comes from: the completed tasks on ``form`` meeting ``where`` (None: all of them)."""
+
+    form: str
+    where: Condition | None
+
+
+@dataclass(frozen=True)
 class Rate:
-    """One rate: answers meeting ``count`` among the answers that count."""
+    """One rate: answers meeting ``count`` among the answers that count (its own source's, or the section's)."""
 
     code: str
     label: str
     label_en: str | None
     count: Condition
+    source: Source | None = None  # its own form and condition; None: the section's, shared with its other rates
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,23 @@ class RateRules:
     def rate(self, code: str) -> Rate | None:
         """The rate with this code."""
         return next((r for r in self.rates if r.code == code), None)
+
+    @property
+    def section(self) -> Source:
+        """The section's own source: its ``from_form`` and ``where``, the denominator ``counted``."""
+        return Source(self.form, self.where)
+
+    def source_of(self, rate: Rate) -> Source:
+        """Where ``rate`` counts: its own source, or the section's."""
+        return rate.source or self.section
+
+    def sources(self) -> tuple[Source, ...]:
+        """Every distinct source, the section's first (one count each)."""
+        found = [self.section]
+        for rate in self.rates:
+            if self.source_of(rate) not in found:
+                found.append(self.source_of(rate))
+        return tuple(found)
 
 
 class RatesReader:
@@ -94,8 +123,8 @@ class RatesReader:
                 self.problem_at(section, key, "rates takes no key {key}; it takes {allowed}", key=key,
                                 allowed=", ".join(_KEYS))
         credit = self._name(section, "credit", "name the case variable that holds the unit credited (credit: handler)")
-        form = section.get("from_form")
-        if not isinstance(form, str) or not form.strip() or len(form) > 128:
+        form = _form(section)
+        if form is None:
             self.problem_at(section, "from_form", "name the form whose completed tasks are the answers "
                             "(from_form: visit)")
         where = self._condition(section, "where") if "where" in section else None
@@ -193,9 +222,27 @@ class RatesReader:
         count = self._condition(item, "count") if "count" in item else None
         if "count" not in item:
             self.problem_at(item, "count", "count must say which answers the rate counts (count: solved)")
-        if code is None or label is None or count is None:
+        source, ok = self._own_source(item)
+        if code is None or label is None or count is None or not ok:
             return None
-        return Rate(code, label, label_en, count)
+        return Rate(code, label, label_en, count, source)
+
+    def _own_source(self, item: LocatedDict) -> tuple[Source | None, bool]:
+        """A rate's own ``from_form`` and ``where`` (None: the section's), and whether they read."""
+        if "from_form" not in item:
+            if "where" in item:  # alone it would be unclear whether it adds to the section's where or replaces it
+                self.problem_at(item, "where", "a rate's where needs the rate's own from_form (name the section's "
+                                "form again to count it under another condition)")
+                return None, False
+            return None, True
+        form = _form(item)
+        if form is None:
+            self.problem_at(item, "from_form", "from_form must name the form whose completed tasks are this rate's "
+                            "answers (from_form: signing)")
+        where = self._condition(item, "where") if "where" in item else None
+        if form is None or ("where" in item and where is None):
+            return None, False
+        return Source(form, where), True
 
     def _weights(self, section: LocatedDict, rates: tuple[Rate, ...]) -> dict[str, float]:
         raw = section.get("composite")
@@ -220,6 +267,12 @@ class RatesReader:
             self.problem_at(section, "composite", "the weights of composite must add up to 1 (they add up to "
                             "{total})", total=round(total, 6))
         return weights
+
+
+def _form(owner: LocatedDict) -> str | None:
+    """``from_form`` of ``owner`` when it is a form key of 1 to 128 characters."""
+    form = owner.get("from_form")
+    return form if isinstance(form, str) and form.strip() and len(form) <= MAX_FORM else None
 
 
 def _scalar(value: object) -> bool:

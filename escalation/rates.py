@@ -1,8 +1,9 @@
 """Rates (三率) per unit and per roll-up unit over a calendar month, ranked, as a policy's ``rates:`` declares them.
 
-An answer is a completed task on the rules' form. It credits the unit named by the case variable
-``credit`` as the case last set it (the start form, a task's form, a repair) up to the answer.
-Counted in SQL, grouped by that unit; the month is local time in the district's time zone.
+An answer is a completed task on the rules' form (or on a rate's own form). It credits the unit
+named by the case variable ``credit`` as the case last set it (the start form, a task's form, a
+repair) up to the answer. Counted in SQL, one grouped query per distinct form and condition,
+merged by unit; the month is local time in the district's time zone.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from engine.models import Department, HumanTask, ProcessInstance, TaskEvent, Tas
 from escalation.config import Escalation
 from escalation.json_match import json_one_of
 from escalation.models import SlaPolicy
-from escalation.rate_rules import RateRules
+from escalation.rate_rules import Rate, RateRules, Source
 
 # The audited actions whose data set case variables: a start form, a task's form, a repair's variables.
 _SETTERS = ("started", "completed", "case_retried")
@@ -26,21 +27,33 @@ _SCORE_DIGITS = 9  # scores equal to this many digits share a rank (0.3 × a + 0
 
 @dataclass(frozen=True)
 class Tally:
-    """A unit's answers: all of them, those that count (each rate's denominator), and each rate's numerator."""
+    """A unit's answers on the section's form: all of them and those that count; each rate's numerator.
+
+    ``bases`` holds the denominator of every rate with its own form (0 when the unit has no such
+    answers); every other rate shares ``counted``.
+    """
 
     answers: int = 0
     counted: int = 0
     hits: Mapping[str, int] = field(default_factory=dict)
+    bases: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, code: str) -> int:
+        """The denominator of rate ``code``: its own base, else the answers that count."""
+        return self.bases.get(code, self.counted)
 
     def rate(self, code: str) -> float | None:
-        """The share of counted answers meeting rate ``code``; None without counted answers."""
-        return self.hits.get(code, 0) / self.counted if self.counted else None
+        """The share of rate ``code``'s answers meeting it; None without such answers."""
+        base = self.of(code)
+        return self.hits.get(code, 0) / base if base else None
 
     def plus(self, other: Tally) -> Tally:
-        """Both tallies together (a roll-up pools answers; it never averages rates)."""
+        """Both tallies together (a roll-up pools answers and bases; it never averages rates)."""
         codes = set(self.hits) | set(other.hits)
+        own = set(self.bases) | set(other.bases)
         return Tally(self.answers + other.answers, self.counted + other.counted,
-                     {c: self.hits.get(c, 0) + other.hits.get(c, 0) for c in codes})
+                     {c: self.hits.get(c, 0) + other.hits.get(c, 0) for c in codes},
+                     {c: self.bases.get(c, 0) + other.bases.get(c, 0) for c in own})
 
 
 @dataclass(frozen=True)
@@ -103,37 +116,51 @@ def rules_by_process(session: Session, esc: Escalation) -> dict[str, RateRules]:
 def tallies(session: Session, process: str, rules: RateRules, since: datetime,
             until: datetime) -> dict[str | None, Tally]:
     """Each credited unit's tally of the answers given in [since, until); None collects answers crediting none."""
+    found: dict[str | None, Tally] = {}
+    own = [r.code for r in rules.rates if rules.source_of(r) != rules.section]
+    for source in rules.sources():
+        section = source == rules.section
+        rates = [r for r in rules.rates if rules.source_of(r) == source]
+        for unit, total, counted, numbers in _counts(session, process, rules.credit, source, rates, since, until):
+            # Every tally names every rate and every own base, so a unit with answers on one form alone
+            # still reads 0 of the others (and pooling never falls back to another rate's denominator).
+            hits = {**dict.fromkeys((r.code for r in rules.rates), 0),
+                    **dict(zip((r.code for r in rates), numbers, strict=True))}
+            bases = {**dict.fromkeys(own, 0), **({} if section else dict.fromkeys((r.code for r in rates), counted))}
+            tally = Tally(total, counted, hits, bases) if section else Tally(0, 0, hits, bases)
+            found[unit] = found[unit].plus(tally) if unit in found else tally  # "7" and 7 name one unit
+    return found
+
+
+def _counts(session: Session, process: str, credit: str, source: Source, rates: list[Rate], since: datetime,
+            until: datetime) -> list[tuple[str | None, int, int, list[int]]]:
+    """Per credited unit, the answers on the source's form: all, those meeting its condition, each rate's hits."""
     dialect = session.get_bind().dialect.name
     setter = aliased(TaskEvent)
-    value = func.nullif(func.coalesce(setter.payload[("data", rules.credit)].as_string(),
-                                      setter.payload[("variables", rules.credit)].as_string()), "")
+    value = func.nullif(func.coalesce(setter.payload[("data", credit)].as_string(),
+                                      setter.payload[("variables", credit)].as_string()), "")
     credited = (select(value)
                 .where(setter.instance_id == TaskEvent.instance_id, setter.id <= TaskEvent.id,
                        setter.action.in_(_SETTERS), value.is_not(None))
                 .order_by(setter.id.desc()).limit(1).correlate(TaskEvent).scalar_subquery())
-    counts = (json_one_of(dialect, TaskEvent.payload, ("data", rules.where.field), rules.where.values)
-              if rules.where else true())
+    counts = (json_one_of(dialect, TaskEvent.payload, ("data", source.where.field), source.where.values)
+              if source.where else true())
     hits = [case((and_(counts, json_one_of(dialect, TaskEvent.payload, ("data", r.count.field), r.count.values)), 1),
-                 else_=0).label(f"hit_{i}") for i, r in enumerate(rules.rates)]
+                 else_=0).label(f"hit_{i}") for i, r in enumerate(rates)]
     answers = (
-        select(credited.label("unit"), case((counts, 1), else_=0).label("counted"), *hits)
+        select(credited.label("credited"), case((counts, 1), else_=0).label("counted"), *hits)
         .select_from(HumanTask)
         .join(TaskEvent, and_(TaskEvent.task_id == HumanTask.id, TaskEvent.action == "completed"))
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.form_key == rules.form, HumanTask.status == TaskStatus.COMPLETED,
+        .where(HumanTask.form_key == source.form, HumanTask.status == TaskStatus.COMPLETED,
                HumanTask.completed_at >= since, HumanTask.completed_at < until,
                ProcessInstance.process_key == process)
         .subquery()
     )
-    grouped = select(answers.c.unit, func.count(), func.sum(answers.c.counted),
-                     *(func.sum(answers.c[f"hit_{i}"]) for i in range(len(rules.rates)))).group_by(answers.c.unit)
-    found: dict[str | None, Tally] = {}
-    for unit, total, counted, *numbers in session.execute(grouped):
-        code = None if unit is None else str(unit)
-        tally = Tally(int(total), int(counted or 0), {r.code: int(n or 0) for r, n in zip(rules.rates, numbers,
-                                                                                            strict=True)})
-        found[code] = found[code].plus(tally) if code in found else tally  # "7" and 7 name one unit
-    return found
+    grouped = select(answers.c.credited, func.count(), func.sum(answers.c.counted),
+                     *(func.sum(answers.c[f"hit_{i}"]) for i in range(len(rates)))).group_by(answers.c.credited)
+    return [(None if unit is None else str(unit), int(total), int(counted or 0), [int(n or 0) for n in numbers])
+            for unit, total, counted, *numbers in session.execute(grouped)]
 
 
 def units(session: Session) -> dict[str, Unit]:
@@ -168,12 +195,18 @@ def roll_up(found: Mapping[str, Tally], tree: Mapping[str, Unit], kinds: Collect
 
 
 def score(tally: Tally, rules: RateRules) -> float | None:
-    """The composite (weights times rates, summed), or the first rate when the rules weigh none."""
-    if not tally.counted:
-        return None
+    """The composite (weights times rates, summed), or the first rate when the rules weigh none.
+
+    A rate without answers of the unit (its own form's, when it has one) is left out and the other
+    weights scale up; with no weighed rate to go by, there is no score.
+    """
     if not rules.weights:
         return tally.rate(rules.rates[0].code)
-    return sum(weight * (tally.rate(code) or 0.0) for code, weight in rules.weights.items())
+    known = [(weight, value) for code, weight in rules.weights.items() if (value := tally.rate(code)) is not None]
+    if not known:
+        return None
+    composite = sum(weight * value for weight, value in known)
+    return composite if len(known) == len(rules.weights) else composite / sum(weight for weight, _ in known)
 
 
 def ranked(found: Mapping[str, Tally], tree: Mapping[str, Unit], rules: RateRules) -> list[Ranked]:

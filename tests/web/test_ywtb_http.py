@@ -1,8 +1,10 @@
 """一网通办 (processes/ywtb) end to end over real HTTP against ``whistle serve``, on both databases: a phone
 request gets its tracking number at once, the machine suggests a unit, the dispatcher overrides it, the unit
 refuses, the redispatch is signed and handled, a bad rating sends the unit to contact and rectify (no 退单 on
-the way), and a good rating closes it; a second refusal goes to the district's fallback unit by rule; a 咨询
-closes at intake; a duplicate is held back and merged. One server per database; each test uses its own place."""
+the way), a bad re-rating (整改后复评) sends it round again and a good one closes it, and the month's rates
+(退单率, 差评整改率 beside 满意率 and 差评率) count it; a second refusal goes to the district's fallback unit by
+rule; a 咨询 closes at intake; a duplicate is held back and merged. One server per database; each test uses its
+own place."""
 from __future__ import annotations
 
 import json
@@ -54,7 +56,26 @@ def mine(live: LiveApi, user: str, case: int) -> list[str]:
     return [t["element_id"] for t in live.open_tasks(user) if t["instance_id"] == case]
 
 
+Counts = dict[str, dict[str, tuple[int, int]]]
+
+
+def month_rates(live: LiveApi, month: str | None = None) -> tuple[str, Counts]:
+    """The month (this one by default) and, per unit, each ywtb rate's (hits, of) as the rates API gives them."""
+    answer = live.call("DCS.supervisor", "GET", "/rates?process=ywtb" + (f"&month={month}" if month else ""))
+    assert answer.status == 200, answer.body
+    return answer.body["month"], {line["code"]: {code: (r["hits"], r["of"]) for code, r in line["rates"].items()}
+                                  for line in answer.body["units"]}
+
+
+def added(before: Counts, after: Counts, unit: str, rate: str) -> tuple[int, int]:
+    """What the month's (hits, of) of ``rate`` for ``unit`` gained (other tests of the module count too)."""
+    hits, of = before.get(unit, {}).get(rate, (0, 0))
+    now_hits, now_of = after[unit][rate]
+    return now_hits - hits, now_of - of
+
+
 def test_override_refusal_redispatch_bad_rating_rectification_good_rating(live: LiveApi) -> None:
+    month, before = month_rates(live)
     case = live.start("SFQ-CY.clerk", "ywtb", REQUEST)  # the tracking number, given at once
     assert suggestion(live, case) == {"unit": "SWJ", "confidence": 0.75}  # 停水: the 水务局 leads
     # The dispatcher overrides the suggestion; both stay on record.
@@ -77,17 +98,34 @@ def test_override_refusal_redispatch_bad_rating_rectification_good_rating(live: 
     assert mine(live, "SWJ.caseworker", case) == ["Task_contact"]
     live.work("SWJ.caseworker", case, "Task_contact", {"contact_note": "诉求人反映高层水压不足"})
     live.work("SWJ.caseworker", case, "Task_rectify", {"rectification": "已调整二次供水泵组，水压恢复正常"})
-    live.work("SFQ-CY.clerk", case, "Task_rate", {"rating": 5, "comment": "满意"})
+    # The rectification is rated on its own task (整改后复评); still bad, the unit contacts and rectifies again.
+    assert mine(live, "SFQ-CY.clerk", case) == ["Task_rerate"]
+    live.work("SFQ-CY.clerk", case, "Task_rerate", {"rating": 1, "comment": "高层仍然没水"})
+    assert mine(live, "SWJ.caseworker", case) == ["Task_contact"]
+    live.work("SWJ.caseworker", case, "Task_contact", {"contact_note": "约定上门查看高层水箱"})
+    live.work("SWJ.caseworker", case, "Task_rectify", {"rectification": "已清洗并更换高层水箱浮球阀"})
+    live.work("SFQ-CY.clerk", case, "Task_rerate", {"rating": 5, "comment": "满意"})
     final = live.case("SFQ-CY.clerk", case).body
     assert final["status"] == "completed"
     done = [(h["actor"], h["payload"].get("task")) for h in final["history"] if h["action"] == "completed"]
     assert done == [("SFQ-CY.dispatcher", "派单（确认或改派）"), ("ZJW.caseworker", "签收"),
                     ("SFQ-CY.dispatcher", "改派"),
                     ("SWJ.caseworker", "改派后签收"), ("SWJ.caseworker", "办理反馈"), ("SFQ-CY.clerk", "好差评"),
-                    ("SWJ.caseworker", "差评回访"), ("SWJ.caseworker", "差评整改"), ("SFQ-CY.clerk", "好差评")]
+                    ("SWJ.caseworker", "差评回访"), ("SWJ.caseworker", "差评整改"), ("SFQ-CY.clerk", "整改后复评"),
+                    ("SWJ.caseworker", "差评回访"), ("SWJ.caseworker", "差评整改"), ("SFQ-CY.clerk", "整改后复评")]
     overrides = [h["payload"]["data"] for h in final["history"]
                  if h["action"] == "completed" and h["payload"].get("task") == "派单（确认或改派）"]
     assert overrides == [{"handler": "ZJW", "override_reason": "物业不作为，住建委主责"}]
+    # The month's rates, each over its own form's answers, credited to the unit handling the case at the time:
+    # 退单率 over 签收 answers (ZJW refused its one, SWJ signed its one); 差评整改率 over re-ratings (SWJ: one
+    # good of two); 满意率 and 差评率 over first ratings only (SWJ: the one bad rating).
+    _, after = month_rates(live, month)
+    assert added(before, after, "ZJW", "returned") == (1, 1)
+    assert added(before, after, "SWJ", "returned") == (0, 1)
+    assert added(before, after, "SWJ", "rectified") == (1, 2)
+    assert added(before, after, "SWJ", "satisfaction") == (0, 1)
+    assert added(before, after, "SWJ", "bad") == (1, 1)
+    assert added(before, after, "ZJW", "satisfaction") == (0, 0)  # no rating credits it: it never handled the case
 
 
 def test_two_refusals_send_the_request_to_the_fallback_unit(live: LiveApi) -> None:

@@ -180,7 +180,7 @@ def rate_board(b: RateBoard) -> dict[str, Any]:
 def _ranked(line: Ranked) -> dict[str, Any]:
     return {"rank": line.rank, "code": line.code, "name": line.name, "answers": line.tally.answers,
             "counted": line.tally.counted, "score": line.score,
-            "rates": {code: {"hits": hits, "of": line.tally.counted, "rate": line.tally.rate(code)}
+            "rates": {code: {"hits": hits, "of": line.tally.of(code), "rate": line.tally.rate(code)}
                       for code, hits in line.tally.hits.items()}}
 
 

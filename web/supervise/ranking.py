@@ -67,7 +67,7 @@ def lines_of(ranked: list[Ranked], rules: RateRules) -> list[Line]:
 def _cell(line: Ranked, rate: Rate) -> Cell:
     value = line.tally.rate(rate.code)
     return Cell(None if value is None else round(value * 100, 1), line.tally.hits.get(rate.code, 0),
-                line.tally.counted)
+                line.tally.of(rate.code))
 
 
 def choose(process: str | None, month: date | None, only: list[str] | None) -> Chosen:
