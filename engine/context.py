@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engine.assignment import DepartmentDirectory
 from engine.expressions import Evaluator
 from engine.hooks import Listeners
+from engine.learned_models import LearnedModels
 from engine.models import ProcessDefinition
 from engine.spiff import SpecCache, Specs
 
@@ -49,6 +50,8 @@ class EngineContext:
     # Off for a bare context (library use, benchmarks); the app turns it on from its settings (3 days).
     duplicate_days: int = 0
     specs: SpecCache = field(default_factory=SpecCache)
+    # Models learned from people's decisions (人机协同); the app turns them off with WHISTLE_LEARNING=off.
+    learned: LearnedModels = field(default_factory=LearnedModels)
     _parts: dict[int, DefinitionParts] = field(default_factory=dict, repr=False)
     _department_ids: dict[str, int] = field(default_factory=dict, repr=False)
 

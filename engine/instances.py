@@ -96,7 +96,7 @@ def start(
     origin_id = _origin(session, actor, start_info, payload, parts)
     with _process_errors():
         run = WorkflowRun.new(ctx.spec_objects(session, definition.id), ctx.evaluator, ctx.allow_script_tasks)
-        run.start(payload, now)
+        run.learn_from(ctx.learned.for_process(session, definition.key)).start(payload, now)
     instance = ProcessInstance(
         definition_id=definition.id,
         process_key=definition.key,
@@ -225,7 +225,8 @@ def mutate(session: Session, ctx: EngineContext, instance_id: int, now: datetime
         raise Conflict("Case {id} is {status}; it can no longer change.", id=instance_id, status=instance.status.value)
     parts = ctx.parts(session, instance.definition_id)
     run = WorkflowRun.load(ctx.spec_objects(session, instance.definition_id), instance.state,
-                           ctx.evaluator, ctx.allow_script_tasks)
+                           ctx.evaluator, ctx.allow_script_tasks).learn_from(
+        ctx.learned.for_process(session, instance.process_key))
     mutation = Mutation(instance, parts, run, ctx.directory(session), instance.open_incidents)
     try:
         with _process_errors():

@@ -4,6 +4,7 @@ A form field may carry ``"x-suggested-from": "suggestion.unit"`` (a dotted path 
 data, e.g. a business rule task's result) and ``"x-suggested-confidence": "suggestion.confidence"``.
 The task keeps what the paths held when it was created, so its page can offer the value with one
 click and show how sure the rule was, and a board can compare suggestions with what people chose.
+Beside a value, a learning decision's ``source`` (rules or learned) and ``alternatives`` are kept too.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.learned_suggestions import ALTERNATIVES, LEARNED, MAX_ALTERNATIVES, RULES, SOURCE
 
 FROM, CONFIDENCE = "x-suggested-from", "x-suggested-confidence"
 CONTEXT_KEY = "suggested"  # where a task's context keeps them
@@ -43,8 +45,31 @@ def read(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str,
         confidence = _at(data, spec[CONFIDENCE]) if isinstance(spec.get(CONFIDENCE), str) else None
         found[name] = {"value": value,
                        "confidence": confidence if isinstance(confidence, int | float) and
-                       not isinstance(confidence, bool) else None}
+                       not isinstance(confidence, bool) else None,
+                       **_beside(data, spec[FROM])}
     return found
+
+
+def _beside(data: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """What a learning decision adds beside the value (engine/learned_suggestions.py): its source, other choices."""
+    parent = path.rpartition(".")[0]
+    source = _at(data, f"{parent}.{SOURCE}") if parent else None
+    others = _raw(data, f"{parent}.{ALTERNATIVES}") if parent else None
+    found: dict[str, Any] = {}
+    if source in (RULES, LEARNED):
+        found["source"] = source
+    if isinstance(others, list) and all(isinstance(o, str) and len(o) <= MAX_TEXT for o in others):
+        found["alternatives"] = others[:MAX_ALTERNATIVES]
+    return found
+
+
+def _raw(data: Mapping[str, Any], path: str) -> Any:
+    current: Any = data
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
 
 
 def _at(data: Mapping[str, Any], path: str) -> Any:

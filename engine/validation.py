@@ -1,7 +1,7 @@
 """Check a process bundle before it can run: every problem, located, never a traceback.
 
-A bundle is one BPMN file plus the form schemas and DMN files its elements name. The checks run from cheap to
-expensive (XML, schema, our rules, SpiffWorkflow's parser) and collect all they find: one round trip per fix.
+A bundle is one BPMN file plus the forms and DMN files its elements name. The checks run cheap to expensive
+(XML, schema, our rules, SpiffWorkflow's parser) and collect all they find: one round trip per fix.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import case_link_keys, decision_checks, duplicate_rules, message_senders, spiff
+from engine import case_link_keys, decision_checks, duplicate_rules, learning_plans, message_senders, spiff
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -84,7 +84,8 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     forms, form_problems = _collect_forms(bundle, checker.form_keys, tree)
     problems.extend(form_problems)
     decisions = decision_checks.check(tree, bundle, evaluator, problems)
-    problems += duplicate_rules.located(bundle.filename, tree, checker.start, checker.elements, forms)
+    problems += duplicate_rules.located(bundle.filename, tree, checker.start, checker.elements, forms) + \
+        learning_plans.located(bundle.filename, tree, forms, decisions, evaluator)
     problems.extend(check_structure(tree.getroot(), bundle.filename, checker.top_process, bundle.policy_clocks))
     warnings = [p for p in problems if p.is_warning]
     key = checker.top_process
@@ -114,9 +115,7 @@ def validate_bundle(bundle: Bundle, evaluator: Evaluator, *, allow_script_tasks:
     )
 
 
-def _collect_forms(
-    bundle: Bundle, keys: dict[str, str], tree: etree._ElementTree
-) -> tuple[dict[str, Any], list[Problem]]:
+def _collect_forms(bundle: Bundle, keys: dict[str, str], tree: Any) -> tuple[dict[str, Any], list[Problem]]:
     forms: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, element in sorted(keys.items()):

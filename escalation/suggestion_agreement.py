@@ -30,6 +30,8 @@ class Week:
     start: date
     suggested: int
     agreed: int
+    learned: int = 0  # suggestions a learned model made (not the rules), and how many of those were taken
+    learned_agreed: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -76,6 +78,8 @@ def agreement(session: Session, *, until: datetime, weeks: int, zone: tzinfo, pr
         query = query.where(HumanTask.department_id.in_(sorted(units)))
     suggested: Counter[date] = Counter()
     agreed: Counter[date] = Counter()
+    learned: Counter[date] = Counter()
+    learned_agreed: Counter[date] = Counter()
     replaced: Counter[tuple[str, str, str]] = Counter()
     for completed_at, context, payload in session.execute(query):
         kept = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
@@ -86,14 +90,17 @@ def agreement(session: Session, *, until: datetime, weeks: int, zone: tzinfo, pr
         week = day - timedelta(days=day.weekday())
         for field, found in kept.items():
             value = found.get("value") if isinstance(found, dict) else None
+            by_model = isinstance(found, dict) and found.get("source") == "learned"
             suggested[week] += 1
+            learned[week] += by_model
             if _same(chosen.get(field), value):
                 agreed[week] += 1
+                learned_agreed[week] += by_model
             else:
                 replaced[(str(field), str(value), str(chosen.get(field, "")))] += 1
+    starts = [first + timedelta(weeks=n) for n in range(weeks)]
     return Agreement(
-        [Week(first + timedelta(weeks=n), suggested[first + timedelta(weeks=n)], agreed[first + timedelta(weeks=n)])
-         for n in range(weeks)],
+        [Week(w, suggested[w], agreed[w], learned[w], learned_agreed[w]) for w in starts],
         [Override(f, s, c, n) for (f, s, c), n in replaced.most_common(TOP)])
 
 

@@ -30,7 +30,8 @@ DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb", PROCESSES / "ywtb"]
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
-               "process_definition", "user_session", "login_throttle", "login_event", "idempotency_record"]
+               "process_definition", "user_session", "login_throttle", "login_event", "idempotency_record",
+               "learned_model"]
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -154,7 +154,8 @@ def _bpmn_names(kinds: dict[str, str]) -> set[str]:
             if tag == "loopDataInputRef" and element.text:
                 kinds.setdefault(element.text.strip(), "case variable (multi-instance input)")
         for prop in etree.parse(str(path)).iter("{*}property"):  # extension properties: stage and clock names
-            if re.fullmatch(r"\w+", prop.get("value", "")):
+            # learn_* values refer to names defined elsewhere (form fields, a DMN table's output columns)
+            if re.fullmatch(r"\w+", prop.get("value", "")) and not prop.get("name", "").startswith("learn_"):
                 kinds.setdefault(prop.get("value", ""), f"BPMN extension property value ({prop.get('name')})")
     return referable
 

@@ -10,6 +10,7 @@ from engine.context import EngineContext
 from engine.database import Database
 from engine.errors import DefinitionInvalid
 from engine.expressions import Evaluator
+from engine.learned_models import LearnedModels
 from escalation import listeners
 from escalation.calendars import Calendars, merge_calendars
 from escalation.config import Escalation
@@ -45,7 +46,7 @@ def engine_context(settings: Settings, calendars: Calendars | None = None) -> En
     evaluator = Evaluator(time_limit=settings.expression_time_limit_ms / 1000,
                           max_instances=settings.max_multi_instance).with_functions(**timer_functions(calendars))
     ctx = EngineContext(evaluator=evaluator, allow_script_tasks=settings.allow_script_tasks,
-                        duplicate_days=settings.duplicate_days)
+                        duplicate_days=settings.duplicate_days, learned=LearnedModels(enabled=settings.learning))
     drafts.register(ctx.listeners)  # the engine's own listener: a task that ends takes its drafts with it
     return ctx
 

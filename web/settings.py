@@ -30,6 +30,9 @@ class Settings:
     secret_key: str | None = None
     processes_dir: Path = field(default_factory=default_processes_dir)
     allow_script_tasks: bool = False
+    # Suggestions learned from people's decisions (engine/learned_models.py), when whistle[learning] is
+    # installed; WHISTLE_LEARNING=off leaves the decision tables alone to suggest.
+    learning: bool = True
     clock_file: Path | None = None  # tests only: a file holding the instant the server treats as "now"
     # A request may carry several files; each one is limited to 8 MB by engine.attachments.
     max_upload_bytes: int = 32 * 1024 * 1024
@@ -77,6 +80,8 @@ class Settings:
             values["processes_dir"] = Path(env["WHISTLE_PROCESSES_DIR"])
         if env.get("WHISTLE_ALLOW_SCRIPT_TASKS"):
             values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in _TRUE
+        if env.get("WHISTLE_LEARNING"):
+            values["learning"] = env["WHISTLE_LEARNING"].lower() in _TRUE
         if env.get("WHISTLE_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CLOCK_FILE"):
@@ -155,7 +160,7 @@ _BOUNDED_INTS = [
     ("WHISTLE_LOGIN_LOCK_MINUTES", "login_lock_minutes", 1, 1440),
     ("WHISTLE_PROXY_COUNT", "proxy_count", 0, 5),
 ]
-_TRUE = ("1", "true", "yes")
+_TRUE = ("1", "true", "yes", "on")
 
 
 def _bounded_values(env: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from engine.models.definitions import ProcessDefinition
 from engine.models.idempotency import IdempotencyRecord
 from engine.models.incidents import Incident, IncidentStatus
 from engine.models.instances import InstanceDepartment, InstanceStatus, ProcessInstance
+from engine.models.learning import LearnedModel
 from engine.models.organisation import (
     ApiToken,
     Department,
@@ -32,6 +33,7 @@ __all__ = [
     "IncidentStatus",
     "InstanceDepartment",
     "InstanceStatus",
+    "LearnedModel",
     "LoginEvent",
     "LoginThrottle",
     "Membership",

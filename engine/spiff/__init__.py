@@ -6,6 +6,7 @@ thread (the library mutates specs while running, so threads never share them).
 """
 from engine.spiff.clock import clock
 from engine.spiff.decisions import embedded as embedded_decisions
+from engine.spiff.decisions import learning as learning_plans
 from engine.spiff.parsing import SpecBuildError, SpecProblem, build_specs, schema_errors, timer_literal_ok
 from engine.spiff.run import EngineRunError, ReadyTask, WorkflowRun
 from engine.spiff.scripts import ISO_TIMER_LITERAL, ScriptTaskRefused, script_assignments
@@ -24,6 +25,7 @@ __all__ = [
     "build_specs",
     "clock",
     "embedded_decisions",
+    "learning_plans",
     "schema_errors",
     "script_assignments",
     "timer_literal_ok",

@@ -2,7 +2,9 @@
 
 The parser embeds the DMN file a task names (``camunda:decisionRef``) in the task spec at deploy,
 so a running case decides with the table its version was deployed with, and nothing else is
-stored. The table is read again (and cached) the first time a spec object runs it.
+stored. The table is read again (and cached) the first time a spec object runs it. A task with
+``learn_*`` properties also asks the run's learned models (``engine/learned_models.py``), which
+may replace the rules' answer when they have learned enough and are surer.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask
 
+from engine import learned_suggestions, learning_plans
 from engine.bpmn_xml import CAMUNDA_NS
 from engine.decision_tables import DecisionError, decide, read
+from engine.learning_plans import LearningPlan
 
 
 class DecisionTask(ScriptTask):
@@ -43,6 +47,11 @@ class DecisionTask(ScriptTask):
         result = decide(table, task.data, task.workflow.script_engine.environment.evaluator)
         if plan.get("map") == "singleEntry" and isinstance(result, dict):  # the one output column's value
             result = next(iter(result.values()))
+        learned = getattr(task.workflow.script_engine.environment, "learned", None)
+        if plan.get("learn") and learned is not None:  # 人机协同: what people chose before may outvote the rules
+            learning = LearningPlan.from_json(plan["learn"])
+            ruled = result.get(learning.output) if isinstance(result, dict) else None
+            result = learned_suggestions.merge(result, learning, learned(self.bpmn_id, learning, task.data, ruled))
         task.data[plan["variable"]] = result
         return True
 
@@ -58,8 +67,9 @@ class DecisionTaskParser(TaskParser):
             raise ValidationException(f"decision {decision or '(none)'} is in no DMN file of this bundle",
                                       node=self.node, file_name=self.filename)
         mapping = self.node.get(f"{{{CAMUNDA_NS}}}mapDecisionResult") or "singleResult"
-        script = json.dumps({"ref": decision, "variable": variable, "map": mapping, "dmn": files[decision]},
-                            ensure_ascii=False)
+        learning, _problems = learning_plans.read(learning_plans.properties(self.node))  # checked at deploy
+        script = json.dumps({"ref": decision, "variable": variable, "map": mapping, "dmn": files[decision],
+                             **({"learn": learning.as_json()} if learning else {})}, ensure_ascii=False)
         return self.spec_class(self.spec, self.bpmn_id, script=script, **self.bpmn_attributes)
 
 
@@ -76,13 +86,26 @@ class DecisionParser(BpmnParser):
 def embedded(spec_json: str) -> dict[str, str]:
     """Decision id -> DMN file text of every business rule task in a stored version's specs."""
     found: dict[str, str] = {}
+    for _element, plan in _plans(spec_json):
+        found.setdefault(plan["ref"], plan["dmn"])
+    return found
+
+
+def learning(spec_json: str) -> dict[str, tuple[LearningPlan, str, str]]:
+    """Element id -> (learning plan, decision id, DMN text) of every learning business rule task in a version."""
+    return {element: (LearningPlan.from_json(plan["learn"]), plan["ref"], plan["dmn"])
+            for element, plan in _plans(spec_json) if element and plan.get("learn")}
+
+
+def _plans(spec_json: str) -> list[tuple[str, dict[str, Any]]]:
+    """(element id, plan) of every business rule task in a stored version's specs."""
+    found: list[tuple[str, dict[str, Any]]] = []
     pending: list[Any] = [json.loads(spec_json)]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
             if item.get("typename") == DecisionTask.__name__ and isinstance(item.get("script"), str):
-                plan = json.loads(item["script"])
-                found.setdefault(plan["ref"], plan["dmn"])
+                found.append((str(item.get("bpmn_id") or ""), json.loads(item["script"])))
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)

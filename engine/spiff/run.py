@@ -76,6 +76,11 @@ class WorkflowRun:
         workflow.script_engine = SafeScriptEngine(evaluator, allow_scripts)
         return cls(workflow)
 
+    def learn_from(self, learned: Callable[..., Any] | None) -> WorkflowRun:
+        """Let business rule tasks ask ``learned`` for rankings (None: the rules alone decide)."""
+        self._wf.script_engine.environment.learned = learned
+        return self
+
     def dump(self) -> str:
         """The workflow state as JSON, without the specs (those are stored once per version)."""
         codec = serializer()

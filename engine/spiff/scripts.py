@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -32,6 +33,8 @@ class _SafeEnvironment(BasePythonScriptEngineEnvironment):
         self.evaluator = evaluator
         self.allow_script_tasks = allow_script_tasks
         self.action: ActionBudget | None = None  # set by WorkflowRun for the length of one action
+        # Rankings learned from people's decisions, asked by business rule tasks (engine/learned_models.py).
+        self.learned: Callable[..., Any] | None = None
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None,
                  budget: Budget | None = None) -> Any:

@@ -3,10 +3,14 @@ one click confirms it; choosing another unit overrides it; both are on record. T
 退单 starts empty (the suggestion may be the unit that refused)."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import html as lxml_html
 
+from engine import learned_models
 from tests.support import Flow
 from tests.web.conftest import Pages
 from tests.web.test_ywtb_http import REQUEST, YWTB
@@ -57,7 +61,7 @@ def test_the_supervisor_sees_how_often_suggestions_were_taken(pages: Pages, api:
             == 302
     shown = lxml_html.fromstring(pages.as_("DCS.supervisor").get("/supervise/suggestions").get_data(as_text=True))
     this_week = shown.xpath("//table[@data-table='weeks']/tbody/tr[1]/td/text()")
-    assert [t.strip() for t in this_week[1:]] == ["3", "2", "66.7%"]
+    assert [t.strip() for t in this_week[1:]] == ["3", "2", "66.7%", "0 / 0"]  # no model suggested any
     overrides = shown.xpath("//table[@data-table='overrides']/tbody/tr")
     assert [[c.strip() for c in row.xpath("td//text()") if c.strip()] for row in overrides] == [
         ["handler", "和平街道", "城管委", "1"]]
@@ -84,3 +88,30 @@ def test_the_dispatcher_recalls_an_automatic_dispatch_from_the_case_page(pages: 
     assert [t.element_id for t in flow.open_tasks(case)] == ["Task_dispatch"]
     after = lxml_html.fromstring(pages.as_("SFQ-CY.dispatcher").get(f"/cases/{case}").get_data(as_text=True))
     assert after.xpath("//button[@data-message]") == []  # nothing left to recall
+
+
+def test_a_learned_suggestion_says_so_and_offers_the_next_choices(pages: Pages, flow: Flow, tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    pack = Path(shutil.copytree(YWTB, tmp_path / "ywtb"))  # the pack, learning after 3 decisions instead of 50
+    bpmn = pack / "ywtb.bpmn"
+    bpmn.write_text(bpmn.read_text(encoding="utf-8").replace('name="learn_after" value="50"',
+                                                             'name="learn_after" value="3"'), encoding="utf-8")
+    flow.deploy(bpmn)
+    lane = {**REQUEST, "category": "TCGL", "street": "JS", "description": "私家车乱停，堵住了消防通道"}
+    for n in range(3):  # the dispatchers send blocked fire lanes to the police, not to the 交通委 the rules name
+        case = flow.start("ywtb", {**lane, "address": f"建设路 {n} 号"}, as_="SFQ-CY.clerk")
+        flow.complete(flow.open_tasks(case, "Task_dispatch")[0].id, {"handler": "GAFJ"}, as_="SFQ-CY.dispatcher")
+    with flow.db.transaction() as session:  # the worker's training
+        learned_models.retrain(session, flow.clock.now())
+    case = flow.start("ywtb", {**lane, "address": "建设路 9 号"}, as_="SFQ-CY.clerk")
+    shown = page(pages, "SFQ-CY.dispatcher", flow.open_tasks(case, "Task_dispatch")[0].id)
+    hint = shown.xpath("//*[@data-suggested='handler']")[0]
+    assert hint.get("data-source") == "learned"
+    assert hint.text_content().startswith("按以往派单学习的建议：承办单位 公安分局（置信度 ")
+    others = hint.xpath("string(.//*[@class='alternatives'])")
+    assert others.startswith("其他可能：") and "交通委" in others  # the rules' unit stays one click away
+    assert shown.xpath("//select[@name='handler']/option[@selected]/@value") == ["GAFJ"]
+    parking = flow.start("ywtb", {**REQUEST, "category": "TCGL", "street": "JS", "address": "建设路 10 号",
+                                  "description": "小区停车位规划不合理"}, as_="SFQ-CY.clerk")
+    ruled = page(pages, "SFQ-CY.dispatcher", flow.open_tasks(parking, "Task_dispatch")[0].id)
+    assert ruled.xpath("//*[@data-suggested='handler']/@data-source") == ["rules"]  # no words for the police here

@@ -44,9 +44,12 @@ def paths() -> dict[str, Any]:
             "200": json_response({"type": "object", "properties": {
                 "weeks": {"type": "array", "items": {"type": "object", "properties": {
                     "start": {"type": "string", "format": "date"}, "suggested": _INT, "agreed": _INT,
-                    "rate": {"type": ["number", "null"]}}}},
+                    "rate": {"type": ["number", "null"]}, "learned": _INT, "learned_agreed": _INT}}},
                 "overrides": {"type": "array", "items": {"type": "object", "properties": {
-                    "field": _STR, "suggested": _STR, "chosen": _STR, "count": _INT}}}}}, "The agreement.")},
+                    "field": _STR, "suggested": _STR, "chosen": _STR, "count": _INT}}},
+                "models": {"type": "array", "items": {"type": "object", "properties": {
+                    "process": _STR, "element": _STR, "decisions": _INT, "classes": _INT,
+                    "trained_at": {"type": "string", "format": "date-time"}}}}}}, "The agreement.")},
             tag="supervision", query=supervision.SUGGESTION_PARAMS)},
         "/calendar/warnings": {"get": operation(
             "Years without holiday data that running deadlines reach into", {
@@ -103,10 +106,17 @@ def schemas() -> dict[str, Any]:
             "groups": {"type": "array", "items": ref("RankedUnit")},
             "unattributed": _INT}},
         "RankedUnit": {"type": "object", "properties": {
-            "rank": {"type": ["integer", "null"]}, "code": _STR, "name": _NSTR, "answers": _INT, "counted": _INT,
+            "rank": {"type": ["integer", "null"]}, "code": _STR, "name": _NSTR,
+            "answers": {**_INT, "description": "The unit's answers on the section's form (from_form)."},
+            "counted": {**_INT, "description": "Those of them meeting the section's where: the denominator of "
+                                               "every rate without its own from_form."},
             "score": {"type": ["number", "null"]},
-            "rates": {"type": "object", "additionalProperties": {"type": "object", "properties": {
-                "hits": _INT, "of": _INT, "rate": {"type": ["number", "null"]}}}}}},
+            "rates": {"type": "object", "description": "By rate code.", "additionalProperties": {
+                "type": "object", "properties": {
+                    "hits": {**_INT, "description": "The rate's answers meeting its count (the numerator)."},
+                    "of": {**_INT, "description": "The rate's own denominator: the answers on its own from_form "
+                                                  "meeting its where, or counted when it has none."},
+                    "rate": {"type": ["number", "null"], "description": "hits / of (0-1); null when of is 0."}}}}}},
         "Clock": {"type": "object", "properties": {
             "clock": _STR, "rule": _STR, "level": _INT, "action": _STR, "limit": _STR, "started_at": _INSTANT,
             "deadline_at": _INSTANT, "due_at": _INSTANT, "fired_at": _INSTANT, "stopped_at": _INSTANT,

@@ -87,10 +87,13 @@ def suggestion_agreement() -> Response:
     units = None if supervision.covers_everything(read_session(), covered) else [d.id for d in covered]
     found = suggestions.read(units)
     return jsonify({
-        "weeks": [{"start": w.start.isoformat(), "suggested": w.suggested, "agreed": w.agreed, "rate": w.rate}
-                  for w in found.weeks],
+        "weeks": [{"start": w.start.isoformat(), "suggested": w.suggested, "agreed": w.agreed, "rate": w.rate,
+                   "learned": w.learned, "learned_agreed": w.learned_agreed} for w in found.weeks],
         "overrides": [{"field": o.field, "suggested": o.suggested, "chosen": o.chosen, "count": o.count}
-                      for o in found.overrides]})
+                      for o in found.overrides],
+        "models": [{"process": m.process_key, "element": m.element_id, "decisions": m.decisions,
+                    "classes": m.classes, "trained_at": payloads.instant(m.trained_at)}
+                   for m in suggestions.models()]})
 
 
 def calendar_warnings() -> Response:

@@ -27,10 +27,10 @@ def cli(ctx: click.Context, database_url: str | None, instance_path: Path | None
 
 def register_commands() -> None:
     """Attach every subcommand to the group (idempotent)."""
-    from web.cli import accounts, bundles, calendar, organisation, repair, running
+    from web.cli import accounts, bundles, calendar, learning, organisation, repair, running
 
     for command in (*bundles.COMMANDS, *accounts.COMMANDS, *organisation.COMMANDS, *running.COMMANDS,
-                    *repair.COMMANDS, calendar.calendar):
+                    *repair.COMMANDS, *learning.COMMANDS, calendar.calendar):
         cli.add_command(command)
 
 

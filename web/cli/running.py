@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from engine import idempotency, pending_uploads, schema
+from engine import idempotency, learned_models, pending_uploads, schema
 from escalation import scheduler
 from escalation.sweep import BATCH_SIZE, SweepReport, sweep
 from web.cli.bundles import deploy
@@ -59,6 +59,12 @@ def _sweep_once(state: CliState, now: datetime | None = None,
         idempotency.clean(services.db, at)
     except Exception:
         log.exception("cleaning old idempotency records failed")
+    if services.ctx.learned.training_due(at):
+        try:  # 人机协同: the models learn the decisions people made since the last training
+            with services.db.transaction() as session:
+                learned_models.retrain(session, at, evaluator=services.ctx.evaluator)
+        except Exception:  # suggestions go on with the models as they were; the next minute tries again
+            log.exception("training the learned models failed")
     if report.timers or report.deadlines or report.failed or removed:
         log.info("sweep: %s; %d stale upload(s) removed", report, removed)
     return report, removed

@@ -108,6 +108,8 @@ class Suggestion:
     title: str
     value: str  # as shown (a unit's name for a unit field)
     confidence: float | None
+    learned: bool = False  # the model learned from dispatchers' decisions said it, not the rules
+    alternatives: tuple[str, ...] = ()  # the model's next choices, as shown
 
 
 def suggestions_of(task: HumanTask, schema: Mapping[str, Any] | None, names: Mapping[str, str]
@@ -122,8 +124,11 @@ def suggestions_of(task: HumanTask, schema: Mapping[str, Any] | None, names: Map
             continue
         value = found.get("value")
         values[name] = value
-        label = names.get(value, str(value)) if spec.get("format") == "department" else str(value)
-        shown.append(Suggestion(name, str(spec.get("title") or name), label, found.get("confidence")))
+        units = spec.get("format") == "department"
+        label = names.get(value, str(value)) if units else str(value)
+        others = tuple(names.get(o, o) if units else o for o in found.get("alternatives") or ())
+        shown.append(Suggestion(name, str(spec.get("title") or name), label, found.get("confidence"),
+                                found.get("source") == "learned", others))
     return shown, values
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 
+from engine import learned_choices, learned_models
 from escalation.suggestion_agreement import Agreement, agreement
 from web.db import now, read_session, services
 from web.inbox.rows import department_names
@@ -11,6 +12,11 @@ from web.supervise.access import reach_ids, supervision_page
 
 WEEKS = IntParam("weeks", "How many weeks, up to this one (1-52, default 8).", low=1, high=52, default=8)
 PROCESS = TextParam("process", "Only this process, by key.", max_length=128)
+
+
+def models() -> list[learned_models.ModelStatus]:
+    """The stored learned models (of the asked process), for operators to see when they last learned."""
+    return learned_models.status(read_session(), PROCESS.read() or None)
 
 
 def read(units: list[int] | None) -> Agreement:
@@ -24,5 +30,7 @@ def read(units: list[int] | None) -> Agreement:
 def suggestions() -> str:
     """``?weeks=&process=``: agreement by week in the reader's subtree, and the most frequent overrides."""
     # A suggested unit code reads as the unit's short name; other values as they are.
-    return render_template("supervise/suggestions.html", found=read(reach_ids()),
+    settings = services().settings
+    return render_template("supervise/suggestions.html", found=read(reach_ids()), models=models(),
+                           learning=settings.learning and learned_choices.available(),
                            names=department_names(read_session()))
