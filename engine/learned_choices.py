@@ -43,8 +43,9 @@ class Example:
     weight: float = 1.0
 
 
+@lru_cache(maxsize=1)
 def available() -> bool:
-    """Whether jieba and scikit-learn can be imported (the ``learning`` extra)."""
+    """Whether jieba and scikit-learn can be imported (the ``learning`` extra); asked on every case action."""
     return all(importlib.util.find_spec(name) is not None for name in ("jieba", "sklearn"))
 
 

@@ -64,13 +64,18 @@ def fire(session: Session, ctx: EngineContext, esc: Escalation, rung: TaskDeadli
          now: datetime) -> EscalationRecord | None:
     """Fire one due rung exactly as its policy says; the caller commits.
 
-    Returns None when the rung's twin fires for it (see :func:`twins`): one deadline, one firing.
+    Returns None when the rung's twin fired for it (see :func:`twins`): one deadline, one firing.
+    A rung whose earlier twin is still due fires that twin, which marks both.
     """
     if rung.fired_at is not None:  # a twin earlier in this batch fired for it
         return None
     others = twins(session, rung)
-    if any(other.id < rung.id for other in others):
-        return None  # the earlier twin fires for both; it marks this one fired when it does
+    earlier = [other for other in others if other.id < rung.id]
+    if earlier:
+        # The earlier twin fires for both. It is not in this batch (it would have come first), and
+        # this transaction now holds its lock, so no other worker fires it: fire it here, or a sweep
+        # that ends with this batch would leave the pair for the next one.
+        return fire(session, ctx, esc, earlier[0], now)
     task = session.get(HumanTask, rung.task_id)
     # Only the title: the row also holds the whole workflow state.
     title = session.execute(select(ProcessInstance.title).where(ProcessInstance.id == rung.instance_id)).scalar_one()

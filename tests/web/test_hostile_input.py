@@ -105,19 +105,30 @@ def callers(app: Flask, api: Api, pages: Pages) -> list[Caller]:
     return found
 
 
-def _value(world: World) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(BAD_STRINGS), st.sampled_from(BAD_IDS), st.sampled_from(world.keys),
-                     st.text(max_size=12))
+@dataclass(frozen=True)
+class Values:
+    """The strategies of hostile values, built once per walk: hypothesis validates a strategy object once,
+    so drawing thousands of requests from the same objects costs a fraction of building new ones each time."""
 
+    plain: st.SearchStrategy[str]  # path segments and query values
+    body: st.SearchStrategy[str]  # form and multipart values (also very long ones)
+    flat: st.SearchStrategy[Any]  # JSON members
+    json: st.SearchStrategy[Any]  # nested JSON in "data"
+    keys: st.SearchStrategy[str]  # path arguments that name things
+    choice: st.SearchStrategy[str]  # path arguments of a fixed set
+    ids: st.SearchStrategy[str]
 
-def _body_value(world: World) -> st.SearchStrategy[str]:
-    return _value(world) | st.sampled_from(LONG)
-
-
-def _json_value(world: World) -> st.SearchStrategy[Any]:
-    leaf = st.one_of(_body_value(world), st.sampled_from(BAD_NUMBERS), st.sampled_from([int(i) for i in world.ids]))
-    return st.recursive(leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(FIELDS) | _value(world), inner, max_size=3), max_leaves=8)
+    @classmethod
+    def of(cls, world: World) -> Values:
+        """The strategies for ``world``'s real ids and keys."""
+        plain = st.one_of(st.sampled_from(BAD_STRINGS), st.sampled_from(BAD_IDS), st.sampled_from(world.keys),
+                          st.text(max_size=12))
+        body = plain | st.sampled_from(LONG)
+        leaf = st.one_of(body, st.sampled_from(BAD_NUMBERS), st.sampled_from([int(i) for i in world.ids]))
+        nested = st.recursive(leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+            st.sampled_from(FIELDS) | plain, inner, max_size=3), max_leaves=8)
+        return cls(plain, body, body | st.sampled_from(BAD_NUMBERS), nested, st.sampled_from(world.keys) | plain,
+                   st.sampled_from(["approve", "reject"]) | plain, st.sampled_from(world.ids + BAD_IDS[:-1]))
 
 
 def _query_names(rule: Rule, method: str, world: World) -> list[str]:
@@ -129,7 +140,8 @@ def _query_names(rule: Rule, method: str, world: World) -> list[str]:
 
 
 @st.composite
-def _request(draw: st.DrawFn, rule: Rule, method: str, world: World, fields: list[str]) -> dict[str, Any]:
+def _request(draw: st.DrawFn, rule: Rule, method: str, world: World, fields: list[str],
+             values_of: Values) -> dict[str, Any]:
     """A hostile request for ``rule``: path arguments, query string and (for writes) a body.
 
     Every name a handler may read carries a hostile value at once, so the first (simplest)
@@ -139,29 +151,28 @@ def _request(draw: st.DrawFn, rule: Rule, method: str, world: World, fields: lis
     for name, converter in rule._converters.items():
         kind = type(converter).__name__
         if kind in ("IntegerConverter", "IdConverter"):
-            raw = draw(st.sampled_from(world.ids + BAD_IDS[:-1]))
+            raw = draw(values_of.ids)
         elif kind == "AnyConverter":
-            raw = draw(st.sampled_from(["approve", "reject"]) | _value(world))
+            raw = draw(values_of.choice)
         else:
-            raw = draw(st.sampled_from(world.keys) | _value(world))
+            raw = draw(values_of.keys)
         encoded = quote(raw.encode("utf-8", "surrogatepass"), safe="") or "x"
         path = re.sub(rf"<(?:[^:<>]+:)?{name}>", lambda _m, e=encoded: e, path)
     every = FIELDS + fields
     names = _query_names(rule, method, world)
     if rule.rule.startswith("/api/v1/"):  # one hostile parameter at a time: another one's 400 would hide it
-        query = {draw(st.sampled_from(names)): draw(_value(world))} if names else {}
+        query = {draw(st.sampled_from(names)): draw(values_of.plain)} if names else {}
     else:
-        query = draw(st.fixed_dictionaries({n: _value(world) for n in names}))
+        query = {n: draw(values_of.plain) for n in names}
     body: dict[str, Any] = {}
     if method != "GET":
         kind = draw(st.sampled_from(["form", "json", "multipart", "deep", "broken", "xml", "text"]))
-        values = draw(st.fixed_dictionaries({n: _body_value(world) for n in every}))
+        values = {n: draw(values_of.body) for n in every}
         if kind == "form":
             body = {"data": _urlencode(values), "content_type": "application/x-www-form-urlencoded"}
         elif kind == "json":
-            flat = _body_value(world) | st.sampled_from(BAD_NUMBERS)
-            payload = draw(st.fixed_dictionaries({n: flat for n in every}))
-            payload["data"] = draw(st.fixed_dictionaries({n: _json_value(world) for n in fields}))
+            payload = {n: draw(values_of.flat) for n in every}
+            payload["data"] = {n: draw(values_of.json) for n in fields}
             raw_json = json.dumps(payload, ensure_ascii=True, allow_nan=True)
             body = {"data": raw_json.encode("ascii"), "content_type": "application/json"}
         elif kind == "deep":
@@ -198,21 +209,23 @@ def test_no_route_answers_hostile_input_with_a_server_error(app: Flask, world: W
                                                             callers: list[Caller]) -> None:
     fields = _form_fields()
     failures: list[str] = []
+    values_of = Values.of(world)
     rules = sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
     for rule in rules:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             for caller in callers:
-                _walk(rule, method, caller, world, fields, failures)
+                _walk(rule, method, caller, world, fields, failures, values_of)
     assert not failures, f"{len(failures)} hostile requests got a 5xx or a traceback:\n" + "\n".join(failures[:40])
 
 
-def _walk(rule: Rule, method: str, caller: Caller, world: World, fields: list[str], failures: list[str]) -> None:
+def _walk(rule: Rule, method: str, caller: Caller, world: World, fields: list[str], failures: list[str],
+          values_of: Values) -> None:
     """A few hostile requests to one rule as one role (a fixed seed: the same requests every run)."""
 
     # One fixed seed per rule, method and role: the same requests every run, different ones per route.
     @seed(zlib.crc32(f"{rule.rule} {method} {caller.role}".encode()))
     @settings(max_examples=EXAMPLES_PER_ROLE, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(_request(rule, method, world, fields))
+    @given(_request(rule, method, world, fields, values_of))
     def probe(request: dict[str, Any]) -> None:
         # Logging out would end the role's session for the rest of the walk: no CSRF token for it.
         if rule.endpoint != "auth.logout":
