@@ -14,7 +14,7 @@ from engine.errors import DefinitionInvalid, Problem
 from engine.models import Department, User
 from engine.organisation_data import KIND_CODE, ROLE_CODE, UNIT_CODE
 from engine.passwords import hash_password
-from engine.yaml_lines import LocatedDict, quoted
+from engine.yaml_lines import LocatedDict
 
 MAX_FILE_BYTES = 128 * 1024
 MAX_LOGINS = 5000
@@ -25,17 +25,7 @@ _SUFFIX = re.compile(r"[a-z][a-z0-9_]{0,15}")
 def read(path: Path) -> dict[str, Any]:
     """The parsed demo file; DefinitionInvalid with located problems when it is malformed."""
     name = str(path)
-    try:
-        raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
-        if len(raw) > MAX_FILE_BYTES:
-            raise DefinitionInvalid([Problem(name, 1, None, "the file is larger than {limit} bytes",
-                                             {"limit": MAX_FILE_BYTES})])
-        data = yaml_lines.load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise DefinitionInvalid([Problem(name, None, None, "cannot read the file: {reason}",
-                                         {"reason": quoted(str(error))})]) from None
-    except yaml_lines.YamlError as error:
-        raise DefinitionInvalid([Problem(name, error.line, None, error.template, error.params)]) from None
+    data = yaml_lines.read_file(path, MAX_FILE_BYTES)
     problems = _check(name, data)
     if problems:
         raise DefinitionInvalid(problems)

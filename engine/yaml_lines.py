@@ -8,9 +8,12 @@ capped in size and nesting, and every refusal is a :class:`YamlError` with its l
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from engine.errors import DefinitionInvalid, Problem
 
 # Change these here; every reader of YAML shares them.
 MAX_CHARACTERS = 512 * 1024  # the district file, the largest shipped, is about 9 KB
@@ -130,3 +133,18 @@ def quoted(value: object) -> str:
 
 def _short(text: str, limit: int = QUOTED_LENGTH) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_file(path: Path, limit: int) -> Any:
+    """A small YAML file of a pack, parsed with lines; DefinitionInvalid, located, when it cannot be read."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()[: limit + 1]
+        if len(raw) > limit:
+            raise DefinitionInvalid([Problem(name, 1, None, "the file is larger than {limit} bytes", {"limit": limit})])
+        return load(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DefinitionInvalid([Problem(name, None, None, "cannot read the file: {reason}",
+                                         {"reason": quoted(str(error))})]) from None
+    except YamlError as error:
+        raise DefinitionInvalid([Problem(name, error.line, None, error.template, error.params)]) from None

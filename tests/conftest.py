@@ -31,7 +31,7 @@ DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb", PROCESSES / "ywtb"]
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
                "process_definition", "user_session", "login_throttle", "login_event", "idempotency_record",
-               "learned_model"]
+               "learned_model", "public_demand"]
 BACKENDS = ["sqlite", "postgresql"]
 
 

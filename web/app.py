@@ -61,6 +61,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
 def _page_areas() -> list[Any]:
     """The page blueprint packages, one per audience, in menu order."""
-    from web import admin, cases, design, inbox, operate, street, supervise
+    from web import admin, cases, design, inbox, operate, public, street, supervise
 
-    return [inbox, street, supervise, design, operate, admin, cases]
+    return [inbox, street, supervise, design, operate, admin, cases, public]

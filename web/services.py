@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from engine import drafts, packs
+from engine import drafts, packs, public_channels
 from engine.clock import Clock, FileClock, SystemClock
 from engine.context import EngineContext
 from engine.database import Database
 from engine.errors import DefinitionInvalid
 from engine.expressions import Evaluator
 from engine.learned_models import LearnedModels
+from engine.public_channels import PublicChannel
 from escalation import listeners
 from escalation.calendars import Calendars, merge_calendars
 from escalation.config import Escalation
@@ -29,6 +30,15 @@ class Services:
     ctx: EngineContext
     clock: Clock
     escalation: Escalation
+    # The public site's channels: each pack's public.yaml (engine/public_channels.py), read once.
+    _public: list[PublicChannel] | None = field(default=None, repr=False)
+
+    @property
+    def public(self) -> list[PublicChannel]:
+        """The public site's channels (DefinitionInvalid, located, when a public.yaml is broken)."""
+        if self._public is None:
+            self._public = public_channels.channels(self.settings.processes_dir)
+        return self._public
 
 
 def calendars_of(settings: Settings) -> Calendars:
@@ -65,4 +75,6 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     ctx = engine_context(settings, calendars)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
-    return Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=wire(ctx, calendars))
+    services = Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=wire(ctx, calendars))
+    _ = services.public  # a broken public.yaml stops the start with its problems, as a broken calendar does
+    return services

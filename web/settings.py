@@ -34,6 +34,9 @@ class Settings:
     # installed; WHISTLE_LEARNING=off leaves the decision tables alone to suggest.
     learning: bool = True
     clock_file: Path | None = None  # tests only: a file holding the instant the server treats as "now"
+    # Tests only, never in production: a file holding the digits every public captcha shows (browser tests
+    # drive a separate server process and cannot read the picture). The server warns at start when set.
+    captcha_file: Path | None = None
     # A request may carry several files; each one is limited to 8 MB by engine.attachments.
     max_upload_bytes: int = 32 * 1024 * 1024
     attachments_dir: Path | None = None  # uploaded files; None: ``instance_path/attachments``
@@ -64,6 +67,9 @@ class Settings:
     # Reverse proxies in front of whistle (nginx terminating HTTPS: 1). Their X-Forwarded-For and
     # -Proto are then believed, so the address lock sees the visitor, not the proxy.
     proxy_count: int = 0
+    # The public site's rate-limit counters (web/public/limits.py): in the process by default; a
+    # shared store (a limits storage URI, e.g. redis://host:6379) when several processes serve it.
+    rate_limit_storage: str = "memory://"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -80,10 +86,14 @@ class Settings:
             values["processes_dir"] = Path(env["WHISTLE_PROCESSES_DIR"])
         if env.get("WHISTLE_ALLOW_SCRIPT_TASKS"):
             values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in _TRUE
+        if env.get("WHISTLE_RATE_LIMIT_STORAGE"):
+            values["rate_limit_storage"] = env["WHISTLE_RATE_LIMIT_STORAGE"]
         if env.get("WHISTLE_LEARNING"):
             values["learning"] = env["WHISTLE_LEARNING"].lower() in _TRUE
         if env.get("WHISTLE_ATTACHMENTS_DIR"):
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
+        if env.get("WHISTLE_CAPTCHA_FILE"):
+            values["captcha_file"] = Path(env["WHISTLE_CAPTCHA_FILE"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
         values.update(_bounded_values(env))

@@ -18,6 +18,7 @@ from engine.models.organisation import (
     UnitRelation,
     User,
 )
+from engine.models.public import PublicDemand
 from engine.models.sign_in import LoginEvent, LoginThrottle, UserSession
 from engine.models.tasks import HumanTask, TaskStatus
 
@@ -39,6 +40,7 @@ __all__ = [
     "Membership",
     "ProcessDefinition",
     "ProcessInstance",
+    "PublicDemand",
     "RoleDefinition",
     "TaskComment",
     "TaskDraft",

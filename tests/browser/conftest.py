@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PASSWORD = "whistle-demo"
 # What cases write, children first (plain DELETEs: the server keeps its connections and caches).
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
-               "task_event", "human_task", "instance_department", "process_instance"]
+               "task_event", "human_task", "instance_department", "public_demand", "process_instance"]
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +104,10 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         schema_name, url = create_schema("whistle_ui")
     clock_path = tmp / "clock"
     clock_path.write_text("")
-    env = {**environment(url, tmp / "instance"), "WHISTLE_CLOCK_FILE": str(clock_path)}
+    captcha_path = tmp / "captcha"
+    captcha_path.write_text("2468")  # the digits every public captcha of this server shows
+    env = {**environment(url, tmp / "instance"), "WHISTLE_CLOCK_FILE": str(clock_path),
+           "WHISTLE_CAPTCHA_FILE": str(captcha_path)}
     whistle("init", env=env)
     whistle("deploy", str(PROCESSES), env=env)
     whistle("seed-demo", env=env)

@@ -1,0 +1,179 @@
+"""Residents' demands (表达诉求): taken in with a tracking code, followed with the code and the phone, rated.
+
+The demand starts the channel's process as its starter account, with only the channel's fields
+and its fixed values: the public site cannot set anything else. A resident proves a demand is
+theirs with its tracking code and the phone number given with it. What they see of it is only
+what :func:`progress` returns: the steps and the units working on them, never a person.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import accounts, definitions, instances, tasks
+from engine.actors import actor_of
+from engine.context import EngineContext
+from engine.errors import Conflict, NotFound
+from engine.models import Department, HumanTask, ProcessInstance, PublicDemand, TaskEvent, TaskStatus
+from engine.models.tasks import ACTIVE_STATUSES
+from engine.public_channels import PublicChannel
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone without mistakes
+CODE_LENGTH = 10  # about 49 bits: not guessed at the rate limits of the tracking page
+ONLINE, COUNTER = "online", "counter"
+MAX_REPLY = 2000
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a resident takes away: the tracking code and when the demand was taken in."""
+
+    code: str
+    instance_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a demand as the resident sees it: its name, the unit on it, when it began and ended."""
+
+    name: str
+    unit: str | None
+    started: datetime
+    finished: datetime | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A demand's public record."""
+
+    code: str
+    status: str
+    started: datetime
+    finished: datetime | None
+    shown: dict[str, Any]
+    steps: list[Step]
+    reply: str | None
+    rating_open: bool
+
+
+def normalised_phone(value: object) -> str:
+    """The digits of a phone number (spaces, dashes and a leading + dropped)."""
+    return re.sub(r"\D", "", str(value or ""))[:20]
+
+
+def _digest(code: str, phone: str) -> str:
+    return hmac.new(code.encode(), normalised_phone(phone).encode(), hashlib.sha256).hexdigest()
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: Mapping[str, Any], *, now: datetime,
+           confirmed: bool = False, helper_id: int | None = None) -> Receipt:
+    """Start the channel's process with the resident's ``data`` (its fields only, then its fixed values).
+
+    Invalid data raises InvalidInput (per field), a suspected repeat NeedsConfirmation, as for staff.
+    With ``helper_id`` a clerk took it in at a counter for the resident, and that is recorded.
+    """
+    payload = {name: data[name] for name in channel.fields if name in data and data[name] not in (None, "")}
+    payload.update(channel.fixed)
+    starter = actor_of(accounts.user_by_name(session, channel.starter))
+    case = instances.start(session, ctx, starter, channel.process, payload, now=now, confirmed=confirmed)
+    code = _new_code()
+    while session.execute(select(PublicDemand.id).where(PublicDemand.code == code)).first() is not None:
+        code = _new_code()
+    session.add(PublicDemand(instance_id=case.id, code=code, phone_digest=_digest(code, payload.get(channel.phone)),
+                             channel=COUNTER if helper_id else ONLINE, helper_id=helper_id, created_at=now))
+    session.flush()
+    return Receipt(code, case.id, now)
+
+
+def find(session: Session, code: str, phone: str) -> PublicDemand:
+    """The demand with this tracking code when ``phone`` is the one given with it; NotFound otherwise."""
+    code = code.strip().upper()[:CODE_LENGTH + 4]
+    row = session.execute(select(PublicDemand).where(PublicDemand.code == code)).scalar_one_or_none()
+    # The same answer for an unknown code and a wrong phone: neither tells a stranger which codes exist.
+    if row is None or not hmac.compare_digest(row.phone_digest, _digest(row.code, phone)):
+        raise NotFound("No request has this tracking number and phone number.")
+    return row
+
+
+def by_code(session: Session, code: str) -> PublicDemand:
+    """The demand of a tracking code the resident already proved; NotFound otherwise."""
+    row = session.execute(select(PublicDemand).where(PublicDemand.code == code)).scalar_one_or_none()
+    if row is None:
+        raise NotFound("No request has this tracking number and phone number.")
+    return row
+
+
+def progress(session: Session, channel: PublicChannel, demand: PublicDemand) -> Progress:
+    """What the resident sees: status, the shown fields, each step with its unit, the reply, whether to rate."""
+    case = session.get(ProcessInstance, demand.instance_id)
+    assert case is not None  # the row cascades with its case
+    rows = session.execute(
+        select(HumanTask.name, Department.name, HumanTask.created_at, HumanTask.completed_at, HumanTask.status,
+               HumanTask.form_key)
+        .outerjoin(Department, Department.id == HumanTask.department_id)
+        .where(HumanTask.instance_id == case.id, HumanTask.status != TaskStatus.CANCELLED)
+        .order_by(HumanTask.created_at, HumanTask.id)).all()
+    steps = [Step(name, unit, created, completed) for name, unit, created, completed, _s, _f in rows]
+    rating = channel.rating
+    rating_open = rating is not None and any(status in ACTIVE_STATUSES and form in rating.forms
+                                             for *_x, status, form in rows)
+    data = case.case_data if isinstance(case.case_data, dict) else {}
+    return Progress(demand.code, case.status.value, case.created_at, case.completed_at,
+                    {name: data[name] for name in channel.shown if name in data}, steps,
+                    _reply(session, channel, case.id), rating_open)
+
+
+def _reply(session: Session, channel: PublicChannel, instance_id: int) -> str | None:
+    """The unit's latest answer on the reply form, when there is one."""
+    if channel.reply_form is None or channel.reply_field is None:
+        return None
+    payload = session.execute(
+        select(TaskEvent.payload).join(HumanTask, HumanTask.id == TaskEvent.task_id)
+        .where(TaskEvent.instance_id == instance_id, TaskEvent.action == "completed",
+               HumanTask.form_key == channel.reply_form)
+        .order_by(TaskEvent.id.desc()).limit(1)).scalar_one_or_none()
+    value = ((payload or {}).get("data") or {}).get(channel.reply_field) if isinstance(payload, dict) else None
+    return value[:MAX_REPLY] if isinstance(value, str) else None
+
+
+def rate(session: Session, ctx: EngineContext, channel: PublicChannel, demand: PublicDemand, rating: Any,
+         comment: str | None, *, now: datetime) -> None:
+    """The resident's rating completes the open rating step (its form's checks apply); Conflict when none is open."""
+    if channel.rating is None:
+        raise Conflict("This request takes no rating.")
+    task_id = session.execute(
+        select(HumanTask.id).where(HumanTask.instance_id == demand.instance_id,
+                                   HumanTask.form_key.in_(channel.rating.forms),
+                                   HumanTask.status.in_(ACTIVE_STATUSES)).order_by(HumanTask.id).limit(1)
+    ).scalar_one_or_none()
+    if task_id is None:
+        raise Conflict("This request is not waiting for a rating.")
+    data: dict[str, Any] = {channel.rating.field: rating, **channel.rating.fixed}
+    if comment and channel.rating.comment:
+        data[channel.rating.comment] = comment
+    starter = actor_of(accounts.user_by_name(session, channel.starter))
+    tasks.complete(session, ctx, starter, task_id, data, now=now)
+
+
+def start_form(session: Session, ctx: EngineContext, channel: PublicChannel) -> dict[str, Any]:
+    """The newest version's start form cut down to the channel's fields, in the channel's order."""
+    definition = definitions.get(session, channel.process)
+    parts = ctx.parts(session, definition.id)
+    schema = parts.form((parts.catalog.get("start") or {}).get("form")) or {}
+    properties = schema.get("properties") or {}
+    return {**schema, "properties": {n: properties[n] for n in channel.fields if n in properties},
+            "required": [n for n in schema.get("required", []) if n in channel.fields]}

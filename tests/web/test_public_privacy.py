@@ -1,0 +1,68 @@
+"""No public page ever shows a person: after demands with known names, phones and exact addresses (a 举报
+among them), every page of the public site — crawled from its menu and every GET route under /public —
+is fetched as a stranger and as the resident, and none of that personal data is in any answer."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin
+
+from flask import Flask
+from flask.testing import FlaskClient
+from lxml import html as lxml_html
+from sqlalchemy import select
+
+from engine.models import PublicDemand
+from tests.support import Flow
+from tests.web.test_public_demands import RESIDENT, known_captcha, report
+from tests.web.test_ywtb_http import YWTB
+
+REPORTER = {**RESIDENT, "request_kind": "report", "category": "SCJG", "address": "新华路 88 号后院",
+            "description": "某饭店后厨卫生很差", "requester_name": "李四光", "requester_phone": "13700001111"}
+PERSONAL = ["张三丰", "13912345678", "139 1234 5678", "和平里七区 5 号楼 3 单元", "李四光", "13700001111",
+            "新华路 88 号后院", "SFQ-CY.public", "SWJ.caseworker", "SFQ-CY.dispatcher"]
+
+
+def crawl(client: FlaskClient, start: Iterable[str]) -> dict[str, str]:
+    """Every /public page reachable from ``start`` by links (GET only), with its text."""
+    seen: dict[str, str] = {}
+    pending = list(start)
+    while pending and len(seen) < 200:
+        path = pending.pop()
+        if path in seen:
+            continue
+        answer = client.get(path)
+        body = answer.get_data(as_text=True) if answer.mimetype.startswith(("text/", "application/json")) else ""
+        seen[path] = body
+        if answer.mimetype != "text/html":
+            continue
+        for href in lxml_html.fromstring(body or "<p/>").xpath("//a/@href | //img/@src | //script/@src"):
+            target = urljoin(path, href).split("#")[0]
+            if target.startswith("/public") and target not in seen:
+                pending.append(target)
+    return seen
+
+
+def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow) -> None:
+    flow.deploy(YWTB / "ywtb.bpmn")
+    known_captcha(app)
+    resident, reporter = app.test_client(), app.test_client()
+    assert report(resident, RESIDENT).status_code == 302
+    assert report(reporter, REPORTER).status_code == 302
+    with flow.db.transaction(write=False) as session:
+        started = list(session.execute(select(PublicDemand.instance_id)).scalars())
+    for case in started:  # dispatched and handled: units' steps and the reply are on the pages now
+        flow.complete(flow.open_tasks(case, "Task_dispatch")[0].id, {"handler": "SWJ"}, as_="SFQ-CY.dispatcher")
+        flow.complete(flow.open_tasks(case, "Task_sign")[0].id, {"decision": "sign"}, as_="SWJ.caseworker")
+        flow.complete(flow.open_tasks(case, "Task_handle")[0].id, {"contacted": True, "result": "已派员到现场处理完毕"},
+                      as_="SWJ.caseworker")
+    routes = sorted(r.rule for r in app.url_map.iter_rules()
+                    if r.rule.startswith("/public") and "GET" in (r.methods or ()) and "<" not in r.rule)
+    stranger = crawl(app.test_client(), routes)
+    own = crawl(resident, [*routes, "/public/demands/receipt"])
+    assert any(re.search(r"/public/demands/[2-9A-Z]{10}$", p) for p in own)  # the resident's own progress page
+    assert len(stranger) >= len(routes)
+    for who, pages in (("a stranger", stranger), ("the resident", own)):
+        for path, body in pages.items():
+            found = [text for text in PERSONAL if text in body]
+            assert not found, f"{path} shows {found} to {who}"

@@ -1,0 +1,174 @@
+"""表达诉求 on the public site: report a problem, get a tracking number, follow it, read the reply, rate it.
+
+No sign-in. A resident proves a demand is theirs with its tracking number and phone number; the
+codes they proved are kept in their browser's session, so the progress page of any other code is
+a 404 for them. Every post is rate limited per address (web/public/limits.py); the report form
+also asks for the captcha.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from engine import catalog, definitions, public_demands
+from engine.errors import Conflict, FieldError, InvalidInput, NeedsConfirmation, NotFound
+from engine.public_channels import PublicChannel
+from web.db import now, read_session, services, write
+from web.forms import Field, Option, fields_for, parse
+from web.i18n import translate
+from web.public import captcha
+
+TRACKED = "public_tracked"  # tracking codes this browser proved, newest last
+MAX_TRACKED = 20
+CONFIRM = "confirmed"
+
+
+def channel() -> PublicChannel:
+    """The public site's channel: the first pack with a public.yaml; 404 when no pack has one."""
+    found = services().public
+    if not found:
+        abort(404)
+    return found[0]
+
+
+def captcha_image() -> Response:
+    """A new captcha as a PNG, never cached."""
+    response = Response(captcha.new_image(), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def new() -> str | Response | tuple[str, int]:
+    """The report form; on POST, the captcha, then the intake's own checks, then the tracking number."""
+    chosen = channel()
+    schema = public_demands.start_form(read_session(), services().ctx, chosen)
+    if request.method == "GET":
+        return _page(chosen, schema, {}, [])
+    data = parse(schema, request.form)
+    if not captcha.passed(request.form.get("captcha")):
+        return _page(chosen, schema, data, [], 422, captcha_wrong=True)
+    try:
+        receipt = write(lambda s: public_demands.submit(s, services().ctx, chosen, data, now=now(),
+                                                        confirmed=request.form.get(CONFIRM) == "1"))
+    except NeedsConfirmation:  # the same place and problem was reported lately: ask before a second one
+        read_session().rollback()
+        return _page(chosen, schema, data, [], 409, repeat=True)
+    except InvalidInput as error:
+        read_session().rollback()
+        return _page(chosen, schema, data, error.errors, 422)
+    _remember(receipt.code)
+    session["public_receipt"] = receipt.code
+    return redirect(url_for("public.receipt"))
+
+
+def receipt() -> str | Response:
+    """The tracking number of the demand just sent from this browser (printable)."""
+    code = session.get("public_receipt")
+    if not isinstance(code, str):
+        return redirect(url_for("public.new_demand"))
+    return render_template("public/receipt.html", code=code)
+
+
+def track() -> str | Response | tuple[str, int]:
+    """Tracking number and phone number in, the demand's progress out (the same answer for any mistake)."""
+    if request.method == "GET":
+        return render_template("public/track.html", code=request.args.get("code", "")[:20], error=None)
+    code = request.form.get("code", "")[:30]
+    try:
+        demand = public_demands.find(read_session(), code, request.form.get("phone", "")[:30])
+    except NotFound as missing:
+        return render_template("public/track.html", code=code.strip()[:20],
+                               error=translate(missing.template, missing.params)), 404
+    _remember(demand.code)
+    return redirect(url_for("public.demand", code=demand.code))
+
+
+def show(code: str) -> str:
+    """The progress of a demand this browser proved (404 for any other)."""
+    demand = _proved(code)
+    chosen = channel()
+    session_ = read_session()
+    progress = public_demands.progress(session_, chosen, demand)
+    schema = public_demands.start_form(session_, services().ctx, chosen)
+    return render_template("public/demand.html", progress=progress, shown=_shown(chosen, schema, progress.shown),
+                           rating=_rating_field(chosen, session_))
+
+
+def rate(code: str) -> Response:
+    """The resident's rating (好差评); the rating step's own checks apply."""
+    demand = _proved(code)
+    chosen = channel()
+    raw = request.form.get("rating", "").strip()
+    comment = request.form.get("comment", "").strip()[:1000] or None
+    try:
+        write(lambda s: public_demands.rate(s, services().ctx, chosen, demand,
+                                            int(raw) if raw.isdigit() else raw, comment, now=now()))
+    except (InvalidInput, Conflict) as refused:
+        read_session().rollback()
+        flash(translate(refused.template, refused.params), "error")
+    else:
+        flash(_("Thank you: your rating is recorded."), "success")
+    return redirect(url_for("public.demand", code=demand.code))
+
+
+def _proved(code: str) -> Any:
+    """The demand of ``code`` when this browser proved it; 404 otherwise (a stranger learns nothing)."""
+    if code not in session.get(TRACKED, []):
+        raise NotFound("No request has this tracking number and phone number.")
+    return public_demands.by_code(read_session(), code)
+
+
+def _remember(code: str) -> None:
+    tracked = [c for c in session.get(TRACKED, []) if c != code][-(MAX_TRACKED - 1):]
+    session[TRACKED] = [*tracked, code]
+
+
+def _page(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, Any], errors: list[FieldError],
+          status: int = 200, *, captcha_wrong: bool = False, repeat: bool = False) -> tuple[str, int]:
+    """The report form with what was typed, each message beside its field."""
+    fields = _fields(chosen, schema, data, errors)
+    names = {f.name for f in fields}
+    general = [translate(e.template, e.params) for e in errors if e.field.split(".")[0] not in names]
+    return render_template("public/new.html", fields=fields, general=general, captcha_wrong=captcha_wrong,
+                           repeat=repeat, confirm=CONFIRM), status
+
+
+def _fields(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, Any],
+            errors: list[FieldError]) -> list[Field]:
+    """The form's fields; a unit field offers only the unit kinds the channel names for it."""
+    fields = fields_for(schema, values=data, errors=errors)
+    session_ = read_session()
+    for f in fields:
+        kinds = chosen.unit_kinds.get(f.name)
+        if kinds:
+            f.options = [Option(d.code, d.name) for d in catalog.departments(session_, kinds)]
+            f.widget = "select"
+    return fields
+
+
+def _shown(chosen: PublicChannel, schema: dict[str, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value as read) of the fields the progress page repeats: enum names and unit names, not codes."""
+    by_name = {f.name: f for f in _fields(chosen, schema, values, [])}
+    shown = []
+    for name, value in values.items():
+        f = by_name.get(name)
+        if f is None:
+            continue
+        label = next((o.label for o in f.options if o.value == str(value)), str(value))
+        shown.append((f.label, label))
+    return shown
+
+
+def _rating_field(chosen: PublicChannel, session_: Any) -> Field | None:
+    """The rating step's rating field (its labels), as its form declares it."""
+    if chosen.rating is None:
+        return None
+    definition = definitions.get(session_, chosen.process)  # the newest version's forms hold the rating step's
+    parts = services().ctx.parts(session_, definition.id)
+    schema = parts.form(chosen.rating.forms[0]) or {}
+    field = (schema.get("properties") or {}).get(chosen.rating.field)
+    if not isinstance(field, dict):
+        return None
+    return fields_for({"properties": {chosen.rating.field: field}, "required": [chosen.rating.field]})[0]
