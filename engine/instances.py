@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, case_links, definitions, incidents, message_senders, start_rules
-from engine.actors import Actor
+from engine.actors import Actor, Seat
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
 from engine.errors import (
@@ -151,7 +151,7 @@ def _origin(session: Session, actor: Actor, start_info: Mapping[str, Any], paylo
     code = start_info["role"]
     role = role_book(session).get(code)
     label = role.label if role else code
-    seats = actor.seats_with(code)
+    seats = _start_seats(actor, start_info)
     if not seats:
         raise Forbidden("Starting {process} needs the role {role}.", process=parts.name, role=label)
     variable = start_variable(start_info.get("assign") or (role.assign if role else None))
@@ -171,6 +171,21 @@ def _origin(session: Session, actor: Actor, start_info: Mapping[str, Any], paylo
         ])
     payload[variable] = seats[0].department_code
     return seats[0].department_id
+
+
+def starting_seats(session: Session, ctx: EngineContext, actor: Actor, process_key: str) -> list[Seat]:
+    """The seats from which ``actor`` may start the newest version of ``process_key``, by the rule :func:`start`
+    applies; none when the process is not deployed."""
+    definition = definitions.latest(session, process_key)
+    if definition is None:
+        return []
+    return _start_seats(actor, ctx.parts(session, definition.id).catalog.get("start") or {})
+
+
+def _start_seats(actor: Actor, start_info: Mapping[str, Any]) -> list[Seat]:
+    """The seats holding the role the start event's lane names; every seat when it names none."""
+    role = start_info.get("role")
+    return actor.seats_with(role) if role else list(actor.seats)
 
 
 def start_variable(expression: str | None) -> str | None:

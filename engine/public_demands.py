@@ -4,6 +4,10 @@ The demand starts the channel's process as its starter account, with only the ch
 and its fixed values: the public site cannot set anything else. A resident proves a demand is
 theirs with its tracking code and the phone number given with it. What they see of it is only
 what :func:`progress` returns: the steps and the units working on them, never a person.
+
+A clerk may take a demand in for a resident who does not go online (线上线下融合): the same start,
+with the clerk recorded as the helper and a ``taken_in_for_resident`` entry in the case's history
+(the clerk, their unit and how the resident came). :func:`taken_in` is what the clerk prints.
 """
 from __future__ import annotations
 
@@ -19,18 +23,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import accounts, definitions, instances, tasks
-from engine.actors import actor_of
+from engine import accounts, audit, definitions, instances, tasks
+from engine.actors import Actor, Seat, actor_of
 from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.models import Department, HumanTask, ProcessInstance, PublicDemand, TaskEvent, TaskStatus
 from engine.models.tasks import ACTIVE_STATUSES
 from engine.public_channels import PublicChannel
+from engine.roles import Capability
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out on the phone without mistakes
 CODE_LENGTH = 10  # about 49 bits: not guessed at the rate limits of the tracking page
 ONLINE, COUNTER = "online", "counter"
 MAX_REPLY = 2000
+TAKEN_IN = "taken_in_for_resident"  # the history entry of a demand a clerk took in for a resident
+MAX_HOW = 32
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,29 @@ class Receipt:
     code: str
     instance_id: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class TakenIn:
+    """A demand a clerk took in, as the receipt for the resident prints it: never the name, the phone masked."""
+
+    code: str
+    at: datetime
+    status: str
+    how: str | None  # how the resident came, as the clerk's page names it
+    unit: str | None  # the clerk's unit
+    shown: dict[str, Any]  # the channel's shown fields
+    phone: str  # masked: 139****5678
+
+
+@dataclass(frozen=True)
+class TakenInRow:
+    """One line of a clerk's list of the demands they took in."""
+
+    code: str
+    at: datetime
+    status: str
+    how: str | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,14 @@ def normalised_phone(value: object) -> str:
     return re.sub(r"\D", "", str(value or ""))[:20]
 
 
+def masked_phone(value: object) -> str:
+    """A phone number fit for paper that may be lost: 139****5678; only the last two digits of a short one."""
+    digits = normalised_phone(value)
+    if len(digits) >= 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return f"****{digits[-2:]}" if len(digits) >= 5 else "****"
+
+
 def _digest(code: str, phone: str) -> str:
     return hmac.new(code.encode(), normalised_phone(phone).encode(), hashlib.sha256).hexdigest()
 
@@ -80,11 +118,13 @@ def _new_code() -> str:
 
 
 def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: Mapping[str, Any], *, now: datetime,
-           confirmed: bool = False, helper_id: int | None = None) -> Receipt:
+           confirmed: bool = False, helper_id: int | None = None, helper_unit_id: int | None = None,
+           how: str | None = None) -> Receipt:
     """Start the channel's process with the resident's ``data`` (its fields only, then its fixed values).
 
     Invalid data raises InvalidInput (per field), a suspected repeat NeedsConfirmation, as for staff.
-    With ``helper_id`` a clerk took it in at a counter for the resident, and that is recorded.
+    With ``helper_id`` a clerk took it in for the resident (from ``helper_unit_id``; ``how`` the
+    resident came): the demand and the case's history record it.
     """
     payload = {name: data[name] for name in channel.fields if name in data and data[name] not in (None, "")}
     payload.update(channel.fixed)
@@ -95,8 +135,56 @@ def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: M
         code = _new_code()
     session.add(PublicDemand(instance_id=case.id, code=code, phone_digest=_digest(code, payload.get(channel.phone)),
                              channel=COUNTER if helper_id else ONLINE, helper_id=helper_id, created_at=now))
+    if helper_id:
+        audit.record(session, TAKEN_IN, at=now, instance_id=case.id, actor_id=helper_id,
+                     department_id=helper_unit_id, payload={"how": how[:MAX_HOW]} if how else {})
     session.flush()
     return Receipt(code, case.id, now)
+
+
+def counter_seats(session: Session, ctx: EngineContext, actor: Actor, channel: PublicChannel) -> list[Seat]:
+    """The seats from which ``actor`` may take demands in for residents: seats that may start the channel's
+    process (the rule every start applies) and whose role is granted ``start``; none when it is not deployed."""
+    if not any(Capability.START in seat.capabilities for seat in actor.seats):
+        return []  # most users: no need to read the process (the main menu asks on every page)
+    return [seat for seat in instances.starting_seats(session, ctx, actor, channel.process)
+            if Capability.START in seat.capabilities]
+
+
+def taken_in(session: Session, channel: PublicChannel, helper_id: int, code: str) -> TakenIn:
+    """The receipt of a demand ``helper_id`` took in; NotFound for any other code, whoever took it in."""
+    code = code.strip().upper()[:CODE_LENGTH + 4]
+    found = session.execute(
+        select(PublicDemand, ProcessInstance).join(ProcessInstance, ProcessInstance.id == PublicDemand.instance_id)
+        .where(PublicDemand.code == code, PublicDemand.helper_id == helper_id)).first()
+    if found is None:
+        raise NotFound("You took in no request with this tracking number.")
+    demand, case = found
+    entry = session.execute(
+        select(TaskEvent.payload, Department.name).outerjoin(Department, Department.id == TaskEvent.department_id)
+        .where(TaskEvent.instance_id == case.id, TaskEvent.action == TAKEN_IN)
+        .order_by(TaskEvent.id).limit(1)).first()
+    payload, unit = entry if entry is not None else ({}, None)
+    how = payload.get("how") if isinstance(payload, dict) else None
+    data = case.case_data if isinstance(case.case_data, dict) else {}
+    return TakenIn(demand.code, demand.created_at, case.status.value, how if isinstance(how, str) else None, unit,
+                   {name: data[name] for name in channel.shown if name in data}, masked_phone(data.get(channel.phone)))
+
+
+def taken_in_by(session: Session, helper_id: int, *, limit: int, offset: int = 0) -> tuple[list[TakenInRow], bool]:
+    """The demands ``helper_id`` took in, newest first, one page; and whether more follow."""
+    rows = session.execute(
+        select(PublicDemand.code, PublicDemand.created_at, ProcessInstance.status, TaskEvent.payload)
+        .join(ProcessInstance, ProcessInstance.id == PublicDemand.instance_id)
+        .outerjoin(TaskEvent, (TaskEvent.instance_id == PublicDemand.instance_id) & (TaskEvent.action == TAKEN_IN))
+        .where(PublicDemand.helper_id == helper_id)
+        .order_by(PublicDemand.created_at.desc(), PublicDemand.id.desc())
+        .limit(limit + 1).offset(offset)).all()
+    found = []
+    for code, at, status, payload in rows[:limit]:
+        how = payload.get("how") if isinstance(payload, dict) else None
+        found.append(TakenInRow(code, at, status.value, how if isinstance(how, str) else None))
+    return found, len(rows) > limit
 
 
 def find(session: Session, code: str, phone: str) -> PublicDemand:

@@ -26,12 +26,12 @@ from web.settings import Settings
 
 DEMO_PASSWORD = "whistle-demo"
 # The packs whose organisation and demo logins every test database holds.
-DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb", PROCESSES / "ywtb"]
+DEMO_PACKS = [PROCESSES / "demo-city", PROCESSES / "rxjb", PROCESSES / "ywtb", PROCESSES / "yishi"]
 # Emptied before each test; organisation tables keep the seeded demo district.
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
                "sla_policy", "task_event", "human_task", "instance_department", "process_instance",
                "process_definition", "user_session", "login_throttle", "login_event", "idempotency_record",
-               "learned_model", "public_demand"]
+               "learned_model", "public_demand", "consultation_vote", "consultation_comment", "phone_check"]
 BACKENDS = ["sqlite", "postgresql"]
 
 

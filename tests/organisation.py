@@ -13,7 +13,7 @@ from engine.validation import Bundle, ValidatedBundle, validate_bundle
 from tests.support import PROCESSES
 
 # The shipped packs' organisation files, the organisation first (practices name its units).
-DEMO_ORGANISATION = [PROCESSES / pack / "organisation.yaml" for pack in ("demo-city", "rxjb", "ywtb")]
+DEMO_ORGANISATION = [PROCESSES / pack / "organisation.yaml" for pack in ("demo-city", "rxjb", "ywtb", "yishi")]
 
 
 @cache

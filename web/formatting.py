@@ -37,6 +37,7 @@ LABELS = {
     "started": N_("Whistle blown"),
     "linked": N_("Linked case started"),
     "request_merged": N_("Another request merged in"),
+    "taken_in_for_resident": N_("Taken in for a resident"),
     "task_created": N_("Task created"),
     "task_cancelled": N_("Task withdrawn"),
     "unclaimed": N_("Released"),

@@ -15,6 +15,7 @@ MENU: list[tuple[str, object, Callable[[Actor], bool]]] = [
     ("inbox.index", _l("My tasks"), permissions.works_on_tasks),
     ("street.new", _l("Blow the whistle"), permissions.blows_whistles),
     ("street.index", _l("Our whistles"), permissions.follows_whistles),
+    ("public.counter_index", _l("Requests for residents"), permissions.takes_requests_in),
     ("supervise.index", _l("Supervision"), permissions.supervises),
     ("design.index", _l("Processes"), permissions.designs),
     ("operate.incidents", _l("Incidents"), permissions.designs),

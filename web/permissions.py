@@ -1,10 +1,11 @@
 """Who may open which pages, from the capabilities roles are granted in data (never from role names)."""
 from __future__ import annotations
 
+from engine import public_demands
 from engine.actors import Actor
 from engine.roles import Capability
 from engine.whistle_rules import street_seats
-from web.db import read_session
+from web.db import read_session, services
 
 _PLATFORM = {Capability.DESIGN, Capability.ADMINISTER, Capability.PUBLIC}
 
@@ -28,6 +29,12 @@ def blows_whistles(actor: Actor) -> bool:
 def follows_whistles(actor: Actor) -> bool:
     """Blows whistles or heads those who do (the street's own boards)."""
     return bool(street_seats(read_session(), actor))
+
+
+def takes_requests_in(actor: Actor) -> bool:
+    """May start the public site's process from a seat granted ``start``: takes demands in for residents."""
+    channels = services().public
+    return bool(channels) and bool(public_demands.counter_seats(read_session(), services().ctx, actor, channels[0]))
 
 
 def supervises(actor: Actor) -> bool:

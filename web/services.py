@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from engine import drafts, packs, public_channels
+from engine import consultations, drafts, packs, public_channels
 from engine.clock import Clock, FileClock, SystemClock
+from engine.consultations import Consultation
 from engine.context import EngineContext
 from engine.database import Database
 from engine.errors import DefinitionInvalid
@@ -32,6 +33,7 @@ class Services:
     escalation: Escalation
     # The public site's channels: each pack's public.yaml (engine/public_channels.py), read once.
     _public: list[PublicChannel] | None = field(default=None, repr=False)
+    _consultations: list[Consultation] | None = field(default=None, repr=False)
 
     @property
     def public(self) -> list[PublicChannel]:
@@ -39,6 +41,13 @@ class Services:
         if self._public is None:
             self._public = public_channels.channels(self.settings.processes_dir)
         return self._public
+
+    @property
+    def consultations(self) -> list[Consultation]:
+        """The packs' 议事协商 (consultation.yaml), read once."""
+        if self._consultations is None:
+            self._consultations = consultations.consultations(self.settings.processes_dir)
+        return self._consultations
 
 
 def calendars_of(settings: Settings) -> Calendars:
@@ -76,5 +85,5 @@ def build_services(settings: Settings) -> Services:
     ctx = engine_context(settings, calendars)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
     services = Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=wire(ctx, calendars))
-    _ = services.public  # a broken public.yaml stops the start with its problems, as a broken calendar does
+    _ = services.public, services.consultations  # a broken file stops the start, located, as a calendar does
     return services

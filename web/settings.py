@@ -70,6 +70,9 @@ class Settings:
     # The public site's rate-limit counters (web/public/limits.py): in the process by default; a
     # shared store (a limits storage URI, e.g. redis://host:6379) when several processes serve it.
     rate_limit_storage: str = "memory://"
+    # Who sends residents' phone verification codes (engine/verification.py): "log" (development: the
+    # server log) or a class "package.module:Class" with a send(phone, code) method.
+    verifier: str = "log"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -86,6 +89,8 @@ class Settings:
             values["processes_dir"] = Path(env["WHISTLE_PROCESSES_DIR"])
         if env.get("WHISTLE_ALLOW_SCRIPT_TASKS"):
             values["allow_script_tasks"] = env["WHISTLE_ALLOW_SCRIPT_TASKS"].lower() in _TRUE
+        if env.get("WHISTLE_VERIFIER"):
+            values["verifier"] = env["WHISTLE_VERIFIER"]
         if env.get("WHISTLE_RATE_LIMIT_STORAGE"):
             values["rate_limit_storage"] = env["WHISTLE_RATE_LIMIT_STORAGE"]
         if env.get("WHISTLE_LEARNING"):

@@ -4,6 +4,7 @@ from engine.models.audit import TaskEvent
 from engine.models.base import Base
 from engine.models.catalog import Category
 from engine.models.collaboration import TaskComment, TaskDraft
+from engine.models.consultation import ConsultationComment, ConsultationVote, PhoneCheck
 from engine.models.definitions import ProcessDefinition
 from engine.models.idempotency import IdempotencyRecord
 from engine.models.incidents import Incident, IncidentStatus
@@ -27,6 +28,8 @@ __all__ = [
     "Attachment",
     "Base",
     "Category",
+    "ConsultationComment",
+    "ConsultationVote",
     "Department",
     "HumanTask",
     "IdempotencyRecord",
@@ -39,6 +42,7 @@ __all__ = [
     "LoginThrottle",
     "Membership",
     "ProcessDefinition",
+    "PhoneCheck",
     "ProcessInstance",
     "PublicDemand",
     "RoleDefinition",

@@ -35,7 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PASSWORD = "whistle-demo"
 # What cases write, children first (plain DELETEs: the server keeps its connections and caches).
 CASE_TABLES = ["attachment", "notification", "escalation_record", "extension_request", "task_deadline",
-               "task_event", "human_task", "instance_department", "public_demand", "process_instance"]
+               "task_event", "human_task", "instance_department", "public_demand", "consultation_vote",
+               "consultation_comment", "process_instance"]
 
 pytestmark = pytest.mark.browser
 

@@ -85,7 +85,7 @@ def test_a_resident_reports_follows_reads_the_reply_and_rates(app: Flask, flow: 
     assert rated.status_code == 302
     assert flow.instance(case.id).status == "completed"
     after = other.get(f"/public/demands/{code}").get_data(as_text=True)
-    assert "已办结" in after and "data-rating-form" not in after
+    assert "已结案" in after and "data-rating-form" not in after
     again = other.post(f"/public/demands/{code}/rating", data={"rating": "1", "csrf_token": token})
     assert again.status_code == 302  # nothing left to rate: said so, nothing changed
     assert "不在待评价环节" in other.get(f"/public/demands/{code}").get_data(as_text=True)

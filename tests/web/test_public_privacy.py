@@ -1,6 +1,7 @@
 """No public page ever shows a person: after demands with known names, phones and exact addresses (a 举报
 among them), every page of the public site — crawled from its menu and every GET route under /public —
-is fetched as a stranger and as the resident, and none of that personal data is in any answer."""
+is fetched as a stranger, as the resident and as a voter, and none of that personal data is in any answer;
+a proposal's votes and comments show no voter."""
 from __future__ import annotations
 
 import re
@@ -14,13 +15,16 @@ from sqlalchemy import select
 
 from engine.models import PublicDemand
 from tests.support import Flow
+from tests.web.conftest import Pages
+from tests.web.test_consultations import PROPOSAL, YISHI
 from tests.web.test_public_demands import RESIDENT, known_captcha, report
 from tests.web.test_ywtb_http import YWTB
 
 REPORTER = {**RESIDENT, "request_kind": "report", "category": "SCJG", "address": "新华路 88 号后院",
             "description": "某饭店后厨卫生很差", "requester_name": "李四光", "requester_phone": "13700001111"}
 PERSONAL = ["张三丰", "13912345678", "139 1234 5678", "和平里七区 5 号楼 3 单元", "李四光", "13700001111",
-            "新华路 88 号后院", "SFQ-CY.public", "SWJ.caseworker", "SFQ-CY.dispatcher"]
+            "新华路 88 号后院", "SFQ-CY.public", "SWJ.caseworker", "SFQ-CY.dispatcher",
+            "13800000001", "138****0001", "HP-01.committee", "和平里社区议事会成员"]
 
 
 def crawl(client: FlaskClient, start: Iterable[str]) -> dict[str, str]:
@@ -43,7 +47,13 @@ def crawl(client: FlaskClient, start: Iterable[str]) -> dict[str, str]:
     return seen
 
 
-def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow) -> None:
+def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow, pages: Pages) -> None:
+    flow.deploy(YISHI / "yishi.bpmn")
+    proposal = flow.start("yishi", PROPOSAL, as_="HP-01.committee")  # a resident votes and comments on it
+    resident_client = pages.as_("13800000001")
+    for path, data in ((f"/public/proposals/{proposal}/vote", {"choice": "support"}),
+                       (f"/public/proposals/{proposal}/comments", {"body": "同意加装"})):
+        assert resident_client.post(path, data=data).status_code == 302
     flow.deploy(YWTB / "ywtb.bpmn")
     known_captcha(app)
     resident, reporter = app.test_client(), app.test_client()
@@ -60,9 +70,13 @@ def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow) -> None
                     if r.rule.startswith("/public") and "GET" in (r.methods or ()) and "<" not in r.rule)
     stranger = crawl(app.test_client(), routes)
     own = crawl(resident, [*routes, "/public/demands/receipt"])
+    voter = crawl(resident_client.client, routes)  # what the voter sees of the proposal, signed in
     assert any(re.search(r"/public/demands/[2-9A-Z]{10}$", p) for p in own)  # the resident's own progress page
     assert len(stranger) >= len(routes)
-    for who, pages in (("a stranger", stranger), ("the resident", own)):
-        for path, body in pages.items():
-            found = [text for text in PERSONAL if text in body]
+    assert any(p.endswith(f"/public/proposals/{proposal}") for p in stranger)
+    for who, found_pages in (("a stranger", stranger), ("the resident", own), ("the voter", voter)):
+        # The signed-in voter's own name and number are in their top bar; nobody else's may be anywhere.
+        others = [t for t in PERSONAL if who != "the voter" or t not in ("13800000001", "138****0001")]
+        for path, body in found_pages.items():
+            found = [text for text in others if text in body]
             assert not found, f"{path} shows {found} to {who}"

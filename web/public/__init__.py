@@ -10,8 +10,8 @@ import logging
 
 from flask import Blueprint, Flask
 
-from web.public import demands, layout, statistics
-from web.public.limits import CAPTCHAS, DEMAND_POSTS, RATING_POSTS, TRACK_POSTS, limited
+from web.public import accounts, consultations, counter, demands, layout, statistics
+from web.public.limits import CAPTCHAS, DEMAND_POSTS, RATING_POSTS, SIGN_UPS, TRACK_POSTS, VOTES, limited
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,11 @@ def init_app(app: Flask) -> None:
     bp.add_url_rule("/demands/<code>", "demand", demands.show, methods=["GET"])
     bp.add_url_rule("/demands/<code>/rating", "rate", limited(app, demands.rate, RATING_POSTS), methods=["POST"])
     bp.add_url_rule("/statistics", "statistics", statistics.statistics, methods=["GET"])
+    # Staff taking demands in for residents (signed in, so neither captcha nor rate limit).
+    bp.add_url_rule("/counter", "counter_index", counter.index, methods=["GET"])
+    bp.add_url_rule("/counter/new", "counter_new", counter.new, methods=["GET", "POST"])
+    bp.add_url_rule("/counter/receipt/<code>", "counter_receipt", counter.receipt, methods=["GET"])
+    _consultation_rules(app, bp)
     app.register_blueprint(bp)
     fixed = app.extensions["whistle"].settings.captcha_file
     if fixed is not None:  # tests only: every captcha shows the digits in this file
@@ -36,3 +41,15 @@ def init_app(app: Flask) -> None:
         app.extensions["whistle_captcha_answers"] = lambda: fixed.read_text(encoding="utf-8").strip()[:6] or "0000"
     # The public menu links only the pages this server serves.
     app.context_processor(lambda: {"public_endpoints": app.view_functions})
+
+
+def _consultation_rules(app: Flask, bp: Blueprint) -> None:
+    """议事协商 and resident accounts: read by anyone, written by verified residents."""
+    bp.add_url_rule("/account/new", "sign_up", limited(app, accounts.sign_up, SIGN_UPS), methods=["GET", "POST"])
+    bp.add_url_rule("/account/verify", "verify", limited(app, accounts.verify, TRACK_POSTS), methods=["GET", "POST"])
+    bp.add_url_rule("/proposals", "proposals", consultations.proposals, methods=["GET"])
+    bp.add_url_rule("/proposals/<id:instance_id>", "proposal", consultations.proposal, methods=["GET"])
+    bp.add_url_rule("/proposals/<id:instance_id>/vote", "vote", limited(app, consultations.vote, VOTES),
+                    methods=["POST"])
+    bp.add_url_rule("/proposals/<id:instance_id>/comments", "comment", limited(app, consultations.comment, VOTES),
+                    methods=["POST"])

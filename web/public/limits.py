@@ -19,6 +19,8 @@ DEMAND_POSTS = "5 per minute; 30 per day"
 TRACK_POSTS = "10 per minute; 100 per day"
 RATING_POSTS = "5 per minute; 30 per day"
 CAPTCHAS = "30 per minute"
+SIGN_UPS = "3 per minute; 10 per day"  # each one sends a text message
+VOTES = "10 per minute; 100 per day"  # votes and comments of a signed-in resident
 
 
 def limiter_for(app: Flask) -> Limiter:
