@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import confidential
 from engine.access import may_see_instance
 from engine.actors import Actor
 from engine.audit import instance_history
@@ -55,6 +56,8 @@ class CaseRecord:
     departments: list[tuple[str, str]]
     tasks: list[CaseTask] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
+    # The start data as this reader may read it (engine/confidential.py); never the instance's own dict.
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def open_tasks(self) -> list[CaseTask]:
@@ -94,8 +97,11 @@ def case_record(session: Session, actor: Actor, instance_id: int) -> CaseRecord:
         CaseTask(t.id, t.name, t.element_id, t.status, code, name, assignee, t.created_at, t.completed_at)
         for t, code, name, assignee in task_rows
     ]
+    rule = confidential.rule_of(session, instance.definition_id)
     history = [
-        HistoryEntry(e.id, e.action, e.at, username, display, dept, e.task_id, e.payload)
+        HistoryEntry(e.id, e.action, e.at, username, display, dept, e.task_id,
+                     confidential.shown_payload(rule, actor, e.action, e.payload))
         for e, username, display, dept in session.execute(instance_history(instance_id)).all()
     ]
-    return CaseRecord(instance, [(c, n) for c, n in departments], tasks, history)
+    data = confidential.shown(rule, actor, instance.case_data if isinstance(instance.case_data, dict) else {})
+    return CaseRecord(instance, [(c, n) for c, n in departments], tasks, history, dict(data))

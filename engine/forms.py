@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from engine import suggested_values
+from engine import confidential, suggested_values
 from engine.errors import FieldError, Problem
 
 MAX_FORM_BYTES = 256 * 1024
@@ -43,7 +43,7 @@ def check_form(schema: Any, path: str) -> list[Problem]:
         return [Problem(path, None, where, "invalid JSON Schema: {reason}", {"reason": error.message})]
     if schema.get("type") != "object" or not isinstance(schema.get("properties", {}), dict):
         return [Problem(path, None, "(root)", "a form schema must have type 'object' and 'properties'")]
-    return suggested_values.check(schema, path)
+    return suggested_values.check(schema, path) + confidential.check(schema, path)
 
 
 def validate_data(

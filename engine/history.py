@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from engine import confidential
 from engine.access import instance_visible, may_see_instance
 from engine.actors import Actor
 from engine.errors import NotFound
@@ -65,7 +66,17 @@ def page(session: Session, actor: Actor, query: HistoryQuery, *, limit: int,
         .order_by(TaskEvent.id.desc() if query.newest_first else TaskEvent.id.asc())
     )
     rows = session.execute(statement.limit(limit + 1).offset(offset)).all()
-    return [Entry(*row) for row in rows[:limit]], len(rows) > limit
+    rules = _confidential_rules(session, {row.instance_id for row in rows[:limit]})
+    return [Entry(*row[:-1], confidential.shown_payload(rules.get(row.instance_id), actor, row.action, row.payload))
+            for row in rows[:limit]], len(rows) > limit
+
+
+def _confidential_rules(session: Session, instance_ids: set[int]) -> dict[int, Any]:
+    """Each case's confidentiality rule (by its version's start form), for the payloads of one page."""
+    versions = dict(session.execute(select(ProcessInstance.id, ProcessInstance.definition_id).where(
+        ProcessInstance.id.in_(sorted(instance_ids)))).all()) if instance_ids else {}
+    by_version = {v: confidential.rule_of(session, v) for v in set(versions.values())}
+    return {i: by_version[v] for i, v in versions.items()}
 
 
 def _filters(query: HistoryQuery) -> list[ColumnElement[bool]]:

@@ -120,3 +120,4 @@ def pages(app: Flask) -> Iterator[Pages]:
     yield found
     for client in found.clients:
         client.__exit__(None, None, None) if hasattr(client, "__exit__") else None
+

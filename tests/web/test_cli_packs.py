@@ -214,5 +214,5 @@ def test_demo_deploys_every_pack_and_seeds_the_demo_city(run: Run, monkeypatch: 
     printed = [line.split()[0] for line in listed if line.startswith("  ") and not line.startswith("  (")]
     assert printed[:2] == ["HP.officer", "HP.leader"] and "DEMO12345.operator" in printed
     assert printed.index("DEMO12345.operator") > printed.index("admin")
-    assert run.counts() == (3, 3)  # type: ignore[attr-defined]  # whistle, rxjb and ywtb, each with its policy
+    assert run.counts() == (4, 3)  # type: ignore[attr-defined]  # whistle, rxjb, ywtb (each with its policy), yishi
     assert run("user", "token", "DCS.supervisor").exit_code == 0  # the demo city's logins were seeded

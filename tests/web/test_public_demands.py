@@ -4,6 +4,7 @@ with the number and phone, reads the reply and rates it. Strangers, wrong phones
 and nothing is created by a refused post."""
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -49,6 +50,8 @@ def test_a_resident_reports_follows_reads_the_reply_and_rates(app: Flask, flow: 
     assert wrong.status_code == 422 and "数字与图片不符" in wrong.get_data(as_text=True)
     missing = report(resident, {**RESIDENT, "description": ""})
     assert missing.status_code == 422 and cases(flow) == 0  # the intake form's own checks, nothing created
+    program = report(resident, {**RESIDENT, "photos": (io.BytesIO(b"MZ\x90\x00 not a photo"), "photo.exe")})
+    assert program.status_code == 422 and cases(flow) == 0  # only photos and documents, sniffed from the bytes
     sent = report(resident, RESIDENT)
     assert sent.status_code == 302 and sent.headers["Location"].endswith("/public/demands/receipt")
     receipt = lxml_html.fromstring(resident.get("/public/demands/receipt").get_data(as_text=True))

@@ -93,7 +93,7 @@ def test_signed_out_the_month_shows_rates_map_overdue_trends_and_cases_but_nobod
     listed = cells_of_cases(tree)
     assert list(listed) == [str(cases["B"]), str(cases["A"]), str(cases["D"])]
     assert listed[str(cases["A"])] == [str(cases["A"]), "2026-09-28", "停水与管道爆裂", "和平街道", "和平里社区",
-                                       "已办结"]
+                                       "已结案"]
     assert listed[str(cases["B"])][4] == "—"  # typed as an address: not a community the organisation knows
     assert listed[str(cases["D"])][-1] == "办理中"
     charts = json.loads(tree.xpath("string(//script[@id='public-stats-data'])"))

@@ -25,7 +25,9 @@ VISIT = {"valid": True, "responded": True, "solved": True, "satisfaction": "sati
 pytestmark = pytest.mark.xdist_group("rxjb_http")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+# Session-scoped: xdist hands the group's tests over one by one, and a module fixture was torn down and
+# started again between them (up to three servers per backend); this one starts once per backend.
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def hotline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """A server initialised, deployed (every pack, rxjb with them) and seeded on each backend."""
     with live_api(request.param, tmp_path_factory.mktemp(f"rxjb-{request.param}"), USERS, "whistle_rxjb") as live:

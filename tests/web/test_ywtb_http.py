@@ -31,7 +31,9 @@ REQUEST = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+# Session-scoped: xdist hands the group's tests over one by one, and a module fixture was torn down and
+# started again between them (up to three servers per backend); this one starts once per backend.
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """A server with every pack deployed and the demo seeded, shared by this module's tests on one backend."""
     with live_api(request.param, tmp_path_factory.mktemp(f"ywtb-{request.param}"), USERS, "whistle_ywtb") as found:

@@ -109,7 +109,7 @@ def case(record: CaseRecord, *, process_version: int, links: Links | None = None
         "title": i.title,
         "status": i.status.value,
         "revision": i.revision,
-        "data": i.case_data,
+        "data": record.data,
         "departments": [{"code": c, "name": n} for c, n in record.departments],
         "open_tasks": [case_task(t) for t in record.open_tasks],
         "tasks": [case_task(t) for t in record.tasks],

@@ -90,7 +90,7 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
                     and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
     return render_template("cases/show.html", record=record, case=case, escalations=escalations,
                            process_name=parts.name or case.process_key, start_label=start_label,
-                           reported=shown_values(start_form, case.case_data, dict(record.departments)),
+                           reported=shown_values(start_form, record.data, dict(record.departments)),
                            entry_data=data_by_entry(record, parts), department_names=dict(record.departments),
                            timeline=merged(record.history, escalations), may_withdraw=may_withdraw,
                            withdraw_reason=reason, withdraw_errors=errors or {},

@@ -114,7 +114,7 @@ def department_reports(record: CaseRecord, forms: Mapping[int, TaskForm], schema
                        departments: Mapping[str, str], files: Mapping[str, str], *, own: str | None,
                        skip_task: int) -> list[DepartmentReports]:
     """Completed tasks' data grouped by the department they concern, summoned departments first in case order."""
-    summoned = [str(code) for code in record.instance.case_data.get("departments", []) or []]
+    summoned = [str(code) for code in record.data.get("departments", []) or []]
     grouped: dict[str, list[Report]] = {code: [] for code in summoned}
     for event in record.history:
         if event.action != "completed" or event.task_id is None or event.task_id == skip_task:

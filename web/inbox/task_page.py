@@ -159,7 +159,7 @@ def build(session: Session, ctx: EngineContext, actor: Actor, task_id: int, now:
         record=record,
         about=about,
         departments=names,
-        case_entries=entries(start_schema, record.instance.case_data or {}, names, files),
+        case_entries=entries(start_schema, record.data, names, files),
         reports=department_reports(record, forms, parts.forms, names, files, own=about, skip_task=task.id),
         submitted=report_of(own_data, detail.form, names, files) if own_data else None,
         clocks=clocks,

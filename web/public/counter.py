@@ -26,7 +26,7 @@ from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, parse
 from web.i18n import translate
-from web.public.demands import CONFIRM, _fields, _shown, channel
+from web.public.demands import CONFIRM, _fields, _shown, channel, keep_photos
 from web.query import IntParam
 
 # How the resident came to the clerk: stored in the case's history with the clerk and their unit.
@@ -57,6 +57,9 @@ def new() -> str | Response | tuple[str, int]:
         errors += [e for e in validate_data(schema, data, department_exists=services().ctx.directory(session_).exists)
                    if e.field.split("[")[0].split(".")[0] in shown]
         return _page(chosen, schema, data, None, errors, 422)
+    refused = keep_photos(chosen, schema, data)
+    if refused:
+        return _page(chosen, schema, data, how, refused, 422)
     actor = current_actor()
     seats = public_demands.counter_seats(read_session(), services().ctx, actor, chosen)
     unit = seats[0].department_id if seats else None

@@ -12,13 +12,15 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine import catalog, definitions, public_demands
+from engine import accounts, attachments, catalog, definitions, public_demands
+from engine.actors import actor_of
 from engine.errors import Conflict, FieldError, InvalidInput, NeedsConfirmation, NotFound
 from engine.public_channels import PublicChannel
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, fields_for, parse
 from web.i18n import translate
 from web.public import captcha
+from web.street.attachments import store_uploads
 
 TRACKED = "public_tracked"  # tracking codes this browser proved, newest last
 MAX_TRACKED = 20
@@ -47,8 +49,11 @@ def new() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return _page(chosen, schema, {}, [])
     data = parse(schema, request.form)
-    if not captcha.passed(request.form.get("captcha")):
+    if not captcha.passed(request.form.get("captcha")):  # before any file is kept: a bot stores nothing
         return _page(chosen, schema, data, [], 422, captcha_wrong=True)
+    refused = keep_photos(chosen, schema, data)
+    if refused:
+        return _page(chosen, schema, data, refused, 422)
     try:
         receipt = write(lambda s: public_demands.submit(s, services().ctx, chosen, data, now=now(),
                                                         confirmed=request.form.get(CONFIRM) == "1"))
@@ -61,6 +66,26 @@ def new() -> str | Response | tuple[str, int]:
     _remember(receipt.code)
     session["public_receipt"] = receipt.code
     return redirect(url_for("public.receipt"))
+
+
+def keep_photos(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, Any]) -> list[FieldError]:
+    """Keep the posted files of the form's file fields as the intake account's uploads; the refusals.
+
+    They count against that account's waiting uploads (engine/pending_uploads.py) until the start
+    attaches them; a refused or abandoned report leaves them to the worker's cleanup.
+    """
+    fields = attachments.fields_of(schema)
+    if not any(f.filename for name in fields for f in request.files.getlist(name)):
+        return []
+    starter = actor_of(accounts.user_by_name(read_session(), chosen.starter))
+    errors: list[FieldError] = []
+    for name in fields:
+        stored, refused = store_uploads(starter, request.files.getlist(name), field=name)
+        errors += refused
+        if stored:
+            data[name] = stored
+    read_session().rollback()  # the uploads were committed in their own transaction: read afresh
+    return errors
 
 
 def receipt() -> str | Response:
