@@ -119,7 +119,7 @@ def _new_code() -> str:
 
 def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: Mapping[str, Any], *, now: datetime,
            confirmed: bool = False, helper_id: int | None = None, helper_unit_id: int | None = None,
-           how: str | None = None) -> Receipt:
+           how: str | None = None, resident_id: int | None = None) -> Receipt:
     """Start the channel's process with the resident's ``data`` (its fields only, then its fixed values).
 
     Invalid data raises InvalidInput (per field), a suspected repeat NeedsConfirmation, as for staff.
@@ -134,7 +134,8 @@ def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: M
     while session.execute(select(PublicDemand.id).where(PublicDemand.code == code)).first() is not None:
         code = _new_code()
     session.add(PublicDemand(instance_id=case.id, code=code, phone_digest=_digest(code, payload.get(channel.phone)),
-                             channel=COUNTER if helper_id else ONLINE, helper_id=helper_id, created_at=now))
+                             channel=COUNTER if helper_id else ONLINE, helper_id=helper_id,
+                             resident_id=None if helper_id else resident_id, created_at=now))
     if helper_id:
         audit.record(session, TAKEN_IN, at=now, instance_id=case.id, actor_id=helper_id,
                      department_id=helper_unit_id, payload={"how": how[:MAX_HOW]} if how else {})
@@ -265,3 +266,11 @@ def start_form(session: Session, ctx: EngineContext, channel: PublicChannel) -> 
     properties = schema.get("properties") or {}
     return {**schema, "properties": {n: properties[n] for n in channel.fields if n in properties},
             "required": [n for n in schema.get("required", []) if n in channel.fields]}
+
+
+def of_resident(session: Session, user_id: int, *, limit: int = 50) -> list[tuple[str, datetime, str]]:
+    """The demands a signed-in resident sent, newest first: (tracking code, received, case status)."""
+    return [(code, at, status.value) for code, at, status in session.execute(
+        select(PublicDemand.code, PublicDemand.created_at, ProcessInstance.status)
+        .join(ProcessInstance, ProcessInstance.id == PublicDemand.instance_id)
+        .where(PublicDemand.resident_id == user_id).order_by(PublicDemand.id.desc()).limit(limit))]

@@ -21,4 +21,6 @@ class PublicDemand(Base):
     phone_digest: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))  # online (the resident) or counter (a clerk for them)
     helper_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # the clerk, at a counter
+    # The signed-in resident who sent it, when one did: they follow it under their account, without the phone.
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

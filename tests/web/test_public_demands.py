@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from engine.models import ProcessInstance, PublicDemand
 from tests.support import Flow
-from tests.web.conftest import csrf_token_of
+from tests.web.conftest import Pages, csrf_token_of
 from tests.web.test_ywtb_http import YWTB
 
 RESIDENT = {"request_kind": "complaint", "category": "SDGD", "street": "HP", "community": "和平里社区",
@@ -115,3 +115,21 @@ def test_posts_are_rate_limited_per_address(app: Flask) -> None:
     answers = [client.post("/public/track", data={"code": "ABCDEFGHJK", "phone": "1", "csrf_token": token}).status_code
                for _ in range(11)]
     assert answers[:10] == [404] * 10 and answers[10] == 429
+
+
+def test_a_signed_in_resident_follows_their_requests_without_the_phone(app: Flask, flow: Flow, pages: Pages) -> None:
+    flow.deploy(YWTB / "ywtb.bpmn")
+    known_captcha(app)
+    resident = pages.as_("13800000001").client  # a verified resident of 和平里社区 (the yishi pack's demo)
+    assert report(resident, {**RESIDENT, "address": "和平里八区 1 号楼"}).status_code == 302
+    page = lxml_html.fromstring(resident.get("/public/demands/mine").get_data(as_text=True))
+    [code] = page.xpath("//*[@data-mine]/@data-mine")
+    assert resident.get(f"/public/demands/{code}").status_code == 200  # proved by the account, no phone asked
+    assert "我的诉求" in resident.get("/public").get_data(as_text=True)
+    anonymous = app.test_client()
+    assert anonymous.get("/public/demands/mine").status_code == 302  # sign in first
+    assert report(anonymous, {**RESIDENT, "address": "和平里八区 2 号楼"}).status_code == 302
+    listed = lxml_html.fromstring(resident.get("/public/demands/mine").get_data(as_text=True))
+    assert listed.xpath("//*[@data-mine]/@data-mine") == [code]  # someone else's report is not theirs
+    staff = pages.as_("SFQ-CY.clerk").client
+    assert "我的诉求" not in staff.get("/public").get_data(as_text=True)

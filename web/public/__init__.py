@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
                     methods=["GET"])
     bp.add_url_rule("/demands/new", "new_demand", limited(app, demands.new, DEMAND_POSTS), methods=["GET", "POST"])
     bp.add_url_rule("/demands/receipt", "receipt", demands.receipt, methods=["GET"])
+    bp.add_url_rule("/demands/mine", "mine", demands.mine, methods=["GET"])
     bp.add_url_rule("/track", "track", limited(app, demands.track, TRACK_POSTS), methods=["GET", "POST"])
     bp.add_url_rule("/demands/<code>", "demand", demands.show, methods=["GET"])
     bp.add_url_rule("/demands/<code>/rating", "rate", limited(app, demands.rate, RATING_POSTS), methods=["POST"])

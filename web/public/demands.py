@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from engine import accounts, attachments, catalog, definitions, public_demands
 from engine.actors import actor_of
 from engine.errors import Conflict, FieldError, InvalidInput, NeedsConfirmation, NotFound
 from engine.public_channels import PublicChannel
+from engine.roles import Capability
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, fields_for, parse
 from web.i18n import translate
@@ -56,7 +57,8 @@ def new() -> str | Response | tuple[str, int]:
         return _page(chosen, schema, data, refused, 422)
     try:
         receipt = write(lambda s: public_demands.submit(s, services().ctx, chosen, data, now=now(),
-                                                        confirmed=request.form.get(CONFIRM) == "1"))
+                                                        confirmed=request.form.get(CONFIRM) == "1",
+                                                        resident_id=_resident_id()))
     except NeedsConfirmation:  # the same place and problem was reported lately: ask before a second one
         read_session().rollback()
         return _page(chosen, schema, data, [], 409, repeat=True)
@@ -86,6 +88,23 @@ def keep_photos(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, A
             data[name] = stored
     read_session().rollback()  # the uploads were committed in their own transaction: read afresh
     return errors
+
+
+def _resident_id() -> int | None:
+    """The signed-in resident sending a report (a seat of a role with the public capability), if any."""
+    actor = g.get("actor")
+    return actor.user_id if actor is not None and actor.can(Capability.PUBLIC) else None
+
+
+def mine() -> str | Response:
+    """A signed-in resident's own demands; each opens without the phone number."""
+    user_id = _resident_id()
+    if user_id is None:
+        return redirect(url_for("auth.login", next=url_for("public.mine")))
+    rows = public_demands.of_resident(read_session(), user_id)
+    for code, _at, _status in reversed(rows):
+        _remember(code)  # proved by the account: their progress pages open
+    return render_template("public/mine.html", rows=rows)
 
 
 def receipt() -> str | Response:
