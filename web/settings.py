@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import processes
 from engine.login_throttle import ThrottlePolicy
@@ -73,6 +74,9 @@ class Settings:
     # Who sends residents' phone verification codes (engine/verification.py): "log" (development: the
     # server log) or a class "package.module:Class" with a send(phone, code) method.
     verifier: str = "log"
+    # The address residents reach the public site at ("https://12345.example.gov.cn"), printed on paper
+    # receipts; None: the address of the request that prints it (right only without a proxy in front).
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -99,6 +103,8 @@ class Settings:
             values["attachments_dir"] = Path(env["WHISTLE_ATTACHMENTS_DIR"])
         if env.get("WHISTLE_CAPTCHA_FILE"):
             values["captcha_file"] = Path(env["WHISTLE_CAPTCHA_FILE"])
+        if env.get("WHISTLE_PUBLIC_URL"):
+            values["public_url"] = public_url(env["WHISTLE_PUBLIC_URL"])
         if env.get("WHISTLE_CLOCK_FILE"):
             values["clock_file"] = Path(env["WHISTLE_CLOCK_FILE"])
         values.update(_bounded_values(env))
@@ -176,6 +182,7 @@ _BOUNDED_INTS = [
     ("WHISTLE_PROXY_COUNT", "proxy_count", 0, 5),
 ]
 _TRUE = ("1", "true", "yes", "on")
+MAX_PUBLIC_URL = 200
 
 
 def _bounded_values(env: Any) -> dict[str, Any]:
@@ -192,3 +199,16 @@ def _bounded_values(env: Any) -> dict[str, Any]:
     if env.get("WHISTLE_SESSION_COOKIE_SECURE"):
         values["session_cookie_secure"] = env["WHISTLE_SESSION_COOKIE_SECURE"].lower() in _TRUE
     return values
+
+
+def public_url(value: str) -> str:
+    """WHISTLE_PUBLIC_URL without its trailing slash; SettingsError unless it is an http(s) origin and path."""
+    text = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(text) if len(text) <= MAX_PUBLIC_URL and text.isprintable() and " " not in text else None
+    except ValueError:  # a broken [IPv6] host
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError("WHISTLE_PUBLIC_URL must be the site's address, such as https://12345.example.gov.cn "
+                            f"(http or https, no query), not {value[:40]!r}")
+    return text

@@ -42,7 +42,8 @@ def crawl(client: FlaskClient, start: Iterable[str]) -> dict[str, str]:
             continue
         for href in lxml_html.fromstring(body or "<p/>").xpath("//a/@href | //img/@src | //script/@src"):
             target = urljoin(path, href).split("#")[0]
-            if target.startswith("/public") and target not in seen:
+            # Other months of the statistics are the same page over other dates: following them never ends.
+            if target.startswith("/public") and target not in seen and "month=" not in target:
                 pending.append(target)
     return seen
 
@@ -60,8 +61,9 @@ def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow, pages: 
     assert report(resident, RESIDENT).status_code == 302
     assert report(reporter, REPORTER).status_code == 302
     with flow.db.transaction(write=False) as session:
-        started = list(session.execute(select(PublicDemand.instance_id)).scalars())
-    for case in started:  # dispatched and handled: units' steps and the reply are on the pages now
+        codes = dict(session.execute(select(PublicDemand.instance_id, PublicDemand.code)).all())
+    flow.deploy_policy(YWTB / "policies" / "ywtb.yaml")  # the statistics count ywtb's rates
+    for case in codes:  # dispatched and handled: units' steps and the reply are on the pages now
         flow.complete(flow.open_tasks(case, "Task_dispatch")[0].id, {"handler": "SWJ"}, as_="SFQ-CY.dispatcher")
         flow.complete(flow.open_tasks(case, "Task_sign")[0].id, {"decision": "sign"}, as_="SWJ.caseworker")
         flow.complete(flow.open_tasks(case, "Task_handle")[0].id, {"contacted": True, "result": "已派员到现场处理完毕"},
@@ -74,9 +76,28 @@ def test_no_public_page_or_answer_shows_a_person(app: Flask, flow: Flow, pages: 
     assert any(re.search(r"/public/demands/[2-9A-Z]{10}$", p) for p in own)  # the resident's own progress page
     assert len(stranger) >= len(routes)
     assert any(p.endswith(f"/public/proposals/{proposal}") for p in stranger)
-    for who, found_pages in (("a stranger", stranger), ("the resident", own), ("the voter", voter)):
+    api = answers_of_the_public_api(app, proposal, codes.values())
+    for who, found_pages in (("a stranger", stranger), ("the resident", own), ("the voter", voter),
+                             ("a resident's app", api)):
         # The signed-in voter's own name and number are in their top bar; nobody else's may be anywhere.
         others = [t for t in PERSONAL if who != "the voter" or t not in ("13800000001", "138****0001")]
         for path, body in found_pages.items():
             found = [text for text in others if text in body]
             assert not found, f"{path} shows {found} to {who}"
+
+
+def answers_of_the_public_api(app: Flask, proposal: int, codes: Iterable[str]) -> dict[str, str]:
+    """Every answer of the API's token-free routes: its GET routes, the proposal, each demand's progress."""
+    client = app.test_client()
+    document = client.get("/api/v1/openapi.json").json
+    open_paths = [path for path, item in document["paths"].items()
+                  if "{" not in path and item.get("get", {}).get("security") == []]
+    assert "/public/statistics" in open_paths and "/public/proposals" in open_paths
+    found = {path: client.get(f"/api/v1{path}").get_data(as_text=True) for path in open_paths}
+    found["/public/proposals/{id}"] = client.get(f"/api/v1/public/proposals/{proposal}").get_data(as_text=True)
+    for code in codes:  # each demand's own progress, asked with its code and its phone
+        for phone in (RESIDENT["requester_phone"], REPORTER["requester_phone"]):
+            answer = client.post("/api/v1/public/demands/progress", json={"code": code, "phone": phone})
+            found[f"progress {code} {phone}"] = answer.get_data(as_text=True)
+    assert sum('"steps"' in body for key, body in found.items() if key.startswith("progress")) == 2  # both read
+    return found

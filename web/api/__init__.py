@@ -19,6 +19,7 @@ def create_blueprint() -> Blueprint:
         instances,
         openapi,
         operate,
+        public,
         queries,
         repair,
         supervision,
@@ -30,7 +31,7 @@ def create_blueprint() -> Blueprint:
     bp.before_request(auth.authenticate)
     bp.before_request(openapi.refuse_undeclared_query)
     for module in (catalog, definitions, instances, tasks, supervision, extensions, operate, work, collaboration,
-                   queries, admin, repair, openapi):
+                   queries, admin, repair, public, openapi):
         module.register(bp)
     bp.register_error_handler(WhistleError, problems.from_domain)
     return bp
@@ -38,4 +39,7 @@ def create_blueprint() -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Mount the API; its errors are problem documents (see ``web.page_errors``)."""
+    from web.api import public
+
     app.register_blueprint(create_blueprint())
+    public.limit(app)

@@ -10,13 +10,15 @@ from web.db import now, read_session
 from web.formatting import local_time
 from web.i18n import translate
 
-# Routes anyone may call: liveness and the API description.
+# Routes anyone may call: liveness, the API description, and the public site's part (web.api.public), whose
+# endpoints all begin with PUBLIC_PREFIX.
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi_document"}
+PUBLIC_PREFIX = "api.public_"
 
 
 def authenticate() -> object | None:
     """Before each API request: resolve the bearer token to an actor, or answer 401."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    if request.endpoint in PUBLIC_ENDPOINTS or (request.endpoint or "").startswith(PUBLIC_PREFIX):
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

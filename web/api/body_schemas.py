@@ -6,6 +6,7 @@ from typing import Any
 from web.api.openapi_admin import BODIES as ADMIN
 from web.api.openapi_collaboration import BODIES as COLLABORATION
 from web.api.openapi_operate import BODIES as OPERATE
+from web.api.openapi_public import BODIES as PUBLIC
 from web.api.openapi_queries import BODIES as QUERIES
 from web.api.openapi_repair import BODIES as REPAIR
 from web.api.openapi_work import BODIES as WORK
@@ -36,4 +37,4 @@ CORE: dict[str, dict[str, Any]] = {
 }
 
 
-ALL: dict[str, dict[str, Any]] = {**CORE, **OPERATE, **WORK, **COLLABORATION, **QUERIES, **ADMIN, **REPAIR}
+ALL: dict[str, dict[str, Any]] = {**CORE, **OPERATE, **WORK, **COLLABORATION, **QUERIES, **ADMIN, **REPAIR, **PUBLIC}

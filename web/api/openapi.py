@@ -17,6 +17,7 @@ from web.api import (
     openapi_collaboration,
     openapi_escalation,
     openapi_operate,
+    openapi_public,
     openapi_queries,
     openapi_repair,
     openapi_work,
@@ -166,6 +167,7 @@ def document() -> dict[str, Any]:
             **openapi_queries.paths(),
             **openapi_admin.paths(),
             **openapi_repair.paths(),
+            **openapi_public.paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -179,7 +181,8 @@ def document() -> dict[str, Any]:
                                            "text/html": {"schema": {"type": "string"}}}}},
             "schemas": {**_schemas(), **openapi_escalation.schemas(), **openapi_operate.schemas(),
                         **openapi_work.schemas(), **openapi_collaboration.schemas(), **openapi_queries.schemas(),
-                        **openapi_admin.schemas(), **openapi_repair.schemas(), **BODIES},
+                        **openapi_admin.schemas(), **openapi_repair.schemas(), **openapi_public.schemas(),
+                        **BODIES},
         },
     }
 

@@ -16,7 +16,8 @@ from web.forms import fields_for
 from web.i18n import translate
 
 
-def _cfg() -> Consultation:
+def configured() -> Consultation:
+    """The site's consultation (the first pack with a consultation.yaml); NotFound when none."""
     found = services().consultations
     if not found:
         raise NotFound("No community consultation runs on this site.")
@@ -25,21 +26,21 @@ def _cfg() -> Consultation:
 
 def proposals() -> str:
     """The newest proposals, open ones marked."""
-    cfg = _cfg()
+    cfg = configured()
     return render_template("public/proposals.html", rows=consultations.proposals(read_session(), cfg))
 
 
 def proposal(instance_id: int) -> str:
     """One proposal: what is proposed, the tally, the comments, the decision and the work's progress."""
-    cfg = _cfg()
+    cfg = configured()
     found = consultations.proposal(read_session(), services().ctx, cfg, instance_id)
     actor = g.get("actor")
     mine = consultations.voted(read_session(), actor.user_id, instance_id) if actor else None
     return render_template("public/proposal.html", p=found, cfg=cfg, mine=mine, signed_in=actor is not None,
-                           decision=_shown(cfg, found.decision))
+                           decision=decision_read(cfg, found.decision))
 
 
-def _shown(cfg: Consultation, values: dict[str, object]) -> list[tuple[str, str]]:
+def decision_read(cfg: Consultation, values: dict[str, object]) -> list[tuple[str, str]]:
     """(label, value as read) of the decision's fields, from the decision form (its choices' names)."""
     session = read_session()
     definition = definitions.get(session, cfg.process)
@@ -69,7 +70,7 @@ def comment(instance_id: int) -> Response:
 
 
 def _act(instance_id: int, action: object, done: str) -> Response:
-    cfg = _cfg()
+    cfg = configured()
     actor = g.get("actor")
     if actor is None:
         return redirect(url_for("auth.login", next=url_for("public.proposal", instance_id=instance_id)))

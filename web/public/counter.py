@@ -26,7 +26,7 @@ from web.auth.session import allowed, current_actor
 from web.db import now, read_session, services, write
 from web.forms import Field, Option, parse
 from web.i18n import translate
-from web.public.demands import CONFIRM, _fields, _shown, channel, keep_photos
+from web.public.demands import CONFIRM, _fields, channel, keep_photos, shown_fields
 from web.query import IntParam
 
 # How the resident came to the clerk: stored in the case's history with the clerk and their unit.
@@ -86,9 +86,10 @@ def receipt(code: str) -> str:
     session_ = read_session()
     taken = public_demands.taken_in(session_, chosen, current_actor().user_id, code[:20])
     schema = public_demands.start_form(session_, services().ctx, chosen)
-    return render_template("public/counter_receipt.html", taken=taken, shown=_shown(chosen, schema, taken.shown),
+    return render_template("public/counter_receipt.html", taken=taken,
+                           shown=shown_fields(chosen, schema, taken.shown),
                            how=str(HOW[taken.how]) if taken.how in HOW else "",
-                           track_url=url_for("public.track", _external=True))
+                           track_url=track_url())
 
 
 @allowed(permissions.works_on_tasks)
@@ -114,3 +115,9 @@ def _page(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, Any], h
     token = form_tokens.carried(request.form.get(form_tokens.FIELD))
     return render_template("public/counter_new.html", came=came, fields=fields, general=general, repeat=repeat,
                            confirm=CONFIRM, token_field=form_tokens.FIELD, token=token), status
+
+
+def track_url() -> str:
+    """The tracking page's address as printed for the resident: under WHISTLE_PUBLIC_URL when it is set."""
+    base = services().settings.public_url
+    return f"{base}{url_for('public.track')}" if base else url_for("public.track", _external=True)

@@ -136,7 +136,7 @@ def show(code: str) -> str:
     session_ = read_session()
     progress = public_demands.progress(session_, chosen, demand)
     schema = public_demands.start_form(session_, services().ctx, chosen)
-    return render_template("public/demand.html", progress=progress, shown=_shown(chosen, schema, progress.shown),
+    return render_template("public/demand.html", progress=progress, shown=shown_fields(chosen, schema, progress.shown),
                            rating=_rating_field(chosen, session_))
 
 
@@ -192,7 +192,7 @@ def _fields(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, Any],
     return fields
 
 
-def _shown(chosen: PublicChannel, schema: dict[str, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
+def shown_fields(chosen: PublicChannel, schema: dict[str, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value as read) of the fields the progress page repeats: enum names and unit names, not codes."""
     by_name = {f.name: f for f in _fields(chosen, schema, values, [])}
     shown = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import render_template
@@ -29,7 +29,7 @@ from engine import definitions
 from engine.errors import NotFound
 from engine.whistles import form_of
 from escalation import public_figures, rates
-from escalation.rates import Unit
+from escalation.rates import RateBoard, Unit
 from web.db import now, read_session, services
 from web.i18n import current_lang
 from web.query import TextParam
@@ -89,13 +89,32 @@ class District:
     cells: tuple[Cell, ...]
 
 
-def statistics() -> str:
-    """``?process=&month=YYYY-MM&by=``: the month's public figures of a process whose policy declares rates."""
+@dataclass(frozen=True)
+class Month:
+    """A process's public month: everything the statistics page and the public API show, nothing more."""
+
+    board: RateBoard
+    processes: list[tuple[str, str]]
+    units: list[Line]
+    groups: list[Line]
+    first_rate: str
+    choices: list[Choice]
+    main: Choice | None  # the choice field the case list labels by
+    trend_choice: Choice | None
+    trend: dict[str, Any]
+    overdue: list[public_figures.UnitCount]
+    checked_at: datetime
+    cases: list[CaseLine]
+    districts: list[District]
+
+
+def month_figures() -> Month | None:
+    """``?process=&month=YYYY-MM&by=``: the month's public figures; None when no process declares rates."""
     by = BY.read()
     chosen = ranking.choose(ranking.PROCESS.read(), ranking.MONTH.read(), None)
     board = chosen.board
     if board is None:
-        return render_template("public/statistics.html", board=None)
+        return None
     session = read_session()
     zone = services().escalation.calendars.default.timezone
     schema = _start_form(session, board.process)
@@ -108,26 +127,37 @@ def statistics() -> str:
             BY.refuse("a choice field of the process's start form: " + ", ".join(c.name for c in choices))
     units, groups = ranking.lines_of(board.units, board.rules), ranking.lines_of(board.groups, board.rules)
     tree = rates.units(session)
-    first = ranking.rate_label(board.rules.rates[0])
-    trend = _trend(session, board.process, trend_choice, board.month, zone)
+    return Month(board, _process_names(session, chosen.processes), units, groups,
+                 ranking.rate_label(board.rules.rates[0]), choices, main, trend_choice,
+                 _trend(session, board.process, trend_choice, board.month, zone),
+                 public_figures.overdue_by_unit(session, board.process, now()), now().astimezone(zone),
+                 _cases(session, board.process, schema, main, tree, zone),
+                 _districts(tree, board.rules.roll_up, groups))
+
+
+def statistics() -> str:
+    """The statistics page of :func:`month_figures`, with its two charts."""
+    month = month_figures()
+    if month is None:
+        return render_template("public/statistics.html", board=None)
+    board, first, trend_choice = month.board, month.first_rate, month.trend_choice
     charts = {
         "rates": {"title": _("%(rate)s by unit", rate=first), "series": first, "empty": _("No answers this month."),
                   "items": [{"name": line.name or _("Unknown unit"), "value": line.cells[0].percent}
-                            for line in units if line.cells[0].percent is not None]},
+                            for line in month.units if line.cells[0].percent is not None]},
         "trend": {"title": _("Cases started per month by %(field)s", field=trend_choice.title)
                   if trend_choice else _("Cases started per month"),
-                  "empty": _("No cases in these months."), **trend},
+                  "empty": _("No cases in these months."), **month.trend},
     }
     return render_template(
-        "public/statistics.html", board=board, units=units, groups=groups, charts=charts,
-        processes=_process_names(session, chosen.processes), choices=choices, trend_choice=trend_choice, by=by,
+        "public/statistics.html", board=board, units=month.units, groups=month.groups, charts=charts,
+        processes=month.processes, choices=month.choices, trend_choice=trend_choice, by=BY.read(),
         previous=(board.month - timedelta(days=1)).replace(day=1),
         following=(board.month + timedelta(days=31)).replace(day=1),
         rate_label=ranking.rate_label, roll_up_label=ranking.roll_up_label(board.rules),
         score_label=ranking.score_label(board.rules), formula=ranking.formula(board.rules),
-        overdue=public_figures.overdue_by_unit(session, board.process, now()), checked_at=now().astimezone(zone),
-        cases=_cases(session, board.process, schema, main, tree, zone), main=main, first_rate=first,
-        districts=_districts(tree, board.rules.roll_up, groups), legend=legend())
+        overdue=month.overdue, checked_at=month.checked_at, cases=month.cases, main=month.main, first_rate=first,
+        districts=month.districts, legend=legend())
 
 
 def _start_form(session: Session, process: str) -> dict[str, Any]:
