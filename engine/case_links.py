@@ -1,10 +1,11 @@
 """Linked cases: a step of one case offers to start a case of another process from it.
 
 A designer declares the offer on a user task with the extension property ``links`` (process
-keys, separated by commas). While such a task is open, whoever may read the case and holds the
-role that starts the other process may start it from the case: the start form comes prefilled
-with the case's values for the fields both forms share, and the new case records where it came
-from, so each case record shows the other. Every entry point goes through ``check``.
+keys, separated by commas). While such a task is open, whoever may read the case and holds a
+role that starts the other process (its start lane's, or one its ``also_started_by`` adds) may
+start it from the case: the start form comes prefilled with the case's values for the fields
+both forms share, and the new case records where it came from, so each case record shows the
+other. Every entry point goes through ``check``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import attachments, definitions
+from engine import attachments, definitions, start_roles
 from engine.access import instance_visible, may_see_instance
 from engine.actors import Actor
 from engine.case_link_keys import PROPERTY, keys_of
@@ -81,8 +82,7 @@ def offers(session: Session, ctx: EngineContext, actor: Actor, instance: Process
         if definition is None:
             continue
         parts = ctx.parts(session, definition.id)
-        role = (parts.catalog.get("start") or {}).get("role")
-        if role is None or actor.seats_with(role):
+        if start_roles.may_start(actor, parts.catalog.get("start") or {}):
             found.append(Offer(key, parts.name or key))
     return found
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, with_expression
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, case_links, definitions, incidents, message_senders, start_rules
+from engine import audit, case_links, definitions, incidents, message_senders, start_roles, start_rules
 from engine.actors import Actor, Seat
 from engine.assignment import DepartmentDirectory
 from engine.context import DefinitionParts, EngineContext
@@ -143,20 +143,26 @@ def _origin(session: Session, actor: Actor, start_info: Mapping[str, Any], paylo
             parts: DefinitionParts) -> int | None:
     """Check the actor may start the process; fill in the unit they start it for.
 
-    The start event's lane names the role that starts; when its assignment expression is a plain
-    variable (e.g. ``street``), the starter's seat fills it in.
+    The start event's lane names the role that starts (and ``also_started_by`` may add others); when
+    the lane's assignment expression is a plain variable (e.g. ``street``), a seat of the lane's role
+    fills it in. A seat of an added role does not: its unit is of another kind than the variable names.
     """
     if not start_info.get("role"):
         return actor.seats[0].department_id if actor.seats else None
     code = start_info["role"]
-    role = role_book(session).get(code)
+    book = role_book(session)
+    role = book.get(code)
     label = role.label if role else code
     seats = _start_seats(actor, start_info)
     if not seats:
-        raise Forbidden("Starting {process} needs the role {role}.", process=parts.name, role=label)
+        raise Forbidden("Starting {process} needs the role {role}.", process=parts.name,
+                        role=" / ".join(book.label(c) for c in start_roles.roles(start_info)))
     variable = start_variable(start_info.get("assign") or (role.assign if role else None))
-    if variable is None:
+    lane_seats = start_roles.lane_seats(start_info, seats)
+    if variable is None or not lane_seats:
+        # Only an added role's seats (another kind of unit): the case starts from the first; the form gives the rest.
         return seats[0].department_id
+    seats = lane_seats
     chosen = payload.get(variable)
     if chosen is not None:
         for seat in seats:
@@ -183,9 +189,9 @@ def starting_seats(session: Session, ctx: EngineContext, actor: Actor, process_k
 
 
 def _start_seats(actor: Actor, start_info: Mapping[str, Any]) -> list[Seat]:
-    """The seats holding the role the start event's lane names; every seat when it names none."""
-    role = start_info.get("role")
-    return actor.seats_with(role) if role else list(actor.seats)
+    """The seats holding the lane's role or one ``also_started_by`` adds, the lane's first; every seat when the
+    lane names none."""
+    return start_roles.seats(actor, start_info)
 
 
 def start_variable(expression: str | None) -> str | None:

@@ -1,8 +1,8 @@
 """Merging a request into an open case (合并工单): the same problem, reported again, is not a new case.
 
 The merged request is checked as a start of the case's process would be (the start form, the
-starter's role), kept in the case's history (``request_merged``) and listed on its record, so
-whoever calls the requesters back when the case is done calls every one of them.
+roles that may start it), kept in the case's history (``request_merged``) and listed on its
+record, so whoever calls the requesters back when the case is done calls every one of them.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, duplicate_rules
+from engine import audit, duplicate_rules, start_roles
 from engine.access import may_see_instance
 from engine.actors import Actor
 from engine.context import EngineContext
@@ -44,7 +44,7 @@ def merge(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, 
         raise NotFound("Case {id} not found.", id=instance_id)
     parts = ctx.parts(session, instance.definition_id)
     start = parts.catalog.get("start") or {}
-    seats = actor.seats_with(start["role"]) if start.get("role") else list(actor.seats)
+    seats = start_roles.seats(actor, start)  # whoever may start the process may merge a request instead
     payload = dict(data) if isinstance(data, Mapping) else data
     # A clerk of another channel may not read the case, but may merge into what the duplicate check
     # offered them: a case whose declared fields hold the same values as the request.

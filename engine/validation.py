@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine import case_link_keys, decision_checks, duplicate_rules, learning_plans, message_senders, spiff
+from engine import case_link_keys, decision_checks, duplicate_rules, learning_plans, message_senders, spiff, start_roles
 from engine.assignment_checks import AssignmentChecks, example_role, properties_of
 from engine.bpmn_xml import BPMN_NS, CAMUNDA_NS, line_of_id, parse_bpmn
 from engine.errors import DefinitionInvalid, Problem, Text
@@ -180,6 +180,7 @@ class _Checker:
             self._check_process(process)
         self._check_recursion(processes)
         self.senders = message_senders.senders(self.root, self.filename, self.organisation.roles, self.problems)
+        self.start.update(start_roles.declared(self.root, self.start, self.organisation.roles, self.problem))
 
     def _check_ids(self) -> None:
         seen: dict[str, int] = {}

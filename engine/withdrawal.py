@@ -7,13 +7,14 @@ into the case history. Nothing is deleted; the record stays readable to all who 
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, instances
+from engine import audit, instances, start_roles
 from engine.access import may_see_instance
 from engine.actors import Actor
 from engine.context import EngineContext
@@ -25,21 +26,26 @@ from engine.roles import Capability, Role, role_book
 REASON_MIN, REASON_MAX = 2, 500
 
 
-def may_withdraw(actor: Actor, instance: ProcessInstance, start_role: Role | None) -> bool:
-    """Who started it; a holder of the start role or its head in the starting unit; an administrator."""
+def may_withdraw(actor: Actor, instance: ProcessInstance, starters: Collection[str]) -> bool:
+    """Who started it; a holder of a starting role (``starters``) or its head in the starting unit; an administrator."""
     if actor.can(Capability.ADMINISTER) or instance.started_by_id == actor.user_id:
         return True
-    if instance.origin_department_id is None or start_role is None:
+    unit = instance.origin_department_id
+    if unit is None:
         return False
     # A colleague on the next duty shift, or the street's leader, may take back the street's whistle.
-    return (actor.has_role(start_role.code, instance.origin_department_id)
-            or actor.heads(start_role.code, instance.origin_department_id))
+    return any(actor.has_role(code, unit) or actor.heads(code, unit) for code in starters)
 
 
 def start_role(ctx: EngineContext, session: Session, instance: ProcessInstance) -> Role | None:
-    """The role the instance's process asks of whoever starts it, if any."""
+    """The role the instance's process asks of whoever starts it (its start lane's), if any."""
     start = ctx.parts(session, instance.definition_id).catalog.get("start") or {}
     return role_book(session).get(start.get("role"))
+
+
+def starting_roles(ctx: EngineContext, session: Session, instance: ProcessInstance) -> list[str]:
+    """The codes of the roles that may start the instance's process: its lane's and those ``also_started_by`` adds."""
+    return start_roles.roles(ctx.parts(session, instance.definition_id).catalog.get("start") or {})
 
 
 def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: int, reason: object, *,
@@ -55,7 +61,7 @@ def withdraw(session: Session, ctx: EngineContext, actor: Actor, instance_id: in
     def admit(instance: ProcessInstance) -> None:
         if not may_see_instance(session, actor, instance):
             raise NotFound("Case {id} not found.", id=instance_id)
-        if not may_withdraw(actor, instance, start_role(ctx, session, instance)):
+        if not may_withdraw(actor, instance, starting_roles(ctx, session, instance)):
             raise Forbidden("Only the unit that started case {id}, or an administrator, may withdraw it.",
                             id=instance_id)
 

@@ -70,7 +70,7 @@ def may_withdraw_case(session: Session, ctx: EngineContext, actor: Actor, instan
     """Whether ``actor`` may withdraw the case now (it runs, and they are of its starting unit)."""
     case = session.get(ProcessInstance, instance_id)
     return (case is not None and case.status == InstanceStatus.RUNNING
-            and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
+            and withdrawal.may_withdraw(actor, case, withdrawal.starting_roles(ctx, session, case)))
 
 
 def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None = None, comment_body: str = "",
@@ -87,7 +87,7 @@ def _render(instance_id: int, *, reason: str = "", errors: dict[str, str] | None
     # The timeline's first line is named as the designer named the start event (吹哨, 受理诉求, …).
     start_label = (parts.catalog.get("elements", {}).get(start.get("element")) or {}).get("name")
     may_withdraw = (case.status == InstanceStatus.RUNNING
-                    and withdrawal.may_withdraw(actor, case, withdrawal.start_role(ctx, session, case)))
+                    and withdrawal.may_withdraw(actor, case, withdrawal.starting_roles(ctx, session, case)))
     return render_template("cases/show.html", record=record, case=case, escalations=escalations,
                            process_name=parts.name or case.process_key, start_label=start_label,
                            reported=shown_values(start_form, record.data, dict(record.departments)),
