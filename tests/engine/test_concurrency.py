@@ -97,37 +97,39 @@ def test_sixteen_threads_claim_one_task_a_hundred_times(racing: tuple[Database, 
 
 def test_three_departments_complete_at_the_same_moment_a_hundred_times(racing: tuple[Database, int],
                                                                        clock: FakeClock) -> None:
+    """The three departments' 签收 of one whistle, completed at once: every branch moves on, none is lost.
+
+    The race is on the first step the three branches share a case in, so that a round costs one start
+    (the same writes to one stored workflow as any later step would race on)."""
     postgres, rounds = racing
     ctx, flow, cases = _cases(postgres, clock, rounds, DEPARTMENTS)
-    for case in cases:
-        for code in DEPARTMENTS:
-            flow.complete(flow.task(case, "Task_sign", code).id, {}, as_=f"{code}.dispatcher")
-            flow.complete(flow.task(case, "Task_report_in", code).id, {"on_site_staff": "两人"}, as_=f"{code}.staff")
     barrier = threading.Barrier(len(DEPARTMENTS))
 
-    def handle(case: int, code: str) -> str:
-        task_id = flow.task(case, "Task_handle", code).id
-        actor = flow.actor(f"{code}.staff")
+    def sign(case: int, code: str) -> str:
+        task_id = flow.task(case, "Task_sign", code).id
+        actor = flow.actor(f"{code}.dispatcher")
         barrier.wait()
         with postgres.transaction() as session:
-            tasks.complete(session, ctx, actor, task_id, {"result": f"{code} 已处置完毕"}, now=clock.now())
+            tasks.complete(session, ctx, actor, task_id, {}, now=clock.now())
         return code
-
 
     with ThreadPoolExecutor(len(DEPARTMENTS)) as pool:
         for case in cases:
-            done = list(pool.map(handle, [case] * len(DEPARTMENTS), DEPARTMENTS))
+            done = list(pool.map(sign, [case] * len(DEPARTMENTS), DEPARTMENTS))
             assert sorted(done) == sorted(DEPARTMENTS)
     with postgres.transaction(write=False) as session:
         for case in cases:
-            verify = session.execute(
-                select(HumanTask).where(HumanTask.instance_id == case, HumanTask.element_id == "Task_verify")
+            reports = session.execute(
+                select(HumanTask).where(HumanTask.instance_id == case, HumanTask.element_id == "Task_report_in")
             ).scalars().all()
-            assert sorted(t.context["department"] for t in verify) == sorted(DEPARTMENTS), case
-            assert all(t.status == TaskStatus.OPEN for t in verify)
+            assert sorted(t.context["department"] for t in reports) == sorted(DEPARTMENTS), case
+            assert all(t.status == TaskStatus.OPEN for t in reports)
     # And the stored workflows agree: finishing every department completes each case.
-    for case in cases[:5]:
+    for case in cases[:3]:
         for code in DEPARTMENTS:
+            flow.complete(flow.task(case, "Task_report_in", code).id, {"on_site_staff": "两人"}, as_=f"{code}.staff")
+            flow.complete(flow.task(case, "Task_handle", code).id, {"result": f"{code} 已处置完毕"},
+                          as_=f"{code}.staff")
             verify = [t for t in flow.open_tasks(case, "Task_verify") if t.context["department"] == code]
             flow.complete(verify[0].id, {"satisfied": True}, as_="HP.officer")
             flow.rate(case, code)

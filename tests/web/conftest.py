@@ -15,19 +15,49 @@ from engine.context import EngineContext
 from engine.database import Database
 from escalation.config import Escalation
 from tests.support import FakeClock
+from tests.web import live_api
 from web.app import create_app
 from web.services import Services
 from web.settings import Settings
 
+# What a test may leave on the shared app (web.public): taken off before the next test borrows it.
+PER_TEST_EXTENSIONS = ("whistle_verifier", "whistle_captcha_answers")
+
+
+@pytest.fixture(scope="session")
+def shared_apps() -> dict[str, Flask]:
+    """One app with the default settings per worker, lent to each test in turn (see ``make_app``)."""
+    return {}
+
 
 @pytest.fixture
-def make_app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock,
-             tmp_path: Path) -> Callable[..., Flask]:
-    """``make_app(**settings)``: the app on the test database and fake clock with these settings."""
+def make_app(db: Database, ctx: EngineContext, esc: Escalation, clock: FakeClock, tmp_path: Path,
+             shared_apps: dict[str, Flask]) -> Callable[..., Flask]:
+    """``make_app(**settings)``: the app on the test database and fake clock with these settings.
 
-    def make(**changes: Any) -> Flask:
+    With no settings changed, every test borrows one app built once: registering some 160 routes
+    costs about 0.15 s an app, a few minutes over the suite. Everything a request reads comes from
+    the services, which are the test's own (database, clock, engine context, instance folder); what
+    a test may have left on the app is taken off (PER_TEST_EXTENSIONS, the rate-limit counters).
+    ``make_app(fresh=True)`` builds a new one for a test that changes the app itself (a route).
+    """
+
+    def make(*, fresh: bool = False, **changes: Any) -> Flask:
         settings = Settings(instance_path=tmp_path / "instance", secret_key="test-secret", **changes)
-        return create_app(services=Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc))
+        services = Services(settings=settings, db=db, ctx=ctx, clock=clock, escalation=esc)
+        if fresh or changes:
+            return create_app(services=services)
+        app = shared_apps.get("default")
+        if app is None:
+            app = shared_apps["default"] = create_app(services=services)
+            return app
+        app.extensions["whistle"] = services
+        for name in PER_TEST_EXTENSIONS:
+            app.extensions.pop(name, None)
+        limiter = app.extensions.get("whistle_limiter")
+        if limiter is not None:
+            limiter.reset()
+        return app
 
     return make
 
@@ -121,3 +151,13 @@ def pages(app: Flask) -> Iterator[Pages]:
     for client in found.clients:
         client.__exit__(None, None, None) if hasattr(client, "__exit__") else None
 
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def live_demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[live_api.LiveApi]:
+    """One server per backend with every pack deployed and the demo seeded, shared by the end-to-end tests over
+    HTTP. They mark themselves ``xdist_group("live_demo")`` so that one worker starts each server once; each
+    test follows its own cases only (other tests' cases are on the same server)."""
+    with live_api.live_api(request.param, tmp_path_factory.mktemp(f"demo-{request.param}"), live_api.USERS,
+                           "whistle_live") as found:
+        yield found

@@ -1,5 +1,6 @@
 """A seeded ``whistle serve`` on SQLite or PostgreSQL with every pack deployed, driven over real HTTP as
-its users would drive /api/v1 (the 接诉即办 and 一网通办 end-to-end tests share it)."""
+its users would drive /api/v1 (the whistle, 接诉即办 and 一网通办 end-to-end tests share one per backend:
+the ``live_demo`` fixture in tests/web/conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,19 @@ from typing import Any
 from tests.databases import create_schema, drop_schema
 from tests.http_client import LiveServer, environment, whistle
 from tests.support import PROCESSES
+
+# The demo logins the tests on the shared server act as, each with a token.
+USERS = [
+    # 街乡吹哨、部门报到
+    "HP.officer", "HP.leader", "SWJ.staff", *[f"{d}.{role}" for d in ("GHZY", "ZJW", "CGW")
+                                             for role in ("dispatcher", "staff")],
+    # 一网通办
+    "SFQ-CY.clerk", "SFQ-ZW.clerk", "SFQ-CY.dispatcher", "ZJW.caseworker", "SWJ.caseworker", "GAFJ.caseworker",
+    "SFQ-DD.caseworker", "HP.caseworker", "CGW.caseworker", "DCS.supervisor",
+    # 接诉即办
+    "DEMO12345.operator", "JSJB.operator", "JSJB.dispatcher", "JSJB.visitor", "CGW.handler", "ZJW.handler",
+    "HP.handler", "LHQ-CGW.handler",
+]
 
 
 @dataclass
@@ -32,6 +46,7 @@ class LiveApi:
     base: str
     tokens: dict[str, str]
     url: str  # the database, for tests that read what the server stored
+    process: str | None = None  # list only this process's tasks (the server runs every pack's cases)
 
     def call(self, user: str, method: str, path: str, body: object = None,
              headers: dict[str, str] | None = None) -> Answer:
@@ -53,10 +68,11 @@ class LiveApi:
         return Answer(status, got, parsed)
 
     def open_tasks(self, user: str, element: str | None = None) -> list[dict[str, Any]]:
-        """The open tasks of ``user``'s units (optionally of one element)."""
+        """The open tasks of ``user``'s units (optionally of one element; of :attr:`process` when it is set)."""
         reply = self.call(user, "GET", "/tasks?scope=department&status=open")
         assert reply.status == 200, reply.body
-        return [t for t in reply.body["items"] if element is None or t["element_id"] == element]
+        return [t for t in reply.body["items"] if (element is None or t["element_id"] == element)
+                and (self.process is None or t["process"] == self.process)]
 
     def start(self, user: str, process: str, data: dict[str, Any]) -> int:
         """Start a case of ``process`` as ``user``; the case id."""

@@ -1,53 +1,28 @@
 """End to end over real HTTP against ``whistle serve``: a whistle from blowing to closing."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.databases import create_schema, drop_schema
-from tests.http_client import LiveServer, Reply, environment, request, whistle
-from tests.support import PROCESSES, WHISTLE_ANSWERS, WHISTLE_DATA
+from tests.http_client import Reply, request
+from tests.support import WHISTLE_ANSWERS, WHISTLE_DATA
+from tests.web.live_api import LiveApi
 
+pytestmark = pytest.mark.xdist_group("live_demo")  # one shared server per backend (tests/web/conftest.py)
 DEPARTMENTS = ["GHZY", "ZJW", "CGW"]
-USERS = ["HP.officer", "HP.leader", "SWJ.staff",
-         *[f"{d}.{role}" for d in DEPARTMENTS for role in ("dispatcher", "staff")]]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str]]]:
-    """A freshly initialised, deployed and seeded server on each backend, with user tokens."""
-    schema_name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'e2e.sqlite3'}"
-    else:
-        schema_name, url = create_schema("whistle_e2e")
-    env = environment(url, tmp_path / "instance")
-    whistle("init", env=env)
-    whistle("deploy", str(PROCESSES), env=env)
-    whistle("seed-demo", env=env)
-    lines = whistle("user", "token", *USERS, env=env).split("\n")
-    tokens = dict(line.split(" ", 1) for line in lines if line)
-    live = LiveServer(env, tmp_path / "server.log")
-    try:
-        yield live, tokens
-    finally:
-        live.stop()
-        if schema_name is not None:
-            drop_schema(schema_name)
-
-
-def test_whistle_from_blowing_to_closing_over_http(server: tuple[LiveServer, dict[str, str]]) -> None:
-    live, tokens = server
+def test_whistle_from_blowing_to_closing_over_http(live_demo: LiveApi) -> None:
+    tokens = live_demo.tokens
+    case_id = 0
 
     def call(user: str, method: str, path: str, body: object = None) -> Reply:
-        return request(live.base, method, f"/api/v1{path}", token=tokens[user], body=body)
+        return request(live_demo.base, method, f"/api/v1{path}", token=tokens[user], body=body)
 
     def queue(user: str) -> list[dict]:
+        """The user's open tasks of this case (other tests' cases share the server)."""
         reply = call(user, "GET", "/tasks?scope=department&status=open")
         assert reply.status == 200
-        return reply.body["items"]
+        return [t for t in reply.body["items"] if t["instance_id"] == case_id]
 
     def work(user: str, element: str, data: dict) -> int:
         mine = [t for t in queue(user) if t["element_id"] == element]

@@ -2,16 +2,14 @@
 answered on the spot, 挂账) on both databases."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from tests.support import PROCESSES
-from tests.web.live_api import LiveApi, live_api
+from tests.web.live_api import LiveApi
 
 RXJB = PROCESSES / "rxjb"
-USERS = ["DEMO12345.operator", "JSJB.operator", "JSJB.dispatcher", "JSJB.visitor", "CGW.handler", "ZJW.handler",
-         "HP.handler", "LHQ-CGW.handler", "DCS.supervisor"]
 ORDER = {
     "request_kind": "complaint", "urgency": "general", "category": "HJWS", "street": "HP",
     "community": "和平里社区", "address": "和平里七区 5 号楼北侧", "description": "楼北侧垃圾桶满溢多日无人清运。",
@@ -21,17 +19,13 @@ REFUSAL = "该处垃圾桶归住建委物业监管，不属城管委职责"
 VISIT = {"valid": True, "responded": True, "solved": True, "satisfaction": "satisfied"}
 
 
-# One server per database for the whole module (each test leaves no open order behind): one worker runs it.
-pytestmark = pytest.mark.xdist_group("rxjb_http")
+pytestmark = pytest.mark.xdist_group("live_demo")  # one shared server per backend (tests/web/conftest.py)
 
 
-# Session-scoped: xdist hands the group's tests over one by one, and a module fixture was torn down and
-# started again between them (up to three servers per backend); this one starts once per backend.
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def hotline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    """A server initialised, deployed (every pack, rxjb with them) and seeded on each backend."""
-    with live_api(request.param, tmp_path_factory.mktemp(f"rxjb-{request.param}"), USERS, "whistle_rxjb") as live:
-        yield live
+@pytest.fixture
+def hotline(live_demo: LiveApi) -> LiveApi:
+    """The shared server on each backend, listing rxjb's tasks only (each test here leaves no order open)."""
+    return replace(live_demo, process="rxjb")
 
 
 def test_an_order_is_dispatched_refused_redispatched_handled_and_visited(hotline: LiveApi) -> None:

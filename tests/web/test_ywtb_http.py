@@ -8,7 +8,6 @@ own place."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,13 +16,10 @@ from sqlalchemy import select
 from engine.database import Database
 from engine.models import ProcessInstance
 from tests.support import PROCESSES
-from tests.web.live_api import LiveApi, live_api
+from tests.web.live_api import LiveApi
 
-# One server per database for the whole module: keep its tests on one worker.
-pytestmark = pytest.mark.xdist_group("ywtb_http")
 YWTB = PROCESSES / "ywtb"
-USERS = ["SFQ-CY.clerk", "SFQ-ZW.clerk", "SFQ-CY.dispatcher", "ZJW.caseworker", "SWJ.caseworker",
-         "GAFJ.caseworker", "SFQ-DD.caseworker", "HP.caseworker", "CGW.caseworker", "DCS.supervisor"]
+pytestmark = pytest.mark.xdist_group("live_demo")  # one shared server per backend (tests/web/conftest.py)
 REQUEST = {
     "channel": "hotline", "request_kind": "complaint", "limit_class": "general", "category": "SDGD", "street": "HP",
     "community": "和平里社区", "address": "和平里七区 5 号楼", "description": "5 号楼停水两天，物业不回应。",
@@ -31,13 +27,10 @@ REQUEST = {
 }
 
 
-# Session-scoped: xdist hands the group's tests over one by one, and a module fixture was torn down and
-# started again between them (up to three servers per backend); this one starts once per backend.
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    """A server with every pack deployed and the demo seeded, shared by this module's tests on one backend."""
-    with live_api(request.param, tmp_path_factory.mktemp(f"ywtb-{request.param}"), USERS, "whistle_ywtb") as found:
-        yield found
+@pytest.fixture
+def live(live_demo: LiveApi) -> LiveApi:
+    """The shared server with every pack deployed and the demo seeded, on each backend."""
+    return live_demo
 
 
 def suggestion(live: LiveApi, case: int) -> Any:
