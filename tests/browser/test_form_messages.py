@@ -23,7 +23,8 @@ def test_a_required_message_clears_once_the_field_is_filled(page_as: Any, live: 
     report_in = open_task(live, tokens["CGW.staff"], case, "Task_report_in")
     staff = at_monday(page_as("CGW.staff"), live)
     staff.goto(f"{live.base}/tasks/{report_in['id']}")
-    staff.click("button.complete")  # nothing typed: 到场人员 is required
+    with staff.expect_navigation():  # the page comes back with the messages; its script must be running
+        staff.click("button.complete")  # nothing typed: 到场人员 is required
     field = staff.locator("div[data-field=on_site_staff]")
     message = field.locator(".field-error")
     expect(message).to_have_text("必填项。")
