@@ -7,14 +7,13 @@ from flask import Flask
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from engine import accounts
 from engine.confidential import HIDDEN
-from engine.models import Department, ProcessInstance, PublicDemand, TaskEvent
+from engine.models import ProcessInstance, PublicDemand
 from tests.support import Flow
 from tests.web.conftest import Api, Pages
 from tests.web.test_confidential_reports import REPORT
 from tests.web.test_pages_quality import _english, _forms_without_csrf
-from tests.web.test_public_counter import NEW, menu_entry
+from tests.web.test_public_counter import NEW, menu_entry, recorded
 from tests.web.test_public_demands import RESIDENT, cases
 from tests.web.test_ywtb_http import YWTB
 
@@ -35,14 +34,9 @@ def test_a_community_worker_takes_a_demand_in_and_the_history_names_them(app: Fl
     sent = worker.post(NEW, data={**RESIDENT, "came_by": "community"})
     assert sent.status_code == 302 and "/public/counter/receipt/" in sent.headers["Location"]
     code = sent.headers["Location"].rsplit("/", 1)[1]
-    with flow.db.transaction(write=False) as session:
-        helper = accounts.user_by_name(session, WORKER).id
-        demand = session.execute(select(PublicDemand)).scalar_one()
-        assert (demand.code, demand.channel, demand.helper_id) == (code, "counter", helper)
-        taken = session.execute(select(TaskEvent.actor_id, Department.code, TaskEvent.payload)
-                                .join(Department, Department.id == TaskEvent.department_id)
-                                .where(TaskEvent.action == "taken_in_for_resident")).one()
-        assert tuple(taken) == (helper, "HP-01", {"how": "community"})
+    demand, helper, taken = recorded(flow, WORKER)
+    assert (demand.code, demand.channel, demand.helper_id) == (code, "counter", helper)
+    assert taken == (helper, "HP-01", {"how": "community"})
     receipt = worker.get(sent.headers["Location"]).get_data(as_text=True)
     page = lxml_html.fromstring(receipt)
     assert page.xpath("string(//*[@data-code]/@data-code)") == code

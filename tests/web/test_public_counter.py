@@ -4,12 +4,14 @@ the clerk who took it in opens it again; staff who may not start the intake get 
 the public site with the number and phone, as if they had sent it themselves."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from lxml import html as lxml_html
 from sqlalchemy import select
 
 from engine import accounts
-from engine.models import Department, ProcessInstance, PublicDemand, TaskEvent
+from engine.models import Department, PublicDemand, TaskEvent
 from tests.support import Flow
 from tests.web.conftest import Pages, csrf_token_of
 from tests.web.test_pages_quality import _english, _forms_without_csrf
@@ -22,6 +24,16 @@ NEW = "/public/counter/new"
 def menu_entry(page: str) -> list[str]:
     """The main menu's 代办诉求 entry (its link), when the page shows it."""
     return lxml_html.fromstring(page).xpath("//nav[@id='mainnav']//a[normalize-space()='代办诉求']/@href")
+
+
+def recorded(flow: Flow, helper: str) -> tuple[PublicDemand, int, tuple[int, str, dict[str, Any]]]:
+    """The one demand taken in, the helper's user id, and its history entry: (actor, unit code, payload)."""
+    with flow.db.transaction(write=False) as session:
+        demand = session.execute(select(PublicDemand)).scalar_one()
+        taken = session.execute(select(TaskEvent.actor_id, Department.code, TaskEvent.payload)
+                                .join(Department, Department.id == TaskEvent.department_id)
+                                .where(TaskEvent.action == "taken_in_for_resident")).one()
+        return demand, accounts.user_by_name(session, helper).id, tuple(taken)  # type: ignore[return-value]
 
 
 def test_a_clerk_takes_a_request_in_and_the_resident_follows_it(app: Flask, pages: Pages, flow: Flow) -> None:
@@ -38,16 +50,10 @@ def test_a_clerk_takes_a_request_in_and_the_resident_follows_it(app: Flask, page
     sent = clerk.post(NEW, data={**RESIDENT, "came_by": "window"})
     assert sent.status_code == 302 and "/public/counter/receipt/" in sent.headers["Location"]
     code = sent.headers["Location"].rsplit("/", 1)[1]
-    with flow.db.transaction(write=False) as session:
-        demand = session.execute(select(PublicDemand)).scalar_one()
-        helper = accounts.user_by_name(session, "SFQ-ZW.clerk").id
-        assert (demand.code, demand.channel, demand.helper_id) == (code, "counter", helper)
-        case = session.get(ProcessInstance, demand.instance_id)
-        assert case is not None and case.case_data["requester_name"] == "张三丰"
-        taken = session.execute(select(TaskEvent.actor_id, Department.code, TaskEvent.payload)
-                                .join(Department, Department.id == TaskEvent.department_id)
-                                .where(TaskEvent.action == "taken_in_for_resident")).one()
-        assert tuple(taken) == (helper, "SFQ-ZW", {"how": "window"})
+    demand, helper, taken = recorded(flow, "SFQ-ZW.clerk")
+    assert (demand.code, demand.channel, demand.helper_id) == (code, "counter", helper)
+    assert taken == (helper, "SFQ-ZW", {"how": "window"})
+    assert flow.instance(demand.instance_id).case_data["requester_name"] == "张三丰"
 
     page = clerk.get(sent.headers["Location"]).get_data(as_text=True)
     receipt = lxml_html.fromstring(page)
