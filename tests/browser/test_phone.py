@@ -1,4 +1,5 @@
-"""Every role's main pages on a 390×844 phone: nothing scrolls sideways and the main menu opens."""
+"""Every role's main pages on a 390×844 phone: nothing scrolls sideways, the main menu opens, and axe-core
+finds no serious or critical WCAG 2.1 AA violation with the menu open (tests/browser/axe.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import violations
 from tests.browser.conftest import LAYOUT_ONLY, Live, screenshot
 from tests.http_client import request
 from tests.support import SHANGHAI
@@ -98,12 +100,14 @@ def assert_menu_reachable(page: Any, name: str) -> None:
 
 @pytest.mark.parametrize("live", LAYOUT_ONLY, indirect=True)
 @pytest.mark.parametrize("user", ["HP.officer", "CGW.dispatcher", "DCS.supervisor", "designer", "admin"])
-def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, user: str) -> None:
+def test_main_pages_fit_a_phone_open_the_menu_and_pass_axe(page_as: Any, live: Live, user: str) -> None:
     case = blow_long_whistle(live)
     page = on_phone(page_as(user))
     page.clock.set_fixed_time(LATE)
+    found: list[str] = []
     for name, path in main_pages(case)[user]:
         page.goto(f"{live.base}{path}")
+        page.wait_for_load_state("networkidle")  # charts and htmx fragments arrive after "load"
         assert_fits(page, name)
         for button in page.locator("main button:visible").all():  # e.g. 认领 once sat off the right edge
             box = button.bounding_box()
@@ -116,6 +120,8 @@ def test_main_pages_fit_a_phone_and_the_menu_opens(page_as: Any, live: Live, use
         assert unnamed == [], f"{name}: cells without a label on a phone card: {unnamed}"
         screenshot(page, f"phone-{name}-{live.backend}")
         assert_menu_reachable(page, name)
+        found += [f"{path}: {line}" for line in violations(page)]  # the open menu's colours are judged too
+    assert found == [], "\n".join(found)
     # The menu's entries really open their pages: the last one, from the last page's open menu.
     target = page.locator("nav.mainnav a").last
     href = target.get_attribute("href")
