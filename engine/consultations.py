@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine import yaml_lines
 from engine.context import EngineContext
-from engine.errors import Conflict, DefinitionInvalid, FieldError, Forbidden, InvalidInput, NotFound, Problem
+from engine.errors import Conflict, DefinitionInvalid, FieldError, Forbidden, InvalidInput, NotFound
 from engine.models import (
     ConsultationComment,
     ConsultationVote,
@@ -44,7 +44,7 @@ from engine.models import (
 )
 from engine.residents import community_of
 from engine.spiff import WorkflowRun
-from engine.yaml_lines import LocatedDict, quoted
+from engine.yaml_lines import LocatedDict
 
 FILE = "consultation.yaml"
 MAX_FILE_BYTES = 64 * 1024
@@ -104,19 +104,8 @@ class Proposal:
 
 def read(path: Path) -> Consultation:
     """The consultation a ``consultation.yaml`` declares; DefinitionInvalid with located problems otherwise."""
-    name = str(path)
-    data = yaml_lines.read_file(path, MAX_FILE_BYTES)
-    if not isinstance(data, LocatedDict):
-        raise DefinitionInvalid([Problem(name, 1, None, "consultation.yaml must be a mapping (process, window, …)")])
-    problems: list[Problem] = []
-
-    def say(key: str, template: str, **params: Any) -> None:
-        problems.append(Problem(name, data.line_of(key) if key in data else 1, key, template,
-                                {k: quoted(v) for k, v in params.items()}))
-
-    for key in data:
-        if key not in _KEYS:
-            say(key, "consultation.yaml takes no key {key}; it takes {allowed}", key=key, allowed=", ".join(_KEYS))
+    found = yaml_lines.read_settings(path, MAX_FILE_BYTES, _KEYS)
+    data, problems, say = found.data, found.problems, found.say
     texts = {}
     for key in ("process", "resident_role", "community_field", "title_field", "body_field", "window"):
         value = data.get(key)

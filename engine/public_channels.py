@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import yaml_lines
-from engine.errors import DefinitionInvalid, Problem
-from engine.yaml_lines import LocatedDict, quoted
+from engine.errors import DefinitionInvalid
+from engine.yaml_lines import LocatedDict
 
 FILE = "public.yaml"
 MAX_FILE_BYTES = 64 * 1024
@@ -63,19 +63,8 @@ class PublicChannel:
 
 def read(path: Path) -> PublicChannel:
     """The channel a ``public.yaml`` declares; DefinitionInvalid with located problems otherwise."""
-    name = str(path)
-    data = yaml_lines.read_file(path, MAX_FILE_BYTES)
-    if not isinstance(data, LocatedDict):
-        raise DefinitionInvalid([Problem(name, 1, None, "public.yaml must be a mapping (process, starter, fields, …)")])
-    problems: list[Problem] = []
-
-    def say(key: str, template: str, **params: Any) -> None:
-        problems.append(Problem(name, data.line_of(key) if key in data else 1, key, template,
-                                {k: quoted(v) for k, v in params.items()}))
-
-    for key in data:
-        if key not in _KEYS:
-            say(key, "public.yaml takes no key {key}; it takes {allowed}", key=key, allowed=", ".join(_KEYS))
+    found = yaml_lines.read_settings(path, MAX_FILE_BYTES, _KEYS)
+    name, data, problems, say = found.name, found.data, found.problems, found.say
     process, starter = data.get("process"), data.get("starter")
     if not isinstance(process, str) or not KEY.fullmatch(process):
         say("process", "process must name the process residents' demands start")

@@ -7,6 +7,8 @@ capped in size and nesting, and every refusal is a :class:`YamlError` with its l
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -148,3 +150,32 @@ def read_file(path: Path, limit: int) -> Any:
                                          {"reason": quoted(str(error))})]) from None
     except YamlError as error:
         raise DefinitionInvalid([Problem(name, error.line, None, error.template, error.params)]) from None
+
+
+@dataclass
+class Settings:
+    """A pack's settings file (public.yaml, consultation.yaml) as read: its keys with their lines, and the
+    located problems found in it so far."""
+
+    name: str
+    data: LocatedDict
+    problems: list[Problem] = field(default_factory=list)
+
+    def say(self, at: str, template: str, /, **params: Any) -> None:
+        """A problem located at key ``at``'s line (the first line when it is missing); ``params`` may hold ``key``."""
+        self.problems.append(Problem(self.name, self.data.line_of(at) if at in self.data else 1, at, template,
+                                     {k: quoted(v) for k, v in params.items()}))
+
+
+def read_settings(path: Path, limit: int, keys: Sequence[str]) -> Settings:
+    """The file's top-level mapping with its unknown keys reported; DefinitionInvalid when it is no mapping."""
+    data = read_file(path, limit)
+    if not isinstance(data, LocatedDict):
+        raise DefinitionInvalid([Problem(str(path), 1, None, "{file} must be a mapping of {keys}",
+                                         {"file": path.name, "keys": ", ".join(keys)})])
+    found = Settings(str(path), data)
+    for key in data:
+        if key not in keys:
+            found.say(key, "{file} takes no key {key}; it takes {allowed}", file=path.name, key=key,
+                      allowed=", ".join(keys))
+    return found
