@@ -14,6 +14,8 @@ from flask import Blueprint, Flask, Response, jsonify
 from sqlalchemy.orm import Session
 
 from engine import consultations, public_demands
+from engine.models import PublicDemand
+from engine.public_channels import PublicChannel
 from web.api.params import json_object
 from web.api.payloads import instant
 from web.db import now, read_session, services, write
@@ -103,10 +105,8 @@ def public_proposal(instance_id: int) -> Response:
 
 def public_progress() -> Response:
     """``{"code", "phone"}``: the demand's progress; one 404 for a wrong code or phone alike."""
-    demand = _proved()
-    chosen = demands.channel()
-    session = read_session()
-    return jsonify(_progress(session, chosen, demand))
+    demand = _proved(json_object("PublicTracking"))
+    return jsonify(_progress(read_session(), demands.channel(), demand))
 
 
 def public_rating() -> Response:
@@ -123,13 +123,13 @@ def public_rating() -> Response:
     return jsonify(write(rated))
 
 
-def _proved(body: dict[str, Any] | None = None) -> Any:
+def _proved(body: dict[str, Any]) -> PublicDemand:
     """The demand whose tracking number and phone number the body carries; NotFound otherwise."""
-    body = body if body is not None else json_object("PublicTracking")
     return public_demands.find(read_session(), body["code"], body["phone"])
 
 
-def _progress(session: Session, chosen: Any, demand: Any) -> dict[str, Any]:
+def _progress(session: Session, chosen: PublicChannel, demand: PublicDemand) -> dict[str, Any]:
+    """A demand's progress as the resident's page shows it."""
     progress = public_demands.progress(session, chosen, demand)
     schema = public_demands.start_form(session, services().ctx, chosen)
     return {
