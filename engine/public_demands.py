@@ -38,6 +38,7 @@ ONLINE, COUNTER = "online", "counter"
 MAX_REPLY = 2000
 TAKEN_IN = "taken_in_for_resident"  # the history entry of a demand a clerk took in for a resident
 MAX_HOW = 32
+MAX_UNIT_DEPTH = 16  # parents walked up from a helper's unit (the organisation is a few levels deep)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,19 @@ def counter_seats(session: Session, ctx: EngineContext, actor: Actor, channel: P
         return []  # most users: no need to read the process (the main menu asks on every page)
     return [seat for seat in instances.starting_seats(session, ctx, actor, channel.process)
             if Capability.START in seat.capabilities]
+
+
+def helper_defaults(session: Session, seat: Seat, channel: PublicChannel) -> dict[str, str]:
+    """What a helper's own unit answers on the form before they type: each unit field the channel limits to
+    some kinds gets the nearest unit of those kinds at or above the seat's (a community worker's street)."""
+    found: dict[str, str] = {}
+    for name, kinds in channel.unit_kinds.items():
+        unit, hops = session.get(Department, seat.department_id), 0
+        while unit is not None and unit.kind not in kinds and hops < MAX_UNIT_DEPTH:
+            unit, hops = (session.get(Department, unit.parent_id) if unit.parent_id else None), hops + 1
+        if unit is not None and unit.kind in kinds and unit.active:
+            found[name] = unit.code
+    return found
 
 
 def taken_in(session: Session, channel: PublicChannel, helper_id: int, code: str) -> TakenIn:

@@ -28,6 +28,10 @@ def test_a_community_worker_takes_a_demand_in_and_the_history_names_them(app: Fl
     assert home.status_code == 200 and menu_entry(home.get_data(as_text=True))
     form = worker.get(NEW)
     text = form.get_data(as_text=True)
+    # Their own street is chosen already (和平里社区 lies in 和平街道); a district window clerk's is not.
+    assert lxml_html.fromstring(text).xpath("//select[@name='street']/option[@selected]/@value") == ["HP"]
+    clerk_form = pages.as_("SFQ-ZW.clerk").get(NEW).get_data(as_text=True)
+    assert lxml_html.fromstring(clerk_form).xpath("//select[@name='street']/option[@selected]/@value") == []
     assert form.status_code == 200 and 'name="came_by"' in text and 'name="requester_phone"' in text
     assert _english(text) == [] and _forms_without_csrf(text) == []
 

@@ -43,7 +43,9 @@ def new() -> str | Response | tuple[str, int]:
     chosen = channel()
     schema = public_demands.start_form(read_session(), services().ctx, chosen)
     if request.method == "GET":
-        return _page(chosen, schema, {}, None, [])
+        seats = public_demands.counter_seats(read_session(), services().ctx, current_actor(), chosen)
+        known = public_demands.helper_defaults(read_session(), seats[0], chosen) if seats else {}
+        return _page(chosen, schema, known, None, [])
     token = request.form.get(form_tokens.FIELD)
     done = form_tokens.used(token)
     if done:  # Back, then send again: the demand was taken in the first time
