@@ -76,6 +76,12 @@ class StaleRevision(Conflict):
     code = "stale_revision"
 
 
+class Unavailable(WhistleError):
+    """What the request needs is not set up to answer (a channel's account missing, say): an operator must act."""
+
+    code = "unavailable"
+
+
 class ProcessFailed(WhistleError):
     """The workflow could not run on (a condition or timer failed); nothing was saved."""
 

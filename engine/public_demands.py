@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from engine import accounts, audit, definitions, instances, tasks
 from engine.actors import Actor, Seat, actor_of
 from engine.context import EngineContext
-from engine.errors import Conflict, NotFound
-from engine.models import Department, HumanTask, ProcessInstance, PublicDemand, TaskEvent, TaskStatus
+from engine.errors import Conflict, NotFound, Text, Unavailable
+from engine.models import Department, HumanTask, ProcessInstance, PublicDemand, TaskEvent, TaskStatus, User
 from engine.models.tasks import ACTIVE_STATUSES
 from engine.public_channels import PublicChannel
 from engine.roles import Capability
@@ -129,8 +129,8 @@ def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: M
     """
     payload = {name: data[name] for name in channel.fields if name in data and data[name] not in (None, "")}
     payload.update(channel.fixed)
-    starter = actor_of(accounts.user_by_name(session, channel.starter))
-    case = instances.start(session, ctx, starter, channel.process, payload, now=now, confirmed=confirmed)
+    taker = starter(session, ctx, channel)
+    case = instances.start(session, ctx, taker, channel.process, payload, now=now, confirmed=confirmed)
     code = _new_code()
     while session.execute(select(PublicDemand.id).where(PublicDemand.code == code)).first() is not None:
         code = _new_code()
@@ -142,6 +142,33 @@ def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: M
                      department_id=helper_unit_id, payload={"how": how[:MAX_HOW]} if how else {})
     session.flush()
     return Receipt(code, case.id, now)
+
+
+def channel_problems(session: Session, ctx: EngineContext, channel: PublicChannel) -> list[Text]:
+    """Why the channel cannot take demands in now (its process or its account), for operators; [] when it can."""
+    if definitions.latest(session, channel.process) is None:
+        return [Text("The process {process} that residents' demands start is not deployed: deploy its pack.",
+                     {"process": channel.process})]
+    user = session.execute(select(User).where(User.username == channel.starter)).scalar_one_or_none()
+    if user is None:
+        return [Text("The account {account} that takes residents' demands in does not exist: create it "
+                     "(whistle user add) with a seat that may start {process}.",
+                     {"account": channel.starter, "process": channel.process})]
+    if not user.is_active:
+        return [Text("The account {account} that takes residents' demands in is disabled: enable it.",
+                     {"account": channel.starter})]
+    if not instances.starting_seats(session, ctx, actor_of(user), channel.process):
+        return [Text("The account {account} that takes residents' demands in holds no seat that may start "
+                     "{process}: give it one.", {"account": channel.starter, "process": channel.process})]
+    return []
+
+
+def starter(session: Session, ctx: EngineContext, channel: PublicChannel) -> Actor:
+    """The channel's account as an actor; Unavailable, with the reason, when it cannot act for residents."""
+    problems = channel_problems(session, ctx, channel)
+    if problems:
+        raise Unavailable(problems[0].template, **problems[0].params)
+    return actor_of(accounts.user_by_name(session, channel.starter))
 
 
 def counter_seats(session: Session, ctx: EngineContext, actor: Actor, channel: PublicChannel) -> list[Seat]:
@@ -268,8 +295,7 @@ def rate(session: Session, ctx: EngineContext, channel: PublicChannel, demand: P
     data: dict[str, Any] = {channel.rating.field: rating, **channel.rating.fixed}
     if comment and channel.rating.comment:
         data[channel.rating.comment] = comment
-    starter = actor_of(accounts.user_by_name(session, channel.starter))
-    tasks.complete(session, ctx, starter, task_id, data, now=now)
+    tasks.complete(session, ctx, starter(session, ctx, channel), task_id, data, now=now)
 
 
 def start_form(session: Session, ctx: EngineContext, channel: PublicChannel) -> dict[str, Any]:

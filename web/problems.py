@@ -16,6 +16,7 @@ from engine.errors import (
     NotFound,
     Problem,
     ProcessFailed,
+    Unavailable,
     WhistleError,
 )
 from web.i18n import translate
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: list[tuple[type[WhistleError], int]] = [
     (InvalidInput, 422),
     (DefinitionInvalid, 422),
     (ProcessFailed, 422),
+    (Unavailable, 503),
 ]
 TITLES = {
     400: "Bad request",
@@ -42,6 +44,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable content",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 

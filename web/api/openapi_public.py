@@ -54,7 +54,7 @@ def paths() -> dict[str, Any]:
         "/public/demands/rating": {"post": operation(
             "Rate the answer to a demand (好差评; while its rating step is open, rate limited)",
             {"200": json_response(ref("PublicProgress"), "The progress after the rating."), "404": PROBLEM,
-             "409": PROBLEM, **_LIMITED}, tag="public", body=json_body("PublicRating"), public=True)},
+             "409": PROBLEM, "503": PROBLEM, **_LIMITED}, tag="public", body=json_body("PublicRating"), public=True)},
     }
 
 

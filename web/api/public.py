@@ -8,24 +8,28 @@ stays on the site's form, behind its captcha.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
 from sqlalchemy.orm import Session
 
 from engine import consultations, public_demands
+from engine.errors import Unavailable
 from engine.models import PublicDemand
 from engine.public_channels import PublicChannel
+from web import problems
 from web.api.params import json_object
 from web.api.payloads import instant
 from web.db import now, read_session, services, write
-from web.i18n import current_lang
+from web.i18n import current_lang, translate
 from web.public import consultations as proposal_pages
 from web.public import demands, statistics
 from web.public.limits import RATING_POSTS, TRACK_POSTS, limited
 from web.supervise import ranking
 from web.supervise.ranking import Line
 
+log = logging.getLogger(__name__)
 # Posts that prove a demand with its phone number: as many per address as the site allows.
 LIMITS = {"api.public_progress": TRACK_POSTS, "api.public_rating": RATING_POSTS}
 
@@ -120,7 +124,11 @@ def public_rating() -> Response:
         public_demands.rate(session, services().ctx, chosen, demand, body["rating"], comment, now=now())
         return _progress(session, chosen, demand)  # read in the same transaction: the rating step is closed
 
-    return jsonify(write(rated))
+    try:
+        return jsonify(write(rated))
+    except Unavailable as error:  # the reason names the channel's account: for the log, not for strangers
+        log.error("the public channel of %s took no rating: %s", chosen.process, error.message)
+        return problems.problem(503, translate(demands.CLOSED), code=error.code)
 
 
 def _proved(body: dict[str, Any]) -> PublicDemand:

@@ -6,11 +6,11 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext
 
-from engine import incidents
+from engine import incidents, public_demands
 from engine.models import Incident, IncidentStatus
 from web import permissions
 from web.auth.session import allowed, current_actor
-from web.db import read_session
+from web.db import read_session, services
 from web.formatting import N_
 from web.i18n import translate
 from web.query import ChoiceParam, IntParam, TextParam
@@ -71,4 +71,15 @@ def index() -> str:
         selected={"kind": kind or "", "status": status or "open", "process": process or ""},
         # The repair page (web/operate/repair.py), when this build has it.
         repair_page="operate.case" if "operate.case" in current_app.view_functions else None,
-        sees_cases=current_actor().supervises)  # designers follow no case: they reach it by the repair page
+        sees_cases=current_actor().supervises,  # designers follow no case: they reach it by the repair page
+        channels=closed_channels(session))
+
+
+def closed_channels(session: Any) -> list[tuple[str, str]]:
+    """(process, why) of each public channel that cannot take residents' demands in now: not a case, so not an
+    incident, but as stuck, and only an operator can mend it."""
+    found = []
+    for channel in services().public:
+        for problem in public_demands.channel_problems(session, services().ctx, channel):
+            found.append((channel.process, translate(problem.template, problem.params)))
+    return found

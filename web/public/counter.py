@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from engine import public_demands
-from engine.errors import FieldError, InvalidInput, NeedsConfirmation
+from engine.errors import FieldError, InvalidInput, NeedsConfirmation, Unavailable
 from engine.forms import validate_data
 from engine.public_channels import PublicChannel
 from web import form_tokens, permissions
@@ -59,13 +59,13 @@ def new() -> str | Response | tuple[str, int]:
         errors += [e for e in validate_data(schema, data, department_exists=services().ctx.directory(session_).exists)
                    if e.field.split("[")[0].split(".")[0] in shown]
         return _page(chosen, schema, data, None, errors, 422)
-    refused = keep_photos(chosen, schema, data)
-    if refused:
-        return _page(chosen, schema, data, how, refused, 422)
     actor = current_actor()
     seats = public_demands.counter_seats(read_session(), services().ctx, actor, chosen)
     unit = seats[0].department_id if seats else None
     try:
+        refused = keep_photos(chosen, schema, data)
+        if refused:
+            return _page(chosen, schema, data, how, refused, 422)
         receipt = write(lambda s: public_demands.submit(
             s, services().ctx, chosen, data, now=now(), confirmed=request.form.get(CONFIRM) == "1",
             helper_id=actor.user_id, helper_unit_id=unit, how=how))
@@ -75,6 +75,9 @@ def new() -> str | Response | tuple[str, int]:
     except InvalidInput as error:
         read_session().rollback()
         return _page(chosen, schema, data, how, error.errors, 422)
+    except Unavailable as error:  # staff read why: the channel's account or process is not set up
+        read_session().rollback()
+        return _page(chosen, schema, data, how, [FieldError("", error.template, "unavailable", error.params)], 503)
     target = url_for("public.counter_receipt", code=receipt.code)
     form_tokens.use(token, target)
     flash(_("The request is taken in. Print the receipt and give it to the resident."), "success")

@@ -7,14 +7,14 @@ also asks for the captcha.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine import accounts, attachments, catalog, definitions, public_demands
-from engine.actors import actor_of
-from engine.errors import Conflict, FieldError, InvalidInput, NeedsConfirmation, NotFound
+from engine import attachments, catalog, definitions, public_demands
+from engine.errors import Conflict, FieldError, InvalidInput, NeedsConfirmation, NotFound, Unavailable
 from engine.public_channels import PublicChannel
 from engine.roles import Capability
 from web.db import now, read_session, services, write
@@ -23,6 +23,10 @@ from web.i18n import translate
 from web.public import captcha
 from web.street.attachments import store_uploads
 
+log = logging.getLogger(__name__)
+# What a resident reads when the channel cannot take their post (its account or process is not set up).
+CLOSED = ("Online requests cannot be taken in right now. What you typed is still here: try again later, or "
+          "call the 12345 hotline or go to a service window.")
 TRACKED = "public_tracked"  # tracking codes this browser proved, newest last
 MAX_TRACKED = 20
 CONFIRM = "confirmed"
@@ -52,10 +56,10 @@ def new() -> str | Response | tuple[str, int]:
     data = parse(schema, request.form)
     if not captcha.passed(request.form.get("captcha")):  # before any file is kept: a bot stores nothing
         return _page(chosen, schema, data, [], 422, captcha_wrong=True)
-    refused = keep_photos(chosen, schema, data)
-    if refused:
-        return _page(chosen, schema, data, refused, 422)
     try:
+        refused = keep_photos(chosen, schema, data)
+        if refused:
+            return _page(chosen, schema, data, refused, 422)
         receipt = write(lambda s: public_demands.submit(s, services().ctx, chosen, data, now=now(),
                                                         confirmed=request.form.get(CONFIRM) == "1",
                                                         resident_id=_resident_id()))
@@ -65,6 +69,10 @@ def new() -> str | Response | tuple[str, int]:
     except InvalidInput as error:
         read_session().rollback()
         return _page(chosen, schema, data, error.errors, 422)
+    except Unavailable as error:  # the channel's set-up is broken: the operators' page says why
+        read_session().rollback()
+        log.error("the public channel of %s took no demand in: %s", chosen.process, error.message)
+        return _page(chosen, schema, data, [FieldError("", CLOSED, "unavailable")], 503)
     _remember(receipt.code)
     session["public_receipt"] = receipt.code
     return redirect(url_for("public.receipt"))
@@ -79,7 +87,7 @@ def keep_photos(chosen: PublicChannel, schema: dict[str, Any], data: dict[str, A
     fields = attachments.fields_of(schema)
     if not any(f.filename for name in fields for f in request.files.getlist(name)):
         return []
-    starter = actor_of(accounts.user_by_name(read_session(), chosen.starter))
+    starter = public_demands.starter(read_session(), services().ctx, chosen)  # Unavailable when not set up
     errors: list[FieldError] = []
     for name in fields:
         stored, refused = store_uploads(starter, request.files.getlist(name), field=name)
@@ -152,6 +160,10 @@ def rate(code: str) -> Response:
     except (InvalidInput, Conflict) as refused:
         read_session().rollback()
         flash(translate(refused.template, refused.params), "error")
+    except Unavailable as error:
+        read_session().rollback()
+        log.error("the public channel of %s took no rating: %s", chosen.process, error.message)
+        flash(translate(CLOSED), "error")
     else:
         flash(_("Thank you: your rating is recorded."), "success")
     return redirect(url_for("public.demand", code=demand.code))
