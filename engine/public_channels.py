@@ -9,7 +9,8 @@ Example (the 一网通办 pack)::
     phone: requester_phone               # with the tracking number, proves who may follow a demand
     shown: [request_kind, category, street, community]   # what the resident's progress page repeats
     reply: {form: ywtb_handle, field: result}            # the unit's answer to the resident
-    rate_on: {forms: [ywtb_rate, ywtb_rerate], field: rating, remarks: comment, set: {rated_by: requester}}
+    rate_on: {forms: [ywtb_rate, ywtb_rerate], field: rating, remarks: comment, asks: [solved],
+              set: {rated_by: requester}}
     unit_kinds: {street: [street, town]}   # a unit field offers units of these kinds only
 
 Nothing here names a form or a field: the pack does. Read once when the app starts.
@@ -31,6 +32,7 @@ MAX_FILE_BYTES = 64 * 1024
 MAX_FIELDS = 30
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+MAX_ASKS = 5  # questions beside the rating: a resident answers a few, not a survey
 _KEYS = ("process", "starter", "fields", "set", "phone", "shown", "reply", "rate_on", "unit_kinds")
 
 
@@ -42,6 +44,7 @@ class Rating:
     field: str
     comment: str | None
     fixed: Mapping[str, Any]
+    asks: tuple[str, ...] = ()  # more of the rating form's fields the resident may answer (e.g. solved or not)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,13 @@ def _rating(data: LocatedDict, say: Any) -> Rating | None:
         say("rate_on", "rate_on must list the forms a resident's rating completes and name its field "
             "({forms: […], field: …, remarks: …})")
         return None
-    return Rating(tuple(forms), rated, comment, _fixed(raw, "set", say))
+    asks = raw.get("asks", [])
+    if not isinstance(asks, list) or len(asks) > MAX_ASKS or \
+            not all(isinstance(a, str) and NAME.fullmatch(a) and a not in (rated, comment) for a in asks):
+        say("rate_on", "rate_on's asks must list at most {most} more field names of the rating form",
+            most=MAX_ASKS)
+        asks = []
+    return Rating(tuple(forms), rated, comment, _fixed(raw, "set", say), tuple(asks))
 
 
 def channels(processes_dir: Path) -> list[PublicChannel]:

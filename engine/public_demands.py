@@ -281,8 +281,10 @@ def _reply(session: Session, channel: PublicChannel, instance_id: int) -> str | 
 
 
 def rate(session: Session, ctx: EngineContext, channel: PublicChannel, demand: PublicDemand, rating: Any,
-         comment: str | None, *, now: datetime) -> None:
-    """The resident's rating completes the open rating step (its form's checks apply); Conflict when none is open."""
+         comment: str | None, *, now: datetime, answers: Mapping[str, Any] | None = None) -> None:
+    """The resident's rating completes the open rating step (its form's checks apply); Conflict when none is open.
+
+    ``answers`` may hold the channel's other questions (``asks``); anything else in it is ignored."""
     if channel.rating is None:
         raise Conflict("This request takes no rating.")
     task_id = session.execute(
@@ -295,6 +297,8 @@ def rate(session: Session, ctx: EngineContext, channel: PublicChannel, demand: P
     data: dict[str, Any] = {channel.rating.field: rating, **channel.rating.fixed}
     if comment and channel.rating.comment:
         data[channel.rating.comment] = comment
+    data.update({name: (answers or {})[name] for name in channel.rating.asks
+                 if (answers or {}).get(name) not in (None, "")})
     tasks.complete(session, ctx, starter(session, ctx, channel), task_id, data, now=now)
 
 

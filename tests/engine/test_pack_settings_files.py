@@ -57,3 +57,16 @@ def test_a_bad_value_is_refused_at_its_key(tmp_path: Path, name: str, key: str, 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert any(line == at + 1 and element == key and text.startswith(said)
                for line, element, text in problems(path)), problems(path)
+
+
+def test_a_rating_asks_only_other_fields_and_a_few(tmp_path: Path) -> None:
+    shipped = SHIPPED["public.yaml"].read_text(encoding="utf-8")
+    start = shipped.index("rate_on:")
+    end = shipped.index("\n", shipped.index("set: {rated_by", start)) + 1
+    for asks in ("[rating]", "[a, b, c, d, e, f]", "solved"):
+        path = tmp_path / "public.yaml"
+        path.write_text(shipped[:start] + f"rate_on: {{forms: [ywtb_rate], field: rating, asks: {asks}}}\n"
+                        + shipped[end:], encoding="utf-8")
+        assert any(element == "rate_on" and "asks must list at most 5" in text
+                   for _line, element, text in problems(path)), asks
+    assert public_channels.read(SHIPPED["public.yaml"]).rating.asks == ("solved",)  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from engine.models import PublicDemand
+from engine.models import PublicDemand, TaskEvent
 from tests.support import Flow
 from tests.web.conftest import Pages
 from tests.web.test_consultations import PROPOSAL, YISHI
@@ -59,11 +59,28 @@ def test_a_resident_app_follows_and_rates_a_demand_without_a_token(app: Flask, f
     assert "张三丰" not in found.get_data(as_text=True)  # the name given is never repeated
     refused = post(client, RATING, {"code": code, "phone": "13912345678", "rating": 9})
     assert refused.status_code == 422 and flow.instance(case).status == "running"  # the rating form's own choices
-    rated = post(client, RATING, {"code": code, "phone": "13912345678", "rating": 5, "comment": "很及时"})
+    wrong_answer = post(client, RATING, {"code": code, "phone": "13912345678", "rating": 5,
+                                         "answers": {"solved": "maybe"}})
+    assert wrong_answer.status_code == 422 and flow.instance(case).status == "running"  # the form's choices
+    rated = post(client, RATING, {"code": code, "phone": "13912345678", "rating": 5, "comment": "很及时",
+                                  "answers": {"solved": "solved", "rated_by": "callback"}})
     assert rated.status_code == 200 and rated.json["rating_open"] is False
     assert flow.instance(case).status == "completed"
+    with flow.db.transaction(write=False) as session:
+        answer = session.execute(select(TaskEvent.payload).where(
+            TaskEvent.instance_id == case, TaskEvent.action == "completed").order_by(TaskEvent.id.desc())).scalar()
+    assert answer["data"]["solved"] == "solved"
+    assert answer["data"]["rated_by"] == "requester"  # only what the channel asks is taken from the answers
     again = post(client, RATING, {"code": code, "phone": "13912345678", "rating": 1})
     assert again.status_code == 409  # nothing left to rate
+    # The month's rates count the answer: 解决率 and 满意率 one of one for the unit that handled it.
+    flow.deploy_policy(YWTB / "policies" / "ywtb.yaml")
+    month = client.get(f"/api/v1/public/statistics?process=ywtb&month={flow.clock.now():%Y-%m}").json
+    codes = [rate["code"] for rate in month["rates"]]
+    [unit] = [line for line in month["units"] if line["code"] == "SWJ"]
+    for rate in ("solution", "satisfaction", "response"):
+        cell = unit["cells"][codes.index(rate)]
+        assert (cell["hits"], cell["of"]) == (1, 1), (rate, cell)
 
 
 def test_posts_with_a_phone_are_rate_limited_per_address(app: Flask) -> None:

@@ -83,7 +83,9 @@ def test_a_resident_reports_follows_reads_the_reply_and_rates(app: Flask, flow: 
     steps = [" ".join(s.text_content().split()) for s in page.xpath("//li[@data-step]")]
     assert any("水务局" in s for s in steps) and len(steps) == 4  # dispatch, sign, handle, rating
     assert page.xpath("//*[@data-rating-form]//input[@name='rating']/@value") == ["5", "4", "3", "2", "1"]
-    rated = other.post(f"/public/demands/{code}/rating", data={"rating": "5", "comment": "很及时",
+    # The channel also asks whether the problem was solved (public.yaml asks): the 解决率's answer.
+    assert page.xpath("string(//*[@data-rating-form]//*[@data-field='solved'])").count("已解决") == 1
+    rated = other.post(f"/public/demands/{code}/rating", data={"rating": "5", "comment": "很及时", "solved": "solved",
                                                               "csrf_token": token})
     assert rated.status_code == 302
     assert flow.instance(case.id).status == "completed"

@@ -48,7 +48,8 @@ def handled(flow: Flow, data: dict[str, Any], handler: str, rating: int) -> int:
     flow.complete(flow.open_tasks(case, "Task_sign")[0].id, {"decision": "sign"}, as_=f"{handler}.caseworker")
     flow.complete(flow.open_tasks(case, "Task_handle")[0].id, {"contacted": True, "result": "已抢修并恢复供水"},
                   as_=f"{handler}.caseworker")
-    flow.complete(flow.open_tasks(case, "Task_rate")[0].id, {"rating": rating, "comment": "张三丰说：谢谢"},
+    flow.complete(flow.open_tasks(case, "Task_rate")[0].id,
+                  {"rating": rating, "solved": "solved" if rating >= 3 else "unsolved", "comment": "张三丰说：谢谢"},
                   as_="SFQ-CY.clerk")
     return case
 
@@ -78,11 +79,13 @@ def test_signed_out_the_month_shows_rates_map_overdue_trends_and_cases_but_nobod
     assert response.status_code == 200, response.get_data(as_text=True)[:800]
     body = response.get_data(as_text=True)
     tree = lxml_html.fromstring(body)
+    # 满意率, 响应率, 解决率, 差评率, 退单率, 差评整改率 (processes/ywtb/policies/ywtb.yaml)
     assert cells(tree, "units") == {
-        "HP": ["1", "和平街道", "100.0% 1/1", "0.0% 0/1", "0.0% 0/1", "— 0/0"],
-        "SWJ": ["2", "区水务局", "0.0% 0/1", "100.0% 1/1", "0.0% 0/1", "— 0/0"],
+        "HP": ["1", "和平街道", "100.0% 1/1", "100.0% 1/1", "100.0% 1/1", "0.0% 0/1", "0.0% 0/1", "— 0/0"],
+        "SWJ": ["2", "区水务局", "0.0% 0/1", "100.0% 1/1", "0.0% 0/1", "100.0% 1/1", "0.0% 0/1", "— 0/0"],
     }  # ranked by 满意率 (no composite): no score column to repeat it
-    assert cells(tree, "groups") == {"HP": ["1", "和平街道", "100.0% 1/1", "0.0% 0/1", "0.0% 0/1", "— 0/0"]}
+    assert cells(tree, "groups") == {
+        "HP": ["1", "和平街道", "100.0% 1/1", "100.0% 1/1", "100.0% 1/1", "0.0% 0/1", "0.0% 0/1", "— 0/0"]}
     assert cells(tree, "overdue") == {"HP": ["和平街道", "1"]}
     # The map: every street and town of each district, coloured by 满意率; communities under their street.
     hp = tree.xpath("//li[@data-area='HP']")[0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.public_channels import MAX_ASKS
 from engine.public_demands import CODE_LENGTH
 from web.api.openapi_parts import PROBLEM, json_body, json_response, list_of, operation, path_id, ref
 from web.public.statistics import BY
@@ -28,7 +29,12 @@ BODIES: dict[str, dict[str, Any]] = {
                                     "rating": {"type": ["integer", "string"], "maxLength": 32,
                                                "minimum": -1000, "maximum": 1000,
                                                "description": "One of the rating step's choices (its form)."},
-                                    "comment": {"type": "string", "maxLength": 1000}}},
+                                    "comment": {"type": "string", "maxLength": 1000},
+                                    "answers": {"type": "object", "maxProperties": MAX_ASKS,
+                                                "additionalProperties": {"type": ["string", "integer", "boolean"],
+                                                                         "maxLength": 200},
+                                                "description": "The channel's other questions of the rating "
+                                                               "form (public.yaml asks), such as solved."}}},
 }
 _LIMITED = {"429": PROBLEM}  # per address, as the public site's posts
 

@@ -114,14 +114,16 @@ def public_progress() -> Response:
 
 
 def public_rating() -> Response:
-    """``{"code", "phone", "rating", "comment"}``: the resident's rating (好差评), checked by the rating step."""
+    """``{"code", "phone", "rating", "comment", "answers"}``: the resident's rating (好差评), checked by the rating
+    step's form; ``answers`` holds the channel's other questions (``asks``, e.g. whether it was solved)."""
     body = json_object("PublicRating")
     demand = _proved(body)
     chosen = demands.channel()
     comment = (body.get("comment") or "").strip() or None
 
     def rated(session: Session) -> dict[str, Any]:
-        public_demands.rate(session, services().ctx, chosen, demand, body["rating"], comment, now=now())
+        public_demands.rate(session, services().ctx, chosen, demand, body["rating"], comment, now=now(),
+                            answers=body.get("answers") or {})
         return _progress(session, chosen, demand)  # read in the same transaction: the rating step is closed
 
     try:

@@ -144,8 +144,9 @@ def show(code: str) -> str:
     session_ = read_session()
     progress = public_demands.progress(session_, chosen, demand)
     schema = public_demands.start_form(session_, services().ctx, chosen)
+    rating, asks = _rating_fields(chosen, session_)
     return render_template("public/demand.html", progress=progress, shown=shown_fields(chosen, schema, progress.shown),
-                           rating=_rating_field(chosen, session_))
+                           rating=rating, asks=asks)
 
 
 def rate(code: str) -> Response:
@@ -154,9 +155,11 @@ def rate(code: str) -> Response:
     chosen = channel()
     raw = request.form.get("rating", "").strip()
     comment = request.form.get("comment", "").strip()[:1000] or None
+    answers = parse(_rating_schema(chosen, read_session()), request.form)  # typed as the form declares them
     try:
         write(lambda s: public_demands.rate(s, services().ctx, chosen, demand,
-                                            int(raw) if raw.isdigit() else raw, comment, now=now()))
+                                            int(raw) if raw.isdigit() else raw, comment, now=now(),
+                                            answers=answers))
     except (InvalidInput, Conflict) as refused:
         read_session().rollback()
         flash(translate(refused.template, refused.params), "error")
@@ -217,14 +220,20 @@ def shown_fields(chosen: PublicChannel, schema: dict[str, Any], values: dict[str
     return shown
 
 
-def _rating_field(chosen: PublicChannel, session_: Any) -> Field | None:
-    """The rating step's rating field (its labels), as its form declares it."""
+def _rating_schema(chosen: PublicChannel, session_: Any) -> dict[str, Any]:
+    """The rating step's form cut down to the rating field and the channel's other questions (``asks``)."""
     if chosen.rating is None:
-        return None
+        return {}
     definition = definitions.get(session_, chosen.process)  # the newest version's forms hold the rating step's
-    parts = services().ctx.parts(session_, definition.id)
-    schema = parts.form(chosen.rating.forms[0]) or {}
-    field = (schema.get("properties") or {}).get(chosen.rating.field)
-    if not isinstance(field, dict):
-        return None
-    return fields_for({"properties": {chosen.rating.field: field}, "required": [chosen.rating.field]})[0]
+    schema = services().ctx.parts(session_, definition.id).form(chosen.rating.forms[0]) or {}
+    properties = schema.get("properties") or {}
+    wanted = (chosen.rating.field, *chosen.rating.asks)
+    return {"properties": {name: properties[name] for name in wanted if isinstance(properties.get(name), dict)},
+            "required": [chosen.rating.field]}
+
+
+def _rating_fields(chosen: PublicChannel, session_: Any) -> tuple[Field | None, list[Field]]:
+    """The rating field (its labels) and the other questions, as the rating step's form declares them."""
+    fields = fields_for(_rating_schema(chosen, session_))
+    rated = next((f for f in fields if chosen.rating is not None and f.name == chosen.rating.field), None)
+    return rated, [f for f in fields if f is not rated]
