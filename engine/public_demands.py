@@ -145,10 +145,10 @@ def submit(session: Session, ctx: EngineContext, channel: PublicChannel, data: M
 
 
 def channel_problems(session: Session, ctx: EngineContext, channel: PublicChannel) -> list[Text]:
-    """Why the channel cannot take demands in now (its process or its account), for operators; [] when it can."""
+    """Why the channel's account cannot take demands in now, for operators; [] when it can, and while the
+    process is not deployed (the public site offers no form for it then: nothing waits on the account)."""
     if definitions.latest(session, channel.process) is None:
-        return [Text("The process {process} that residents' demands start is not deployed: deploy its pack.",
-                     {"process": channel.process})]
+        return []
     user = session.execute(select(User).where(User.username == channel.starter)).scalar_one_or_none()
     if user is None:
         return [Text("The account {account} that takes residents' demands in does not exist: create it "

@@ -23,7 +23,7 @@ import pytest
 from engine.database import Database
 from escalation.config import Escalation
 from escalation.policies import read_policy
-from escalation.rate_rules import Source
+from escalation.rate_rules import Condition, Source
 from escalation.rates import Tally, Unit, ranked, roll_up, score
 from tests.escalation.test_rates import NO, POLICY, PROCESS, RATES, YES, board
 from tests.support import PROCESSES, SHANGHAI, Flow
@@ -160,12 +160,15 @@ def test_a_mistake_in_a_rates_own_form_is_located(rate: str, element: str, fragm
     assert [(at, where) for at, where, message in problems if fragment in message] == [(line, element)], problems
 
 
-def test_the_shipped_ywtb_policy_counts_three_forms() -> None:
+def test_the_shipped_ywtb_policy_counts_four_forms() -> None:
     path = PROCESSES / "ywtb" / "policies" / "ywtb.yaml"
     policy, problems = read_policy(path.read_text(encoding="utf-8"), "ywtb.yaml")
     assert problems == [] and policy is not None and policy.rates is not None
     rules = policy.rates
-    assert [rate.code for rate in rules.rates] == ["satisfaction", "bad", "returned", "rectified"]
-    assert rules.sources() == (Source("ywtb_rate", None), Source("ywtb_sign", None), Source("ywtb_rerate", None))
-    assert [rules.source_of(rate).form for rate in rules.rates] == ["ywtb_rate", "ywtb_rate", "ywtb_sign",
-                                                                    "ywtb_rerate"]
+    assert [rate.code for rate in rules.rates] == ["satisfaction", "response", "solution", "bad", "returned",
+                                                   "rectified"]
+    answered = Condition("solved", ("solved", "unsolved"))  # 解决率: only ratings that answer the question
+    assert rules.sources() == (Source("ywtb_rate", None), Source("ywtb_handle", None), Source("ywtb_rate", answered),
+                               Source("ywtb_sign", None), Source("ywtb_rerate", None))
+    assert [rules.source_of(rate).form for rate in rules.rates] == ["ywtb_rate", "ywtb_handle", "ywtb_rate",
+                                                                    "ywtb_rate", "ywtb_sign", "ywtb_rerate"]

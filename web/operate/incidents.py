@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext
 
-from engine import incidents, public_demands
+from engine import definitions, incidents, public_demands
 from engine.models import Incident, IncidentStatus
 from web import permissions
 from web.auth.session import allowed, current_actor
@@ -75,11 +75,13 @@ def index() -> str:
         channels=closed_channels(session))
 
 
-def closed_channels(session: Any) -> list[tuple[str, str]]:
-    """(process, why) of each public channel that cannot take residents' demands in now: not a case, so not an
-    incident, but as stuck, and only an operator can mend it."""
+def closed_channels(session: Any) -> list[tuple[str, str, str]]:
+    """(process, its name, why) of each public channel that cannot take residents' demands in now: not a case,
+    so not an incident, but as stuck, and only an operator can mend it."""
     found = []
     for channel in services().public:
         for problem in public_demands.channel_problems(session, services().ctx, channel):
-            found.append((channel.process, translate(problem.template, problem.params)))
+            definition = definitions.latest(session, channel.process)
+            name = definition.name if definition is not None and definition.name else channel.process
+            found.append((channel.process, name, translate(problem.template, problem.params)))
     return found
