@@ -83,8 +83,8 @@ def _widget(spec: dict[str, Any], departments: list[Option]) -> tuple[str, list[
         if "enum" in items:
             return "checkboxes", _enum_options(items)
         return "textarea", []
-    if "enum" in spec:
-        return "select", _enum_options(spec)
+    if "enum" in spec:  # a drop-down, or buttons to tap when the form asks ("x-widget": "radio", few choices)
+        return ("radio" if spec.get("x-widget") == "radio" else "select"), _enum_options(spec)
     if spec.get("format") == "department":
         return "select", departments
     if kind == "boolean":
