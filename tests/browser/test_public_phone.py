@@ -42,6 +42,7 @@ def test_a_resident_reports_follows_and_rates_on_a_phone(browser: Any, live: Liv
         page.fill("[name=description]", "楼里停水两天了，物业不回应。")
         page.fill("[name=requester_phone]", "13912345678")
         page.set_input_files("input[name=photos]", {"name": "水管.png", "mimeType": "image/png", "buffer": PNG})
+        page.wait_for_function("() => document.querySelector('img.captcha').complete")  # it loads after the page
         assert page.locator("img.captcha").evaluate("img => img.naturalWidth") > 0  # the picture is drawn
         page.fill("[name=captcha]", "2468")
         assert_fits(page, "report form")

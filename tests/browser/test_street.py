@@ -58,5 +58,8 @@ def test_an_officer_blows_a_whistle_and_follows_it_on_the_board(page_as: object,
         assert badge.is_visible() and "剩余 2个工作小时" in badge.inner_text()  # 2 working hours to sign
         assert page.locator(f"tr[data-department={code}] td[data-stage=report_in]").inner_text().strip() == "未开始"
     image = page.locator(".attachment-list img")
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 2  # the upload is served back
+    # The picture loads after the page: wait for it (a busy machine once judged it half-loaded).
+    page.wait_for_function("() => { const img = document.querySelector('.attachment-list img');"
+                           " return img !== null && img.complete; }")
+    assert image.evaluate("img => img.naturalWidth") == 2  # the upload is served back
     screenshot(page, f"street-board-{live.backend}")
