@@ -297,8 +297,8 @@ def rate(session: Session, ctx: EngineContext, channel: PublicChannel, demand: P
     data: dict[str, Any] = {channel.rating.field: rating, **channel.rating.fixed}
     if comment and channel.rating.comment:
         data[channel.rating.comment] = comment
-    data.update({name: (answers or {})[name] for name in channel.rating.asks
-                 if (answers or {}).get(name) not in (None, "")})
+    given = answers or {}
+    data.update({name: given[name] for name in channel.rating.asks if given.get(name) not in (None, "")})
     tasks.complete(session, ctx, starter(session, ctx, channel), task_id, data, now=now)
 
 
